@@ -1,0 +1,1 @@
+"""pinrec's campaign toolkit: catalogs, AWS setup, templates and sends, behind the `pinrec` command."""

@@ -1,0 +1,1 @@
+"""Loading and inspecting item catalogs."""

@@ -1,0 +1,1 @@
+"""Sub-commands of `pinrec`. Each module offers `register(subparsers)` and sets `run` on its parsers."""

@@ -1,0 +1,28 @@
+"""`pinrec invoke`: run the real transformer handler on an event file and print its response."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from campaign_tools.local_lambda import invoke, read_event
+from transformer.config import config_path_from_environment
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "invoke",
+        help="run the transformer Lambda handler in-process on an event file",
+        description="Imports transformer.handler as Lambda does (configuration read at cold start), calls "
+        "lambda_handler with the event, and prints the response JSON. Logs and metrics go to stderr.",
+    )
+    parser.add_argument("--event", required=True, help="JSON file holding a Pinpoint transformer event")
+    parser.add_argument("--config", help="pinrec.toml (default: $PINREC_CONFIG or ./pinrec.toml)")
+    parser.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    event = read_event(arguments.event)
+    response, _ = invoke(event, arguments.config or config_path_from_environment())
+    print(json.dumps(response, indent=2, ensure_ascii=False))
+    return 0

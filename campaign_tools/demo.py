@@ -1,0 +1,51 @@
+"""The local story end to end, on the embedded default: sample catalog -> SQLite -> transformer -> result."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from campaign_tools.catalog.records import read_jsonl
+from campaign_tools.catalog.sqlite_snapshot import LoadSummary, write_snapshot
+from campaign_tools.local_lambda import invoke, read_event
+from transformer.config import load_config
+from transformer.enrich import LeftOut
+
+DEMO_FILES = ("pinrec.toml", "catalog.jsonl", "event.json")
+
+
+@dataclass
+class DemoRun:
+    workdir: Path
+    load: LoadSummary
+    event: dict[str, Any]
+    response: dict[str, Any]
+    left_out: dict[str, LeftOut]
+
+
+def copy_demo_files(workdir: Path) -> None:
+    workdir.mkdir(parents=True, exist_ok=True)
+    package = resources.files("campaign_tools") / "demo_data"
+    for name in DEMO_FILES:
+        with resources.as_file(package / name) as source:
+            shutil.copyfile(source, workdir / name)
+
+
+def run_demo(workdir: Path) -> DemoRun:
+    copy_demo_files(workdir)
+    config = load_config(workdir / "pinrec.toml")
+    with open(workdir / "catalog.jsonl", encoding="utf-8") as lines:
+        summary = write_snapshot(
+            read_jsonl(lines, config.store.key),
+            Path(config.store.path),
+            key=config.store.key,
+            source="catalog.jsonl",
+        )
+    event = read_event(workdir / "event.json")
+    with open(workdir / "transformer.log", "w", encoding="utf-8") as log:
+        response, handler = invoke(event, workdir / "pinrec.toml", log=log)
+    last = handler.transformer.last
+    return DemoRun(workdir, summary, event, response, dict(last.left_out) if last else {})

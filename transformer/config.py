@@ -1,0 +1,161 @@
+"""The `pinrec.toml` configuration: its schema, its rules, and loading it with errors that name key and rule."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from transformer.attributes import TemplateSyntaxProblem, compile_template
+from transformer.errors import ConfigError
+from transformer.limits import (
+    ATTRIBUTE_NAME_PATTERN,
+    DISPLAY_NAME_PATTERN,
+    MAX_ATTRIBUTES,
+    MAX_ITEMS_PER_MESSAGE,
+    MIN_ATTRIBUTES,
+    MIN_ITEMS_PER_MESSAGE,
+)
+
+CONFIG_ENV_VAR = "PINREC_CONFIG"
+DEFAULT_CONFIG_FILE = "pinrec.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SqliteStoreConfig(_Section):
+    kind: Literal["sqlite"]
+    path: str = Field(min_length=1, description="SQLite catalog file; relative paths are relative to the config")
+    key: str = Field("id", min_length=1, description="item field holding the item id")
+
+
+class CacheConfig(_Section):
+    ttl_seconds: float = Field(300, ge=0, description="per-container cache lifetime; 0 disables the cache")
+    max_items: int = Field(50_000, ge=0, description="cache size bound in items; 0 disables the cache")
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl_seconds > 0 and self.max_items > 0
+
+
+class RecommendationsConfig(_Section):
+    min_items: int = Field(1, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
+    missing: Literal["drop", "fill"] = "drop"
+
+
+class AttributeConfig(_Section):
+    field: str | None = Field(None, min_length=1)
+    template: str | None = Field(None, min_length=1)
+    default: str | None = None
+    max_length: int | None = Field(None, ge=1)
+    display_name: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Self:
+        if (self.field is None) == (self.template is None):
+            raise ValueError("set exactly one of 'field' or 'template'")
+        return self
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name_rule(cls, value: str | None) -> str | None:
+        if value is not None and not DISPLAY_NAME_PATTERN.fullmatch(value):
+            raise ValueError("display_name must be 1-25 letters, digits, spaces, '_' or '-'")
+        return value
+
+
+class PinrecConfig(_Section):
+    store: SqliteStoreConfig
+    cache: CacheConfig = CacheConfig()
+    recommendations: RecommendationsConfig = RecommendationsConfig()
+    attributes: dict[str, AttributeConfig]
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_rules(cls, attributes: dict[str, AttributeConfig]) -> dict[str, AttributeConfig]:
+        if not MIN_ATTRIBUTES <= len(attributes) <= MAX_ATTRIBUTES:
+            raise ValueError(
+                f"Pinpoint accepts {MIN_ATTRIBUTES} to {MAX_ATTRIBUTES} recommendation attributes, "
+                f"found {len(attributes)}"
+            )
+        for name in attributes:
+            if not ATTRIBUTE_NAME_PATTERN.fullmatch(name):
+                raise ValueError(f"attribute name {name!r} must be 1-50 letters, digits, '_' or '-'")
+        return attributes
+
+    @model_validator(mode="after")
+    def _fill_needs_defaults(self) -> Self:
+        if self.recommendations.missing == "fill":
+            lacking = [name for name, spec in self.attributes.items() if spec.default is None]
+            if lacking:
+                raise ValueError(
+                    "recommendations.missing = 'fill' needs a 'default' on every attribute; "
+                    f"missing on: {', '.join(lacking)}"
+                )
+        return self
+
+    def display_name(self, attribute: str) -> str:
+        """The display name Pinpoint shows for an attribute: configured, else the name cut to 25 characters."""
+        spec = self.attributes[attribute]
+        return spec.display_name or attribute[:25]
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"] if part not in ("function-after",)) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: str = "configuration") -> PinrecConfig:
+    """Validate a decoded TOML mapping; relative store paths resolve against `base_dir`."""
+    try:
+        config = PinrecConfig.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"invalid {source}:\n{_describe(error)}") from None
+    store_path = Path(config.store.path)
+    if not store_path.is_absolute() and "://" not in config.store.path:
+        store = config.store.model_copy(update={"path": str(base_dir / store_path)})
+        config = config.model_copy(update={"store": store})
+    _check_templates_compile(config, source)
+    return config
+
+
+def _check_templates_compile(config: PinrecConfig, source: str) -> None:
+    for name, spec in config.attributes.items():
+        if spec.template is None:
+            continue
+        try:
+            compile_template(spec.template)
+        except TemplateSyntaxProblem as problem:
+            raise ConfigError(f"invalid {source}:\n  attributes.{name}.template: {problem}") from None
+
+
+def config_path_from_environment() -> Path:
+    return Path(os.environ.get(CONFIG_ENV_VAR) or DEFAULT_CONFIG_FILE)
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> PinrecConfig:
+    """Read and validate a `pinrec.toml`; with no path, use $PINREC_CONFIG or ./pinrec.toml."""
+    config_path = Path(path) if path is not None else config_path_from_environment()
+    try:
+        raw = config_path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"configuration file {config_path} not found (set {CONFIG_ENV_VAR} or pass --config)"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration file {config_path}: {error.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"invalid configuration {config_path}: not valid TOML: {error}") from None
+    return parse_config(data, base_dir=config_path.resolve().parent, source=f"configuration {config_path}")

@@ -1,0 +1,20 @@
+"""AWS Lambda entry point that Amazon Pinpoint invokes as the recommender transformer.
+
+The configuration is read and the catalog opened at cold start, so an invalid configuration fails the
+function's initialisation with a message naming the key and the rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformer.observability import logger, metrics
+from transformer.service import Transformer
+
+transformer = Transformer.from_config_file()
+
+
+@logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return transformer.handle(event, context)

@@ -1,0 +1,16 @@
+"""Pinpoint's fixed limits for recommender transformers (contract section 2). None is adjustable."""
+
+import re
+
+MAX_ENDPOINTS_PER_INVOCATION = 50
+MIN_ITEMS_PER_MESSAGE = 1
+MAX_ITEMS_PER_MESSAGE = 5
+MIN_ATTRIBUTES = 1
+MAX_ATTRIBUTES = 10
+MAX_ATTRIBUTE_NAME_LENGTH = 50
+MAX_DISPLAY_NAME_LENGTH = 25
+MAX_ITEM_ID_LENGTH = 100
+PINPOINT_TIMEOUT_SECONDS = 15.0
+
+ATTRIBUTE_NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,50}")
+DISPLAY_NAME_PATTERN = re.compile(r"[A-Za-z0-9 _-]{1,25}")

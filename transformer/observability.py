@@ -1,0 +1,59 @@
+"""Structured logs and CloudWatch EMF metrics for the transformer. Counts, reasons and timings only: never an
+event, an address, a user attribute or an attribute value."""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools.logging import Logger
+from aws_lambda_powertools.metrics import Metrics, MetricUnit
+
+from transformer.enrich import Enrichment, LeftOut
+from transformer.resolver import ResolveStats
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "pinrec-transformer"
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "pinrec"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+_LEFT_OUT_METRIC = {
+    LeftOut.NOT_OBJECT: "EndpointsLeftOutNotObject",
+    LeftOut.NO_ITEMS: "EndpointsLeftOutNoItems",
+    LeftOut.TOO_FEW_ITEMS: "EndpointsLeftOutTooFewItems",
+}
+
+
+def record_batch(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: float) -> None:
+    """Emit one log line and the batch's metrics."""
+    count = MetricUnit.Count
+    left_out = enrichment.left_out_counts()
+    metrics.add_metric(name="EndpointsIn", unit=count, value=enrichment.endpoints_in)
+    metrics.add_metric(name="EndpointsOut", unit=count, value=len(enrichment.response))
+    for reason, metric in _LEFT_OUT_METRIC.items():
+        metrics.add_metric(name=metric, unit=count, value=left_out.get(reason, 0))
+    metrics.add_metric(name="ItemsResolved", unit=count, value=enrichment.items_resolved)
+    metrics.add_metric(name="ItemsMissing", unit=count, value=enrichment.items_missing)
+    metrics.add_metric(name="ItemsFilled", unit=count, value=enrichment.items_filled)
+    metrics.add_metric(name="CacheHits", unit=count, value=lookup.cache_hits)
+    metrics.add_metric(name="StoreLookups", unit=count, value=lookup.store_ids)
+    metrics.add_metric(name="StaleServed", unit=count, value=lookup.stale_served)
+    metrics.add_metric(name="LookupTime", unit=MetricUnit.Milliseconds, value=round(lookup.lookup_seconds * 1000, 3))
+    metrics.add_metric(name="BatchTime", unit=MetricUnit.Milliseconds, value=round(batch_seconds * 1000, 3))
+    logger.info(
+        "batch enriched",
+        extra={
+            "endpoints_in": enrichment.endpoints_in,
+            "endpoints_out": len(enrichment.response),
+            "left_out": {reason.value: n for reason, n in left_out.items()},
+            "unique_item_ids": enrichment.unique_ids,
+            "items_resolved": enrichment.items_resolved,
+            "items_missing": enrichment.items_missing,
+            "items_filled": enrichment.items_filled,
+            "cache_hits": lookup.cache_hits,
+            "store_lookups": lookup.store_ids,
+            "stale_served": lookup.stale_served,
+            "lookup_ms": round(lookup.lookup_seconds * 1000, 3),
+            "batch_ms": round(batch_seconds * 1000, 3),
+        },
+    )

@@ -1,0 +1,76 @@
+"""The transformer assembled from its configuration: store, cache, projector, resolver and policy."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from transformer.attributes import ItemProjector
+from transformer.cache import TtlLruCache
+from transformer.config import PinrecConfig, load_config
+from transformer.enrich import Enrichment, Policy, endpoints_of, enrich
+from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
+from transformer.observability import logger, record_batch
+from transformer.resolver import Cached, CatalogResolver
+from transformer.stores import open_store
+from transformer.stores.base import ItemStore
+
+SAFETY_MARGIN_SECONDS = 1.0
+"""Time kept back from the invocation's remaining time, to serialise the response and return it."""
+
+
+class LambdaContextLike(Protocol):
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class Transformer:
+    def __init__(
+        self,
+        config: PinrecConfig,
+        store: ItemStore | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config
+        self._clock = clock
+        self.store = store if store is not None else open_store(config)
+        projector = ItemProjector(config.attributes)
+        cache: TtlLruCache[Cached] = TtlLruCache(config.cache.ttl_seconds, config.cache.max_items, clock)
+        self.cache = cache
+        self.resolver = CatalogResolver(self.store, projector, cache, clock)
+        self.last: Enrichment | None = None
+        self.policy = Policy(
+            attribute_names=projector.names,
+            min_items=config.recommendations.min_items,
+            missing=config.recommendations.missing,
+            fill_values=projector.fill_values,
+        )
+
+    @classmethod
+    def from_config_file(cls, path: str | os.PathLike[str] | None = None) -> Transformer:
+        return cls(load_config(path))
+
+    def deadline(self, context: LambdaContextLike | None) -> float:
+        """The monotonic instant by which lookups must finish: never past Pinpoint's 15 s, less a margin."""
+        budget = PINPOINT_TIMEOUT_SECONDS
+        if context is not None:
+            budget = min(budget, context.get_remaining_time_in_millis() / 1000)
+        return self._clock() + max(budget - SAFETY_MARGIN_SECONDS, 0.0)
+
+    def enrich_event(self, event: object, context: LambdaContextLike | None = None) -> Enrichment:
+        endpoints = endpoints_of(event)
+        deadline = self.deadline(context)
+        return enrich(endpoints, lambda ids: self.resolver.resolve(ids, deadline=deadline), self.policy)
+
+    def handle(self, event: object, context: LambdaContextLike | None = None) -> dict[str, Any]:
+        started = self._clock()
+        enrichment = self.enrich_event(event, context)
+        self.last = enrichment
+        if enrichment.endpoints_in > MAX_ENDPOINTS_PER_INVOCATION:
+            logger.warning(
+                "more endpoints than Pinpoint sends in one invocation",
+                extra={"endpoints_in": enrichment.endpoints_in, "limit": MAX_ENDPOINTS_PER_INVOCATION},
+            )
+        record_batch(enrichment, self.resolver.last, self._clock() - started)
+        return enrichment.response
