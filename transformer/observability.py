@@ -57,3 +57,9 @@ def record_batch(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: fl
             "batch_ms": round(batch_seconds * 1000, 3),
         },
     )
+
+
+def record_failure(error: Exception) -> None:
+    """Count a batch that raises (Pinpoint retries it). The message names the rule broken, never event data."""
+    metrics.add_metric(name=f"Failed{type(error).__name__.removesuffix('Error')}", unit=MetricUnit.Count, value=1)
+    logger.error("batch failed; Pinpoint will retry it", extra={"error": type(error).__name__})

@@ -11,8 +11,9 @@ from transformer.attributes import ItemProjector
 from transformer.cache import TtlLruCache
 from transformer.config import PinrecConfig, load_config
 from transformer.enrich import Enrichment, Policy, endpoints_of, enrich
+from transformer.errors import CatalogUnavailableError, InvalidEventError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
-from transformer.observability import logger, record_batch
+from transformer.observability import logger, record_batch, record_failure
 from transformer.resolver import Cached, CatalogResolver
 from transformer.stores import open_store
 from transformer.stores.base import ItemStore
@@ -65,7 +66,11 @@ class Transformer:
 
     def handle(self, event: object, context: LambdaContextLike | None = None) -> dict[str, Any]:
         started = self._clock()
-        enrichment = self.enrich_event(event, context)
+        try:
+            enrichment = self.enrich_event(event, context)
+        except (InvalidEventError, CatalogUnavailableError) as error:
+            record_failure(error)
+            raise
         self.last = enrichment
         if enrichment.endpoints_in > MAX_ENDPOINTS_PER_INVOCATION:
             logger.warning(

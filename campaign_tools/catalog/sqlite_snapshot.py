@@ -47,6 +47,28 @@ def _previous_catalog(path: Path) -> Path | None:
     return path
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_builds(path: Path) -> list[Path]:
+    """Delete temporary catalogs left by loads that were killed (their process no longer exists)."""
+    removed = []
+    for candidate in path.parent.glob(f".{path.name}.loading-*"):
+        pid_text = candidate.name.rsplit(".loading-", 1)[1].split("-", 1)[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            with contextlib.suppress(FileNotFoundError):
+                candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
 def _fsync_directory(directory: Path) -> None:
     descriptor = os.open(directory, os.O_RDONLY)
     try:
@@ -72,6 +94,7 @@ def write_snapshot(
     started = time.monotonic()
     path.parent.mkdir(parents=True, exist_ok=True)
     previous = _previous_catalog(path)
+    remove_abandoned_builds(path)
     temporary = path.with_name(f".{path.name}.loading-{os.getpid()}-{secrets.token_hex(4)}")
     summary = LoadSummary()
     try:
