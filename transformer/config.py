@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,11 +71,91 @@ class AttributeConfig(_Section):
         return value
 
 
+OFFERS_FROM_STORE = "store"
+PERSONALIZE_CAMPAIGN_ARN = re.compile(
+    r"arn:aws[a-z-]*:personalize:[a-z0-9-]+:\d{12}:campaign/[A-Za-z0-9][A-Za-z0-9_-]*"
+)
+AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+_PERSONALIZE_ONLY = (
+    "campaign_arn",
+    "id_type",
+    "region",
+    "endpoint_url",
+    "max_attempts",
+    "concurrency",
+    "timeout_seconds",
+)
+
+
+class OffersConfig(_Section):
+    """`[offers]`: choose the best offer per endpoint; the `[attributes.*]` tables then map the offer's fields."""
+
+    catalog: str = Field(min_length=1, description="JSON Lines offers file (relative to the config), or 'store'")
+    scoring: Literal["rank", "personalize"] = "rank"
+    exploration: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
+    per_endpoint: int = Field(1, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
+    score_attribute: str | None = None
+    campaign_arn: str | None = None
+    id_type: Literal["endpoint", "user"] = "endpoint"
+    region: str | None = None
+    endpoint_url: str | None = None
+    max_attempts: int = Field(3, ge=1, le=10, description="GetPersonalizedRanking attempts per endpoint")
+    concurrency: int = Field(10, ge=1, le=50, description="GetPersonalizedRanking calls in flight at once")
+    timeout_seconds: float = Field(2.0, gt=0, le=14, allow_inf_nan=False, description="per call")
+
+    @field_validator("score_attribute")
+    @classmethod
+    def _score_attribute_name(cls, value: str | None) -> str | None:
+        if value is not None and not ATTRIBUTE_NAME_PATTERN.fullmatch(value):
+            raise ValueError(f"attribute name {value!r} must be 1-50 letters, digits, '_' or '-'")
+        return value
+
+    @field_validator("campaign_arn")
+    @classmethod
+    def _campaign_arn_shape(cls, value: str | None) -> str | None:
+        if value is not None and not PERSONALIZE_CAMPAIGN_ARN.fullmatch(value):
+            raise ValueError(
+                "must be a Personalize campaign ARN (arn:aws:personalize:<region>:<account>:campaign/<name>)"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, value: str | None) -> str | None:
+        if value is not None and not AWS_REGION.fullmatch(value):
+            raise ValueError("must be an AWS region name such as 'us-east-1'")
+        return value
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _endpoint_url_shape(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _scoring_settings(self) -> Self:
+        if self.scoring == "personalize":
+            if self.campaign_arn is None:
+                raise ValueError("scoring = 'personalize' needs campaign_arn (the Personalize campaign ARN)")
+            if self.catalog == OFFERS_FROM_STORE:
+                raise ValueError(
+                    "scoring = 'personalize' ranks every offer, which the item store cannot list: "
+                    "set catalog to a JSON Lines offers file"
+                )
+        else:
+            stray = [key for key in _PERSONALIZE_ONLY if key in self.model_fields_set]
+            if stray:
+                raise ValueError(f"{', '.join(stray)} only apply with scoring = 'personalize'")
+        return self
+
+
 class PinrecConfig(_Section):
     store: SqliteStoreConfig
     cache: CacheConfig = CacheConfig()
     recommendations: RecommendationsConfig = RecommendationsConfig()
     attributes: dict[str, AttributeConfig]
+    offers: OffersConfig | None = None
 
     @field_validator("attributes")
     @classmethod
@@ -100,10 +181,40 @@ class PinrecConfig(_Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _offers_attribute_rules(self) -> Self:
+        if self.offers is None:
+            return self
+        if "recommendations" in self.model_fields_set:
+            raise ValueError(
+                "[recommendations] does not apply with [offers]: offers are chosen or the endpoint is left out "
+                "(set offers.per_endpoint for how many)"
+            )
+        score = self.offers.score_attribute
+        if score is not None:
+            if score in self.attributes:
+                raise ValueError(f"offers.score_attribute {score!r} is also an [attributes] table; pick another name")
+            if len(self.attributes) + 1 > MAX_ATTRIBUTES:
+                raise ValueError(
+                    f"Pinpoint accepts at most {MAX_ATTRIBUTES} recommendation attributes: {len(self.attributes)} "
+                    "[attributes] tables plus offers.score_attribute make "
+                    f"{len(self.attributes) + 1}"
+                )
+        return self
+
     def display_name(self, attribute: str) -> str:
         """The display name Pinpoint shows for an attribute: configured, else the name cut to 25 characters."""
+        if self.offers is not None and attribute == self.offers.score_attribute:
+            return attribute[:25]
         spec = self.attributes[attribute]
         return spec.display_name or attribute[:25]
+
+    def recommendation_attributes(self) -> list[str]:
+        """Every `Recommendations.<Name>` the transformer returns: the attribute tables, then any offer score."""
+        names = list(self.attributes)
+        if self.offers is not None and self.offers.score_attribute is not None:
+            names.append(self.offers.score_attribute)
+        return names
 
 
 def _describe(error: ValidationError) -> str:
@@ -126,7 +237,15 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: str = "conf
         store = config.store.model_copy(update={"path": str(base_dir / store_path)})
         config = config.model_copy(update={"store": store})
     _check_templates_compile(config, source)
-    return config
+    return _resolve_offers_catalog(config, base_dir)
+
+
+def _resolve_offers_catalog(config: PinrecConfig, base_dir: Path) -> PinrecConfig:
+    offers = config.offers
+    if offers is None or offers.catalog == OFFERS_FROM_STORE or Path(offers.catalog).is_absolute():
+        return config
+    resolved = offers.model_copy(update={"catalog": str(base_dir / offers.catalog)})
+    return config.model_copy(update={"offers": resolved})
 
 
 def _check_templates_compile(config: PinrecConfig, source: str) -> None:

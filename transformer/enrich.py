@@ -14,6 +14,9 @@ from transformer.errors import InvalidEventError
 RECOMMENDATION_ITEMS = "RecommendationItems"
 RECOMMENDATIONS = "Recommendations"
 
+Choose = Callable[[str, Mapping[str, Any]], "dict[str, Any] | LeftOut"]
+"""A per-endpoint strategy: the endpoint's `Recommendations` object, or why the endpoint is left out."""
+
 Resolve = Callable[[Collection[str]], Mapping[str, ItemValues | None]]
 """Maps unique item ids to their attribute values; an id that is unknown or unusable maps to None or is absent."""
 
@@ -24,6 +27,12 @@ class LeftOut(StrEnum):
     NOT_OBJECT = "not_object"
     NO_ITEMS = "no_items"
     TOO_FEW_ITEMS = "too_few_items"
+    NO_OFFER = "no_offer"
+    """Offers mode: no offer is eligible for the endpoint (never a placeholder offer)."""
+    NO_USER_ID = "no_user_id"
+    """Offers mode, Personalize ranking by user id: the endpoint has no `User.UserId`."""
+    RANKING_FAILED = "ranking_failed"
+    """Offers mode: the endpoint's Personalize ranking failed (the rest of the batch still goes out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,4 +127,23 @@ def enrich(endpoints: Mapping[str, Any], resolve: Resolve, policy: Policy) -> En
         result.items_filled += len(rows) - resolved
         recommendations = {name: [row[index] for row in rows] for index, name in enumerate(names)}
         result.response[endpoint_id] = {**endpoint, RECOMMENDATIONS: recommendations}
+    return result
+
+
+def enrich_each(endpoints: Mapping[str, Any], choose: Choose) -> Enrichment:
+    """Add the `Recommendations` that `choose` gives each endpoint; leave out those it gives a reason for.
+
+    The strategy form of `enrich`: the same contract (input endpoint unchanged plus `Recommendations`,
+    non-object endpoints left out), with the per-endpoint decision delegated (offers mode uses it).
+    """
+    result = Enrichment(response={}, endpoints_in=len(endpoints))
+    for endpoint_id, endpoint in endpoints.items():
+        if not isinstance(endpoint, Mapping):
+            result.left_out[endpoint_id] = LeftOut.NOT_OBJECT
+            continue
+        outcome = choose(endpoint_id, endpoint)
+        if isinstance(outcome, LeftOut):
+            result.left_out[endpoint_id] = outcome
+            continue
+        result.response[endpoint_id] = {**endpoint, RECOMMENDATIONS: outcome}
     return result

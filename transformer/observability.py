@@ -4,12 +4,17 @@ event, an address, a user attribute or an attribute value."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from transformer.enrich import Enrichment, LeftOut
+from transformer.offers.eligibility import Exclusion
 from transformer.resolver import ResolveStats
+
+if TYPE_CHECKING:
+    from transformer.offers.engine import OfferStats
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "pinrec-transformer"
 NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "pinrec"
@@ -63,3 +68,45 @@ def record_failure(error: Exception) -> None:
     """Count a batch that raises (Pinpoint retries it). The message names the rule broken, never event data."""
     metrics.add_metric(name=f"Failed{type(error).__name__.removesuffix('Error')}", unit=MetricUnit.Count, value=1)
     logger.error("batch failed; Pinpoint will retry it", extra={"error": type(error).__name__})
+
+
+_OFFERS_LEFT_OUT_METRIC = {
+    LeftOut.NO_OFFER: "EndpointsLeftOutNoOffer",
+    LeftOut.NO_USER_ID: "EndpointsLeftOutNoUserId",
+    LeftOut.RANKING_FAILED: "EndpointsLeftOutRankingFailed",
+}
+
+
+def record_offers(stats: OfferStats, enrichment: Enrichment) -> None:
+    """Offers mode: why endpoints and offers were left out, and how Personalize ranking went. Counts only."""
+    count = MetricUnit.Count
+    left_out = enrichment.left_out_counts()
+    for reason, metric in _OFFERS_LEFT_OUT_METRIC.items():
+        metrics.add_metric(name=metric, unit=count, value=left_out.get(reason, 0))
+    metrics.add_metric(name="OffersChosen", unit=count, value=stats.offers_chosen)
+    for reason in Exclusion:
+        name = f"OffersExcluded{reason.value.title().replace('_', '')}"
+        metrics.add_metric(name=name, unit=count, value=stats.excluded.get(reason, 0))
+    if stats.scoring == "personalize":
+        metrics.add_metric(name="RankingsNeeded", unit=count, value=stats.rankings_needed)
+        metrics.add_metric(name="RankingCacheHits", unit=count, value=stats.ranking_cache_hits)
+        metrics.add_metric(name="RankingCalls", unit=count, value=stats.ranking.calls)
+        metrics.add_metric(name="RankingRetries", unit=count, value=stats.ranking.retries)
+        metrics.add_metric(name="RankingFailures", unit=count, value=stats.ranking.failures)
+        metrics.add_metric(
+            name="RankingTime", unit=MetricUnit.Milliseconds, value=round(stats.ranking.seconds * 1000, 3)
+        )
+    logger.info(
+        "offers chosen",
+        extra={
+            "scoring": stats.scoring,
+            "offers_chosen": stats.offers_chosen,
+            "offers_excluded": {reason.value: n for reason, n in sorted(stats.excluded.items())},
+            "rankings_needed": stats.rankings_needed,
+            "ranking_cache_hits": stats.ranking_cache_hits,
+            "ranking_calls": stats.ranking.calls,
+            "ranking_retries": stats.ranking.retries,
+            "ranking_failures": stats.ranking.failures,
+            "ranking_ms": round(stats.ranking.seconds * 1000, 3),
+        },
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from transformer.attributes import ItemProjector
 from transformer.cache import TtlLruCache
@@ -13,10 +13,14 @@ from transformer.config import PinrecConfig, load_config
 from transformer.enrich import Enrichment, Policy, endpoints_of, enrich
 from transformer.errors import CatalogUnavailableError, InvalidEventError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
-from transformer.observability import logger, record_batch, record_failure
+from transformer.observability import logger, record_batch, record_failure, record_offers
+from transformer.offers.errors import RankingUnavailableError
 from transformer.resolver import Cached, CatalogResolver
 from transformer.stores import open_store
 from transformer.stores.base import ItemStore
+
+if TYPE_CHECKING:
+    from transformer.offers.engine import OfferEngine
 
 SAFETY_MARGIN_SECONDS = 1.0
 """Time kept back from the invocation's remaining time, to serialise the response and return it."""
@@ -32,6 +36,7 @@ class Transformer:
         config: PinrecConfig,
         store: ItemStore | None = None,
         clock: Callable[[], float] = time.monotonic,
+        offers: OfferEngine | None = None,
     ) -> None:
         self.config = config
         self._clock = clock
@@ -47,6 +52,11 @@ class Transformer:
             missing=config.recommendations.missing,
             fill_values=projector.fill_values,
         )
+        self.offers = offers
+        if offers is None and config.offers is not None:
+            from transformer.offers.engine import build_offer_engine
+
+            self.offers = build_offer_engine(config, self.store, clock)
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str] | None = None) -> Transformer:
@@ -62,13 +72,15 @@ class Transformer:
     def enrich_event(self, event: object, context: LambdaContextLike | None = None) -> Enrichment:
         endpoints = endpoints_of(event)
         deadline = self.deadline(context)
+        if self.offers is not None:
+            return self.offers.enrich(event, endpoints, deadline)
         return enrich(endpoints, lambda ids: self.resolver.resolve(ids, deadline=deadline), self.policy)
 
     def handle(self, event: object, context: LambdaContextLike | None = None) -> dict[str, Any]:
         started = self._clock()
         try:
             enrichment = self.enrich_event(event, context)
-        except (InvalidEventError, CatalogUnavailableError) as error:
+        except (InvalidEventError, CatalogUnavailableError, RankingUnavailableError) as error:
             record_failure(error)
             raise
         self.last = enrichment
@@ -78,4 +90,6 @@ class Transformer:
                 extra={"endpoints_in": enrichment.endpoints_in, "limit": MAX_ENDPOINTS_PER_INVOCATION},
             )
         record_batch(enrichment, self.resolver.last, self._clock() - started)
+        if self.offers is not None:
+            record_offers(self.offers.last, enrichment)
         return enrichment.response
