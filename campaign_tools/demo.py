@@ -13,6 +13,7 @@ from campaign_tools.catalog.sqlite_snapshot import LoadSummary, write_snapshot
 from campaign_tools.local_lambda import invoke, read_event
 from transformer.config import load_config
 from transformer.enrich import LeftOut
+from transformer.offers.engine import OfferEngine
 
 DEMO_FILES = ("pinrec.toml", "catalog.jsonl", "event.json")
 
@@ -49,3 +50,30 @@ def run_demo(workdir: Path) -> DemoRun:
         response, handler = invoke(event, workdir / "pinrec.toml", log=log)
     last = handler.transformer.last
     return DemoRun(workdir, summary, event, response, dict(last.left_out) if last else {})
+
+
+OFFERS_DEMO_FILES = ("pinrec-offers.toml", "offers.jsonl", "event-offers.json")
+
+
+@dataclass
+class OffersDemoRun:
+    workdir: Path
+    event: dict[str, Any]
+    response: dict[str, Any]
+    left_out: dict[str, LeftOut]
+    engine: OfferEngine
+
+
+def run_offers_demo(workdir: Path) -> OffersDemoRun:
+    """The offers flow on the sample offers and event; expects `run_demo` to have built the item catalog."""
+    package = resources.files("campaign_tools") / "demo_data"
+    for name in OFFERS_DEMO_FILES:
+        with resources.as_file(package / name) as source:
+            shutil.copyfile(source, workdir / name)
+    event = read_event(workdir / "event-offers.json")
+    with open(workdir / "transformer-offers.log", "w", encoding="utf-8") as log:
+        response, handler = invoke(event, workdir / "pinrec-offers.toml", log=log)
+    transformer = handler.transformer
+    assert transformer.offers is not None
+    last = transformer.last
+    return OffersDemoRun(workdir, event, response, dict(last.left_out) if last else {}, transformer.offers)

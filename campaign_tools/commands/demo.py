@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from campaign_tools.console import table
-from campaign_tools.demo import DemoRun, run_demo
+from campaign_tools.demo import DemoRun, OffersDemoRun, run_demo, run_offers_demo
 from transformer.enrich import RECOMMENDATIONS
 
 
@@ -15,7 +15,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "demo",
         help="load the sample catalog and run the transformer on the sample event",
         description="Copies the sample configuration, catalog and Pinpoint event into a work folder, loads the "
-        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets.",
+        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets. "
+        "Then runs the offers flow (pinrec-offers.toml, offers.jsonl, event-offers.json) and prints which offer "
+        "each endpoint gets, every candidate's scores, and why the others were excluded.",
     )
     parser.add_argument("--out", default="pinrec-demo", help="work folder (default: ./pinrec-demo)")
     parser.set_defaults(run=run)
@@ -23,6 +25,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     print(render(run_demo(Path(arguments.out))))
+    print()
+    print(render_offers(run_offers_demo(Path(arguments.out))))
     return 0
 
 
@@ -55,3 +59,52 @@ def render(demo: DemoRun) -> str:
 
 def _indent(text: str) -> str:
     return "\n".join(f"  {line}" for line in text.splitlines())
+
+
+def render_offers(demo: OffersDemoRun) -> str:
+    """Which offer each sample endpoint gets, every candidate's scores, and why the others were excluded."""
+    settings = demo.engine.settings
+    send_time = demo.engine.send_time.isoformat() if demo.engine.send_time else "now"
+    endpoints = demo.event["Endpoints"]
+    lines = [
+        "Offers: the best eligible offer per endpoint "
+        f"(scoring {settings.scoring}, exploration {settings.exploration}, per_endpoint {settings.per_endpoint})",
+        f"Ran the handler with {demo.workdir / 'pinrec-offers.toml'} on {demo.workdir / 'event-offers.json'} "
+        f"(send time {send_time}): {len(endpoints)} endpoints in, {len(demo.response)} out",
+        "",
+    ]
+    for endpoint_id, endpoint in endpoints.items():
+        channel = endpoint.get("ChannelType", "?") if isinstance(endpoint, dict) else "?"
+        requested = endpoint.get("RecommendationItems") if isinstance(endpoint, dict) else None
+        lines.append(f"{endpoint_id} ({channel}) candidates {requested if requested is not None else 'none'}")
+        decision = demo.engine.decisions.get(endpoint_id)
+        if decision is not None and (decision.scored or decision.excluded):
+            chosen = {entry.offer.id: rank for rank, entry in enumerate(decision.chosen, start=1)}
+            rows = [
+                (
+                    entry.offer.id,
+                    f"{entry.model_score:.4f}",
+                    f"{entry.offer.preference:g}",
+                    f"{entry.share:.4f}",
+                    f"{entry.score:.4f}",
+                    f"chosen #{chosen[entry.offer.id]}" if entry.offer.id in chosen else "eligible, lower score",
+                )
+                for entry in sorted(decision.scored, key=lambda entry: (-entry.score, entry.offer.id))
+            ]
+            rows += [
+                (offer_id, "", "", "", "", f"excluded: {reason.value}")
+                for offer_id, reason in decision.excluded.items()
+            ]
+            header = ("offer", "model", "preference", "share", "score", "outcome")
+            lines.append(_indent(table(header, rows)))
+        if endpoint_id in demo.response:
+            recommendations = demo.response[endpoint_id][RECOMMENDATIONS]
+            names = list(recommendations)
+            values = list(zip(*(recommendations[name] for name in names), strict=True))
+            lines += ["  Recommendations:", _indent(_indent(table(names, values)))]
+        else:
+            reason = demo.left_out.get(endpoint_id)
+            lines.append(f"  left out, not sent: {reason.value if reason else 'unknown'}")
+        lines.append("")
+    lines.append(f"Offers logs and metrics (counts only): {demo.workdir / 'transformer-offers.log'}")
+    return "\n".join(lines)

@@ -45,6 +45,8 @@ class Decision:
     """What one endpoint got and why (kept in memory for `pinrec demo`; never logged)."""
 
     chosen: list[Scored] = field(default_factory=list)
+    scored: list[Scored] = field(default_factory=list)
+    """Every eligible offer with its scores, in offer id order."""
     excluded: dict[str, Exclusion] = field(default_factory=dict)
     left_out: LeftOut | None = None
 
@@ -104,13 +106,15 @@ class OfferEngine:
         self._wall_clock = wall_clock
         self.last = OfferStats(settings.scoring)
         self.decisions: dict[str, Decision] = {}
+        self.send_time: datetime | None = None
+        """The send time of the last batch: the event's ScheduledTime, else the clock's now."""
 
     def enrich(self, event: object, endpoints: Mapping[str, Any], deadline: float) -> Enrichment:
         """Choose offers for a batch. Raises RankingUnavailableError when most Personalize rankings fail."""
         now = self._wall_clock()
         send_time = send_time_of(event if isinstance(event, Mapping) else {}, now)
         stats = OfferStats(self.settings.scoring)
-        self.last, self.decisions = stats, {}
+        self.last, self.decisions, self.send_time = stats, {}, send_time
         if self.settings.scoring == "rank":
             plans = self._plan_rank(endpoints, send_time, deadline)
         else:
@@ -147,6 +151,7 @@ class OfferEngine:
             self.settings.exploration,
             lambda offer_id: exploration_draw(identity, campaign_date, offer_id),
         )
+        decision.scored = scored
         decision.chosen = best_first(scored, self.settings.per_endpoint)
         return decision
 

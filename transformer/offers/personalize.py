@@ -5,6 +5,7 @@ The only module of the offers flow that touches AWS; boto3 is imported here, and
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 import time
@@ -127,7 +128,8 @@ class PersonalizeRanker:
             futures: dict[Future[RankingScores], str] = {
                 executor.submit(self._rank_one, request, deadline, stats): key for key, request in requests.items()
             }
-            done, _ = wait(futures, timeout=max(deadline - self._clock(), 0.0))
+            remaining = deadline - self._clock()
+            done, _ = wait(futures, timeout=None if math.isinf(remaining) else max(remaining, 0.0))
             for future, key in futures.items():
                 if future in done:
                     error = future.exception()
