@@ -157,7 +157,10 @@ def test_every_endpoint_gets_eligible_offers_or_is_left_out(catalog, batch, expl
         if not eligible:
             assert result.left_out[endpoint_id] is LeftOut.NO_OFFER
             continue
-        chosen = result.response[endpoint_id]["Recommendations"]["OfferId"]
+        returned = result.response[endpoint_id]
+        assert returned == {**endpoint, "Recommendations": returned["Recommendations"]}  # only Recommendations added
+        assert list(returned["Recommendations"]) == ["OfferId"]
+        chosen = returned["Recommendations"]["OfferId"]
         assert len(chosen) == min(count, len(eligible))
         assert all(is_eligible(by_id[offer_id], channel) for offer_id in chosen)
         rank = {}
