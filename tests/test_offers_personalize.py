@@ -8,7 +8,8 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,7 +71,9 @@ def stubbed() -> Iterator[tuple[Any, Stubber]]:
         stubber.assert_no_pending_responses()
 
 
-def make_transformer(tmp_path: Path, client: Any, clock: FakeClock | None = None, **settings: Any) -> Transformer:
+def make_transformer(
+    tmp_path: Path, client: Any, clock: Callable[[], float] | None = None, **settings: Any
+) -> Transformer:
     store_path = write_catalog(tmp_path / "catalog.db", [{"id": "unused"}])
     (tmp_path / "offers.jsonl").write_text("\n".join(json.dumps(offer) for offer in OFFERS), encoding="utf-8")
     offers = {"catalog": "offers.jsonl", "scoring": "personalize", "campaign_arn": ARN, "concurrency": 1, **settings}
@@ -269,3 +272,43 @@ def test_boto3_stays_off_the_import_path_of_the_offers_flow():
     code = "import sys, transformer.service, transformer.offers.engine; print('boto3' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+class _Slow(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        time.sleep(3)
+        self.send_response(500)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Context:
+    def __init__(self, seconds: float) -> None:
+        self._ends = time.monotonic() + seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self._ends - time.monotonic()) * 1000)
+
+
+def test_rankings_give_up_at_the_invocation_deadline(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        client = make_client("us-east-1", url, 5.0, 2)
+        transformer = make_transformer(tmp_path, client, time.monotonic, concurrency=2)
+        started = time.monotonic()
+        # 1.5 s left in the invocation, 1 s kept back for the response: rankings get 0.5 s.
+        with pytest.raises(RankingUnavailableError, match="2 of 2 Personalize rankings failed"):
+            transformer.handle({"Endpoints": {"one": mail(), "two": mail()}}, _Context(1.5))
+        assert time.monotonic() - started < 1.4
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -6,6 +6,8 @@ import copy
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,13 @@ def offer(offer_id: str, preference: float, **fields: Any) -> Offer:
 
 
 def make_transformer(
-    tmp_path: Path, offers: list[dict[str, Any]], *, now: datetime = NOW, catalog: str = "offers.jsonl", **settings: Any
+    tmp_path: Path,
+    offers: list[dict[str, Any]],
+    *,
+    now: datetime = NOW,
+    catalog: str = "offers.jsonl",
+    clock: Callable[[], float] = time.monotonic,
+    **settings: Any,
 ) -> Transformer:
     store_path = write_catalog(tmp_path / "catalog.db", offers if catalog == "store" else [{"id": "unused"}])
     (tmp_path / "offers.jsonl").write_text("\n".join(json.dumps(doc) for doc in offers) + "\n", encoding="utf-8")
@@ -55,8 +63,8 @@ def make_transformer(
     }
     config = parse_config(data, base_dir=tmp_path)
     store = SqliteItemStore(store_path)
-    engine = build_offer_engine(config, store, wall_clock=lambda: now)
-    return Transformer(config, store=store, offers=engine)
+    engine = build_offer_engine(config, store, clock, wall_clock=lambda: now)
+    return Transformer(config, store=store, clock=clock, offers=engine)
 
 
 def endpoint(items: list[Any] | None, channel: str = "EMAIL", user: str | None = "user-1") -> dict[str, Any]:
@@ -283,12 +291,15 @@ def test_offers_from_the_item_store(tmp_path):
     assert transformer.last.left_out == {"bad": LeftOut.NO_OFFER}
 
 
-def test_store_offers_are_cached_and_an_unseen_id_raises_when_the_store_fails(tmp_path):
-    transformer = make_transformer(tmp_path, OFFERS, catalog="store")
+def test_store_offers_are_cached_served_stale_if_the_store_fails_and_an_unseen_id_raises(tmp_path):
+    clock = [1000.0]
+    transformer = make_transformer(tmp_path, OFFERS, catalog="store", clock=lambda: clock[0])
     event = {"Endpoints": {"mail": endpoint(["A", "B"])}}
     first = transformer.handle(event)
     transformer.store.close()  # every later store lookup fails
 
     assert transformer.handle(event) == first, "fresh cache entries answer without the store"
+    clock[0] += 301  # past cache.ttl_seconds (300): entries are stale, the store fails, stale ones are served
+    assert transformer.handle(event) == first
     with pytest.raises(CatalogUnavailableError):
         transformer.handle({"Endpoints": {"mail": endpoint(["C"])}})
