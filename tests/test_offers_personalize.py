@@ -277,7 +277,7 @@ def test_boto3_stays_off_the_import_path_of_the_offers_flow():
 class _Slow(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers["Content-Length"]))
-        time.sleep(3)
+        time.sleep(1.5)
         self.send_response(500)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -310,5 +310,8 @@ def test_rankings_give_up_at_the_invocation_deadline(tmp_path, monkeypatch):
             transformer.handle({"Endpoints": {"one": mail(), "two": mail()}}, _Context(1.5))
         assert time.monotonic() - started < 1.4
     finally:
+        for thread in threading.enumerate():  # calls abandoned at the deadline finish in the background
+            if thread.name.startswith("rank"):
+                thread.join(timeout=5)
         server.shutdown()
         server.server_close()

@@ -94,7 +94,7 @@ class PersonalizeRanker:
         max_delay: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        jitter: Callable[[], float] = random.random,
+        jitter: Callable[[], float] | None = None,
     ) -> None:
         self._client = client
         self._campaign_arn = campaign_arn
@@ -104,7 +104,7 @@ class PersonalizeRanker:
         self._max_delay = max_delay
         self._clock = clock
         self._sleep = sleep
-        self._jitter = jitter
+        self._jitter = jitter if jitter is not None else random.Random().random  # noqa: S311  # backoff jitter, own state
         self.last = RankingStats()
         self._stats_lock = threading.Lock()
 
