@@ -67,10 +67,13 @@ def run(arguments: argparse.Namespace) -> int:
         raise ValidationFailed(violations)
     outcomes = run_setup(session, plan, adopt_role=arguments.adopt_role)
     recommender_id = outcomes[-1].details["recommender_id"]
-    footer = [
-        f"Use recommender id {recommender_id} in templates (RecommenderId), with variables "
-        + ", ".join(f"{{{{Recommendations.{name}.[0]}}}}" for name in attributes),
-        f"  pinrec templates publish NAME --recommender-id {recommender_id}",
-    ]
+    variables = ", ".join(f"{{{{Recommendations.{name}.[0]}}}}" for name in attributes)
+    if session.dry_run and outcomes[-1].status == "created":
+        footer = ["The recommender id is assigned when it is created: run without --dry-run to get it."]
+    else:
+        footer = [
+            f"Use recommender id {recommender_id} in templates (RecommenderId); variables: {variables}",
+            f"  pinrec templates publish NAME --recommender-id {recommender_id}",
+        ]
     aws_options.report(arguments, session, outcomes, footer=footer, extra={"recommender_id": recommender_id})
     return 0
