@@ -301,3 +301,16 @@ def test_new_role_propagation_is_waited_for(make_session, transformer_function):
     assert waits == [5.0]
     assert [outcome.status for outcome in outcomes] == ["created", "added", "created"]
     assert outcomes[-1].details["recommender_id"] == "rec123"
+
+
+def test_setup_can_leave_the_permission_to_the_stack(pinpoint_stubs, transformer_function, capsys, make_session):
+    pinpoint_stubs.append(_create)
+
+    assert main([*SETUP_ARGS, "--skip-permission", "--output", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+
+    assert [result["step"] for result in data["results"]] == ["role", "recommender"]
+    assert "lambda:AddPermission" not in [request["call"] for request in data["requests"]]
+    lambda_client = make_session().client("lambda")
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_policy(FunctionName=FUNCTION_NAME)

@@ -27,11 +27,13 @@ PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/placeholder"
 @dataclass(frozen=True)
 class SetupPlan:
     role: RoleSpec
-    permission: PermissionSpec
+    permission: PermissionSpec | None  # None: the function's stack grants it (infra/template.yaml)
     recommender: RecommenderSpec  # role_arn is filled in from the role step
 
     def violations(self, region: str | None) -> list[str]:
-        found = self.role.violations() + self.permission.violations(region)
+        found = self.role.violations()
+        if self.permission is not None:
+            found += self.permission.violations(region)
         found += [v for v in self.recommender.violations(region) if v not in found]
         return found
 
@@ -47,7 +49,9 @@ def run_setup(
     if violations:
         raise ValidationFailed(violations)
     role = ensure_role(session, plan.role, adopt=adopt_role)
-    permission = ensure_permission(session, plan.permission)
+    outcomes = [role]
+    if plan.permission is not None:
+        outcomes.append(ensure_permission(session, plan.permission))
     recommender_spec = replace(plan.recommender, role_arn=role.details["role_arn"])
     attempts = ROLE_PROPAGATION_ATTEMPTS if role.status == "created" and not session.dry_run else 1
     for attempt in range(1, attempts + 1):
@@ -59,4 +63,4 @@ def run_setup(
                 raise
             print(f"waiting for the new role {plan.role.name} to reach Pinpoint (attempt {attempt})", file=sys.stderr)
             sleep(ROLE_PROPAGATION_WAIT_SECONDS)
-    return [role, permission, recommender]
+    return [*outcomes, recommender]

@@ -35,6 +35,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--role-name", help="IAM role name (default pinrec-personalize-NAME)")
     parser.add_argument("--solution-arn", help="the campaign's solution (default: looked up from the campaign)")
     parser.add_argument("--filter-arn", action="append", default=[], help="Personalize filter ARN (repeatable)")
+    parser.add_argument(
+        "--skip-permission",
+        action="store_true",
+        help="do not grant the invoke permission: the function's stack already does (infra/template.yaml)",
+    )
     parser.add_argument("--adopt-role", action="store_true", help="converge an existing role pinrec did not create")
     aws_options.add_aws_options(parser)
     parser.set_defaults(run=run)
@@ -49,7 +54,7 @@ def run(arguments: argparse.Namespace) -> int:
             solution_arn=arguments.solution_arn,
             filter_arns=tuple(arguments.filter_arn),
         ),
-        permission=PermissionSpec(function=arguments.function),
+        permission=None if arguments.skip_permission else PermissionSpec(function=arguments.function),
         recommender=RecommenderSpec(
             name=arguments.name,
             campaign_arn=arguments.campaign_arn,
