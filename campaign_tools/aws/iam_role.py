@@ -171,7 +171,10 @@ def ensure_role(session: AwsSession, spec: RoleSpec, *, adopt: bool = False) -> 
         )
         _put_policy(session, spec.name, policy)
         arn = created["Role"]["Arn"] if created else role_arn(account, spec.name, partition)
-        changes = ("created with the Pinpoint trust policy", f"put inline policy {POLICY_NAME}")
+        changes = (
+            f"trust: pinpoint.amazonaws.com for account {account}'s projects in {region}",
+            f"inline policy {POLICY_NAME}: Personalize reads on exactly the campaign, solution and filters",
+        )
         return Outcome("role", "created", spec.name, changes, _details(arn, solution_arn))
 
     role = current["Role"]

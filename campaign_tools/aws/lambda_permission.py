@@ -134,7 +134,7 @@ def ensure_permission(session: AwsSession, spec: PermissionSpec) -> Outcome:
                 "being updated; re-run to converge"
             ) from None
         raise
-    changes.append(f"added statement {sid} for {wanted.params['Principal']}")
+    changes.append(f"statement {sid}: {wanted.params['Principal']} may invoke it for {wanted.params['SourceArn']}")
     return Outcome(
         "permission", "replaced" if existing is not None else "added", spec.function, tuple(changes), details
     )
