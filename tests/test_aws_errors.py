@@ -48,3 +48,27 @@ def test_shapes_with_paths_and_qualifiers_are_accepted():
     assert check_function("arn:aws:lambda:eu-west-1:123456789012:function:pinrec:live", "eu-west-1") == []
     assert check_function("arn:aws-cn:lambda:cn-north-1:123456789012:function:pinrec", "cn-north-1") == []
     assert check_function("x" * 65) != []
+
+
+def test_aws_modules_import_boto3_only_when_a_client_is_made():
+    import subprocess
+    import sys
+
+    modules = [
+        "campaign_tools.aws.session",
+        "campaign_tools.aws.iam_role",
+        "campaign_tools.aws.lambda_permission",
+        "campaign_tools.aws.recommender",
+        "campaign_tools.aws.setup",
+        "campaign_tools.commands.setup",
+        "campaign_tools.commands.permissions",
+        "campaign_tools.commands.role",
+        "campaign_tools.commands.package",
+    ]
+    script = (
+        "import sys\n"
+        f"for module in {modules!r}: __import__(module)\n"
+        "print(sorted(n for n in sys.modules if n.split('.')[0] in ('boto3', 'botocore')))"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert completed.stdout.strip() == "[]"
