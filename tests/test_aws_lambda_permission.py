@@ -14,7 +14,7 @@ from campaign_tools.aws.lambda_permission import (
     statement_id,
 )
 from campaign_tools.aws.validation import STATEMENT_ID
-from tests.aws_fixtures import ACCOUNT, FUNCTION_ARN, REGION, policy_statements
+from tests.aws_fixtures import ACCOUNT, FUNCTION_ARN, REGION, policy_statements, stub
 
 
 def test_grant_adds_the_documented_statement(make_session, transformer_function):
@@ -151,3 +151,23 @@ def test_show_prints_the_policy_readably(make_session, transformer_function):
         "  (managed by pinrec)",
     ]
     assert describe_policy(None).startswith("no resource policy")
+
+
+def test_concurrent_add_is_reported_as_a_conflict_to_rerun(make_session):
+    session = make_session()
+    lambda_stub = stub(session, "lambda")
+    lambda_stub.add_client_error(
+        "get_policy", "ResourceNotFoundException", "The resource you requested does not exist."
+    )
+    lambda_stub.add_client_error(
+        "add_permission", "ResourceConflictException", "The statement id provided already exists"
+    )
+
+    with pytest.raises(AwsError) as raised:
+        ensure_permission(session, PermissionSpec("pinrec-transformer"))
+
+    assert str(raised.value) == (
+        "lambda:AddPermission: statement pinrec-pinpoint-all-recommenders was added by someone else meanwhile, "
+        "or the function is being updated; re-run to converge"
+    )
+    lambda_stub.assert_no_pending_responses()
