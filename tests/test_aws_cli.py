@@ -140,6 +140,7 @@ def test_dry_run_json_lists_the_exact_requests(pinpoint_stubs, transformer_funct
     data = json.loads(capsys.readouterr().out)
 
     assert data["dry_run"] is True
+    assert data["recommender_id"] is None, "AWS assigns the id on create; a dry run cannot know it"
     calls = [request["call"] for request in data["would_send"]]
     assert calls == [
         "iam:CreateRole",

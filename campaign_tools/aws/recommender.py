@@ -124,9 +124,8 @@ def register(session: AwsSession, spec: RecommenderSpec) -> Outcome:
         created = session.write(
             Request("pinpoint", "CreateRecommenderConfiguration", {"CreateRecommenderConfiguration": body})
         )
-        recommender_id = created[RESPONSE]["Id"] if created else None
-        details = {"recommender_id": recommender_id or "(assigned when created)"}
-        return Outcome("recommender", "created", spec.name, (), details)
+        recommender_id = created[RESPONSE]["Id"] if created else None  # None in a dry run: AWS assigns it
+        return Outcome("recommender", "created", spec.name, (), {"recommender_id": recommender_id})
     recommender_id = current["Id"]
     changes = differences(current, body)
     if not changes:

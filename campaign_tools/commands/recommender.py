@@ -122,7 +122,7 @@ def run_register(arguments: argparse.Namespace) -> int:
         arguments,
         session,
         [outcome],
-        footer=[f"recommender id: {recommender_id}"],
+        footer=[f"recommender id: {recommender_id or 'assigned when created (run without --dry-run)'}"],
         extra={"recommender_id": recommender_id},
     )
     return 0
