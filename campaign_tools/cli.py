@@ -6,10 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from campaign_tools.commands import catalog, demo, invoke
+from campaign_tools.commands import catalog, demo, invoke, package, permissions, recommender, role, setup
 from transformer.errors import PinrecError
 
 COMMAND_MODULES = (catalog, invoke, demo)
+COMMAND_MODULES += (role, permissions, recommender, setup, package)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

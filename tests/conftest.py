@@ -46,3 +46,7 @@ def config_for(catalog: Path, attributes: dict[str, dict[str, Any]], **sections:
     data: dict[str, Any] = {"store": {"kind": "sqlite", "path": str(catalog)}, "attributes": attributes}
     data.update(sections)
     return parse_config(data, base_dir=catalog.parent)
+
+
+# AWS setup tests (issue 4): moto server and session fixtures.
+pytest_plugins = ["tests.aws_fixtures"]

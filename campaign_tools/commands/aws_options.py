@@ -1,0 +1,88 @@
+"""Options every AWS command shares (--region, --profile, --dry-run, --output) and how results are printed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from campaign_tools.aws.outcome import Outcome
+from campaign_tools.aws.session import AwsSession, Request
+
+
+def add_aws_options(parser: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
+    group = parser.add_argument_group("AWS options")
+    group.add_argument("--region", help="AWS region of the Pinpoint project (default: the profile's or $AWS_REGION)")
+    group.add_argument("--profile", help="AWS named profile for credentials (default: the SDK's resolution)")
+    if dry_run:
+        group.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="read the current state, change nothing, and print the exact write requests that would be sent",
+        )
+    group.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def open_session(arguments: argparse.Namespace) -> AwsSession:
+    """The session a command runs in. Tests replace this to reach moto or a stubbed client."""
+    return AwsSession(region=arguments.region, profile=arguments.profile, dry_run=getattr(arguments, "dry_run", False))
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def report(
+    arguments: argparse.Namespace,
+    session: AwsSession,
+    outcomes: Sequence[Outcome],
+    *,
+    footer: Sequence[str] = (),
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """Print what each step did (or would do) and, in a dry run, every write request."""
+    if arguments.output == "json":
+        data: dict[str, Any] = {"dry_run": session.dry_run, "results": [outcome.to_dict() for outcome in outcomes]}
+        data["requests" if not session.dry_run else "would_send"] = [r.to_dict() for r in session.requested_writes]
+        data.update(extra or {})
+        print_json(data)
+        return
+    blocks = [outcome.text(session.dry_run) for outcome in outcomes]
+    if session.dry_run:
+        blocks.append(render_requests(session.requested_writes))
+    if footer:
+        blocks.append("\n".join(footer))
+    print("\n\n".join(blocks))
+
+
+def render_requests(requests: Sequence[Request]) -> str:
+    """Write requests as text: each call and its exact parameters; JSON-string parameters are shown formatted."""
+    if not requests:
+        return "dry run: nothing would change, no write request would be sent"
+    lines = [f"dry run: nothing was changed; {len(requests)} write request(s) would be sent:"]
+    for number, request in enumerate(requests, start=1):
+        lines.append("")
+        lines.append(f"{number}. {request.action}")
+        for name, value in request.params.items():
+            lines += _parameter_lines(name, value)
+    return "\n".join(lines)
+
+
+def _parameter_lines(name: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            document = json.loads(value)
+        except ValueError:
+            document = None
+        if isinstance(document, dict):
+            body = json.dumps(document, indent=2, ensure_ascii=False)
+            return [f"   {name}: (a JSON string; formatted here, sent compact)", *_indent(body, 6)]
+        return [f"   {name}: {json.dumps(value, ensure_ascii=False)}"]
+    if isinstance(value, dict | list):
+        return [f"   {name}:", *_indent(json.dumps(value, indent=2, ensure_ascii=False), 6)]
+    return [f"   {name}: {json.dumps(value)}"]
+
+
+def _indent(text: str, width: int) -> list[str]:
+    return [" " * width + line for line in text.splitlines()]

@@ -1,0 +1,84 @@
+"""`pinrec permissions grant|show|revoke`: the resource policy that lets Pinpoint invoke the transformer."""
+
+from __future__ import annotations
+
+import argparse
+
+from campaign_tools.aws.errors import ValidationFailed
+from campaign_tools.aws.lambda_permission import (
+    PermissionSpec,
+    describe_policy,
+    ensure_permission,
+    read_policy,
+    revoke_permission,
+)
+from campaign_tools.aws.validation import check_function
+from campaign_tools.commands import aws_options
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    permissions = commands.add_parser("permissions", help="let Pinpoint invoke the transformer Lambda")
+    actions = permissions.add_subparsers(title="actions", metavar="ACTION", required=True)
+
+    grant = actions.add_parser(
+        "grant",
+        help="add (or fix) the statement letting Pinpoint invoke the function",
+        description="Adds a resource-policy statement (lambda:AddPermission) for the regional principal "
+        "pinpoint.REGION.amazonaws.com, limited by AWS:SourceArn to this account's recommenders (one id, or "
+        "recommenders/*) and by AWS:SourceAccount. The statement id is pinrec-pinpoint-all-recommenders or "
+        "pinrec-pinpoint-recommender-ID: an identical statement is left alone, a differing one is replaced.",
+    )
+    _add_scope(grant)
+    grant.set_defaults(run=run_grant)
+
+    revoke = actions.add_parser(
+        "revoke",
+        help="remove pinrec's statement for one scope",
+        description="Removes the statement `permissions grant` added for the same --recommender-id (or for all "
+        "recommenders). Other statements are left alone.",
+    )
+    _add_scope(revoke)
+    revoke.set_defaults(run=run_revoke)
+
+    show = actions.add_parser("show", help="print the function's resource policy readably")
+    show.add_argument("--function", required=True, help="Lambda function name or ARN")
+    aws_options.add_aws_options(show, dry_run=False)
+    show.set_defaults(run=run_show)
+
+
+def _add_scope(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--function", required=True, help="Lambda function name or ARN (in the same region)")
+    parser.add_argument(
+        "--recommender-id",
+        help="allow only this recommender configuration (default: all of the account's recommenders)",
+    )
+    aws_options.add_aws_options(parser)
+
+
+def _spec(arguments: argparse.Namespace) -> PermissionSpec:
+    return PermissionSpec(function=arguments.function, recommender_id=arguments.recommender_id)
+
+
+def run_grant(arguments: argparse.Namespace) -> int:
+    session = aws_options.open_session(arguments)
+    aws_options.report(arguments, session, [ensure_permission(session, _spec(arguments))])
+    return 0
+
+
+def run_revoke(arguments: argparse.Namespace) -> int:
+    session = aws_options.open_session(arguments)
+    aws_options.report(arguments, session, [revoke_permission(session, _spec(arguments))])
+    return 0
+
+
+def run_show(arguments: argparse.Namespace) -> int:
+    session = aws_options.open_session(arguments)
+    violations = check_function(arguments.function, session.region)
+    if violations:
+        raise ValidationFailed(violations)
+    policy = read_policy(session, arguments.function)
+    if arguments.output == "json":
+        aws_options.print_json(policy or {"Statement": []})
+    else:
+        print(describe_policy(policy))
+    return 0

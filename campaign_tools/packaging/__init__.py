@@ -1,0 +1,1 @@
+"""Building the transformer's Lambda deployment package: runtime dependencies, sources, config, one zip."""

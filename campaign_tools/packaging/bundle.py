@@ -1,0 +1,55 @@
+"""What goes into the Lambda zip: the `transformer` package, its runtime dependencies, the config file (as
+`pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the
+config names by a relative path. `campaign_tools` (the CLI) is not deployed."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path, PurePosixPath
+
+import transformer
+from campaign_tools.packaging.reproducible_zip import PackageError, ZipEntry, tree_entries
+from transformer.config import load_config
+
+CONFIG_ARCNAME = "pinrec.toml"
+# pip --target also writes console scripts to bin/; the Lambda never runs them.
+DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
+OWN_PACKAGES = ("transformer", "campaign_tools")
+
+
+def transformer_entries() -> list[ZipEntry]:
+    return tree_entries(Path(transformer.__file__).parent, prefix="transformer/")
+
+
+def dependency_entries(deps_dir: Path) -> list[ZipEntry]:
+    if not deps_dir.is_dir():
+        raise PackageError(f"dependency directory {deps_dir} does not exist")
+    return tree_entries(deps_dir, skip_top=(*DEPENDENCY_DIRECTORIES_SKIPPED, *OWN_PACKAGES))
+
+
+def config_entries(config_path: Path) -> list[ZipEntry]:
+    """The config file, validated, and the SQLite catalog it names when that lives next to it."""
+    load_config(config_path)  # the same validation the Lambda runs at cold start, before anything is built
+    store = tomllib.loads(config_path.read_text(encoding="utf-8")).get("store", {})
+    entries = [ZipEntry(CONFIG_ARCNAME, config_path)]
+    if store.get("kind") != "sqlite" or "://" in store.get("path", ""):
+        return entries
+    raw = PurePosixPath(store["path"])
+    if raw.is_absolute():
+        raise PackageError(
+            f"{config_path}: store.path {raw} is absolute, so the deployed function would look for it outside "
+            "the package; use a path relative to the config file (bundled) or an s3:// path"
+        )
+    if ".." in raw.parts:
+        raise PackageError(
+            f"{config_path}: store.path {raw} leaves the config's folder; put the catalog next to the config or "
+            "below it so it can be bundled, or use an s3:// path"
+        )
+    catalog = config_path.parent / raw
+    if not catalog.is_file():
+        raise PackageError(f"{config_path}: store.path {catalog} does not exist; run 'pinrec catalog load' first")
+    return [*entries, ZipEntry(raw.as_posix(), catalog)]
+
+
+def bundle_entries(config_path: Path, deps_dir: Path) -> list[ZipEntry]:
+    return [*config_entries(config_path), *transformer_entries(), *dependency_entries(deps_dir)]

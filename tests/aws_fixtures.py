@@ -1,0 +1,95 @@
+"""Fixtures for the AWS setup tests: one moto server on loopback for IAM, STS and Lambda (reset per test), and
+sessions pointed at it. Pinpoint and Personalize calls are stubbed with botocore's Stubber (moto lacks them)."""
+
+from __future__ import annotations
+
+import io
+import json
+import urllib.request
+import zipfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+from moto.server import ThreadedMotoServer
+
+from campaign_tools.aws.session import AwsSession
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's account for any credentials
+CAMPAIGN_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:campaign/outdoor-gear"
+SOLUTION_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:solution/outdoor-gear"
+FILTER_ARN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:filter/in-stock"
+FUNCTION_NAME = "pinrec-transformer"
+FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_NAME}"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
+    """A clean moto state and an environment that cannot reach real credentials or config."""
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+        assert response.status == 200
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    return moto_endpoint
+
+
+@pytest.fixture
+def make_session(aws_endpoint: str) -> Callable[..., AwsSession]:
+    def make(*, dry_run: bool = False, region: str = REGION) -> AwsSession:
+        return AwsSession(region=region, endpoint_url=aws_endpoint, dry_run=dry_run)
+
+    return make
+
+
+def stub(session: AwsSession, service: str) -> Stubber:
+    """An activated Stubber on the session's client for `service`; the test asserts it is drained."""
+    stubber = Stubber(session.client(service))
+    stubber.activate()
+    return stubber
+
+
+@pytest.fixture
+def transformer_function(make_session: Callable[..., AwsSession]) -> str:
+    """A real function in moto (create_function needs no Docker; only invoke would)."""
+    session = make_session()
+    iam = session.client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName="transformer-execution", AssumeRolePolicyDocument=json.dumps(trust))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("transformer/handler.py", "def lambda_handler(event, context):\n    return {}\n")
+    session.client("lambda").create_function(
+        FunctionName=FUNCTION_NAME,
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler="transformer.handler.lambda_handler",
+        Code={"ZipFile": code.getvalue()},
+        Architectures=["arm64"],
+    )
+    return FUNCTION_NAME
+
+
+def policy_statements(session: AwsSession, function: str) -> list[dict[str, Any]]:
+    return json.loads(session.client("lambda").get_policy(FunctionName=function)["Policy"])["Statement"]
