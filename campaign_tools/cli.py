@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from campaign_tools.commands import catalog, demo, invoke
+from campaign_tools.commands import catalog, demo, invoke, templates
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, invoke, demo)
+COMMAND_MODULES = (catalog, invoke, demo, templates)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

@@ -7,15 +7,17 @@ from pathlib import Path
 
 from campaign_tools.console import table
 from campaign_tools.demo import DemoRun, run_demo
+from campaign_tools.templates.preview import PreviewReport
 from transformer.enrich import RECOMMENDATIONS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "demo",
-        help="load the sample catalog and run the transformer on the sample event",
+        help="load the sample catalog, run the transformer on the sample event, preview the messages",
         description="Copies the sample configuration, catalog and Pinpoint event into a work folder, loads the "
-        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets.",
+        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets, "
+        "then renders the recommended-for-you template for every enriched endpoint into a preview gallery.",
     )
     parser.add_argument("--out", default="pinrec-demo", help="work folder (default: ./pinrec-demo)")
     parser.set_defaults(run=run)
@@ -50,7 +52,32 @@ def render(demo: DemoRun) -> str:
     lines.append(
         f"Full response: pinrec invoke --event {demo.workdir / 'event.json'} --config {demo.workdir / 'pinrec.toml'}"
     )
+    if demo.preview is not None:
+        lines += ["", *_preview_lines(demo.preview)]
     return "\n".join(lines)
+
+
+def _preview_lines(preview: PreviewReport) -> list[str]:
+    rows = [
+        (
+            endpoint.endpoint_id,
+            endpoint.channel,
+            f"{endpoint.sms.encoding}, {endpoint.sms.segments}" if endpoint.sms else "-",
+            f"{endpoint.email_bytes / 1024:.1f} KB" if endpoint.email_bytes is not None else "-",
+        )
+        for endpoint in preview.endpoints
+    ]
+    return [
+        f"Messages from the {preview.template} template, rendered as Pinpoint would send them:",
+        _indent(table(("endpoint", "channel", "SMS segments", "email size"), rows)),
+        f"Open the preview gallery: {preview.index.resolve().as_uri()}",
+        f"  (pinrec templates preview {preview.template} --event {demo_path(preview, 'event.json')} "
+        f"--config {demo_path(preview, 'pinrec.toml')})",
+    ]
+
+
+def demo_path(preview: PreviewReport, name: str) -> Path:
+    return preview.out_dir.parent / name
 
 
 def _indent(text: str) -> str:
