@@ -6,11 +6,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from campaign_tools.commands import catalog, demo, invoke, package, permissions, recommender, role, setup
+from campaign_tools.commands import (
+    catalog,
+    demo,
+    invoke,
+    package,
+    permissions,
+    recommender,
+    role,
+    setup,
+    templates,
+)
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, invoke, demo)
-COMMAND_MODULES += (role, permissions, recommender, setup, package)
+COMMAND_MODULES = (catalog, invoke, demo, templates, role, permissions, recommender, setup, package)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

@@ -11,11 +11,15 @@ from typing import Any
 from campaign_tools.catalog.records import read_jsonl
 from campaign_tools.catalog.sqlite_snapshot import LoadSummary, write_snapshot
 from campaign_tools.local_lambda import invoke, read_event
+from campaign_tools.templates.manifest import load_template
+from campaign_tools.templates.preview import PreviewReport, preview_from_files
 from transformer.config import load_config
 from transformer.enrich import LeftOut
 from transformer.offers.engine import OfferEngine
 
 DEMO_FILES = ("pinrec.toml", "catalog.jsonl", "event.json")
+DEMO_TEMPLATE = "recommended-for-you"
+OFFER_TEMPLATE = "offer"
 
 
 @dataclass
@@ -25,6 +29,7 @@ class DemoRun:
     event: dict[str, Any]
     response: dict[str, Any]
     left_out: dict[str, LeftOut]
+    preview: PreviewReport | None = None
 
 
 def copy_demo_files(workdir: Path) -> None:
@@ -49,7 +54,14 @@ def run_demo(workdir: Path) -> DemoRun:
     with open(workdir / "transformer.log", "w", encoding="utf-8") as log:
         response, handler = invoke(event, workdir / "pinrec.toml", log=log)
     last = handler.transformer.last
-    return DemoRun(workdir, summary, event, response, dict(last.left_out) if last else {})
+    preview = preview_demo_template(workdir)
+    return DemoRun(workdir, summary, event, response, dict(last.left_out) if last else {}, preview)
+
+
+def preview_demo_template(workdir: Path) -> PreviewReport:
+    """Render the shipped recommended-for-you template for every endpoint the transformer enriched."""
+    source = load_template(DEMO_TEMPLATE, workdir / "templates")
+    return preview_from_files(source, workdir / "event.json", workdir / "pinrec.toml", workdir / "preview")
 
 
 OFFERS_DEMO_FILES = ("pinrec-offers.toml", "offers.jsonl", "event-offers.json")
@@ -62,6 +74,7 @@ class OffersDemoRun:
     response: dict[str, Any]
     left_out: dict[str, LeftOut]
     engine: OfferEngine
+    preview: PreviewReport | None = None
 
 
 def run_offers_demo(workdir: Path) -> OffersDemoRun:
@@ -76,4 +89,11 @@ def run_offers_demo(workdir: Path) -> OffersDemoRun:
     transformer = handler.transformer
     assert transformer.offers is not None
     last = transformer.last
-    return OffersDemoRun(workdir, event, response, dict(last.left_out) if last else {}, transformer.offers)
+    preview = preview_from_files(
+        load_template(OFFER_TEMPLATE, workdir / "templates"),
+        workdir / "event-offers.json",
+        workdir / "pinrec-offers.toml",
+        workdir / "preview-offer",
+    )
+    left_out = dict(last.left_out) if last else {}
+    return OffersDemoRun(workdir, event, response, left_out, transformer.offers, preview)

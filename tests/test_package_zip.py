@@ -189,8 +189,30 @@ def test_runtime_requirements_leave_out_dev_tools_and_the_runtime_sdk():
     assert with_sdk == ["aws-lambda-powertools>=3.0,<4", "boto3>=1.34", "pydantic>=2.6,<3"]
     installed = dependencies.runtime_requirements()
     names = {re.match(r"[A-Za-z0-9._-]+", r).group().lower() for r in installed}
-    assert names >= {"pydantic", "jinja2", "aws-lambda-powertools"}
-    assert not [r for r in installed if r.startswith(("boto3", "pytest", "moto", "ruff"))]
+    assert names == {"pydantic", "jinja2", "aws-lambda-powertools"}, "campaign-tool libraries never ship"
+
+
+def test_the_transformer_imports_only_the_bundled_distributions():
+    """Every third-party module the Lambda package imports is one the packager bundles (or the runtime has)."""
+    import ast
+    import sys
+
+    import transformer
+
+    allowed_modules = {"aws_lambda_powertools", "pydantic", "jinja2", "boto3", "botocore", "transformer"}
+    imported: set[str] = set()
+    for source in Path(transformer.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"__future__"}
+    assert third_party <= allowed_modules, sorted(third_party - allowed_modules)
+    assert {dist.replace("-", "_") for dist in dependencies.TRANSFORMER_DISTRIBUTIONS} == allowed_modules - {
+        "botocore",
+        "transformer",
+    }
 
 
 def test_pip_command_targets_lambda_platform(tmp_path):

@@ -7,17 +7,20 @@ from pathlib import Path
 
 from campaign_tools.console import table
 from campaign_tools.demo import DemoRun, OffersDemoRun, run_demo, run_offers_demo
+from campaign_tools.templates.preview import PreviewReport
 from transformer.enrich import RECOMMENDATIONS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "demo",
-        help="load the sample catalog and run the transformer on the sample event",
+        help="load the sample catalog, run the transformer on the sample event, preview the messages",
         description="Copies the sample configuration, catalog and Pinpoint event into a work folder, loads the "
-        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets. "
-        "Then runs the offers flow (pinrec-offers.toml, offers.jsonl, event-offers.json) and prints which offer "
-        "each endpoint gets, every candidate's scores, and why the others were excluded.",
+        "catalog into SQLite, runs the real Lambda handler on the event and prints what each endpoint gets, "
+        "then renders the recommended-for-you template for every enriched endpoint into a preview gallery. "
+        "Then runs the offers flow (pinrec-offers.toml, offers.jsonl, event-offers.json), prints which offer "
+        "each endpoint gets, every candidate's scores and why the others were excluded, and previews the "
+        "offer template.",
     )
     parser.add_argument("--out", default="pinrec-demo", help="work folder (default: ./pinrec-demo)")
     parser.set_defaults(run=run)
@@ -54,7 +57,32 @@ def render(demo: DemoRun) -> str:
     lines.append(
         f"Full response: pinrec invoke --event {demo.workdir / 'event.json'} --config {demo.workdir / 'pinrec.toml'}"
     )
+    if demo.preview is not None:
+        lines += ["", *_preview_lines(demo.preview)]
     return "\n".join(lines)
+
+
+def _preview_lines(preview: PreviewReport, event: str = "event.json", config: str = "pinrec.toml") -> list[str]:
+    rows = [
+        (
+            endpoint.endpoint_id,
+            endpoint.channel,
+            f"{endpoint.sms.encoding}, {endpoint.sms.segments}" if endpoint.sms else "-",
+            f"{endpoint.email_bytes / 1024:.1f} KB" if endpoint.email_bytes is not None else "-",
+        )
+        for endpoint in preview.endpoints
+    ]
+    return [
+        f"Messages from the {preview.template} template, rendered as Pinpoint would send them:",
+        _indent(table(("endpoint", "channel", "SMS segments", "email size"), rows)),
+        f"Open the preview gallery: {preview.index.resolve().as_uri()}",
+        f"  (pinrec templates preview {preview.template} --event {demo_path(preview, event)} "
+        f"--config {demo_path(preview, config)})",
+    ]
+
+
+def demo_path(preview: PreviewReport, name: str) -> Path:
+    return preview.out_dir.parent / name
 
 
 def _indent(text: str) -> str:
@@ -106,5 +134,7 @@ def render_offers(demo: OffersDemoRun) -> str:
             reason = demo.left_out.get(endpoint_id)
             lines.append(f"  left out, not sent: {reason.value if reason else 'unknown'}")
         lines.append("")
+    if demo.preview is not None:
+        lines += _preview_lines(demo.preview, "event-offers.json", "pinrec-offers.toml")
     lines.append(f"Offers logs and metrics (counts only): {demo.workdir / 'transformer-offers.log'}")
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """The transformer's runtime dependencies, installed with pip for Lambda's platform rather than this machine's.
 
-The list comes from pinrec's own package metadata (pyproject's `dependencies`), so there is one source of truth.
-boto3/botocore are left out by default: the Lambda Python runtime provides them, and bundling them adds ~20 MB.
+The version specifiers come from pinrec's own package metadata (pyproject's `dependencies`), so there is one source
+of truth; only the distributions the `transformer` package imports are bundled (the campaign tools' template and
+rendering libraries never ship in the Lambda). boto3/botocore are left out by default: the Lambda Python runtime provides them, and bundling them adds ~20 MB.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from campaign_tools.packaging.reproducible_zip import PackageError
 
 DISTRIBUTION = "pinrec"
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
+TRANSFORMER_DISTRIBUTIONS = frozenset({"aws-lambda-powertools", "pydantic", "jinja2", "boto3"})
+"""What the Lambda package imports; tests/test_package_zip.py checks the transformer imports nothing else."""
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -27,7 +30,7 @@ def _normalized(name: str) -> str:
 
 
 def runtime_requirements(*, include_boto3: bool = False, declared: Sequence[str] | None = None) -> list[str]:
-    """pinrec's install requirements without extras (dev tools), optionally without the runtime-provided SDK."""
+    """The transformer's install requirements (no extras, no campaign-tool libraries), optionally without the SDK."""
     requirements = []
     for requirement in declared if declared is not None else (metadata.requires(DISTRIBUTION) or []):
         if "extra" in requirement.partition(";")[2]:
@@ -35,7 +38,10 @@ def runtime_requirements(*, include_boto3: bool = False, declared: Sequence[str]
         match = _NAME.match(requirement)
         if match is None:
             continue
-        if not include_boto3 and _normalized(match.group()) in RUNTIME_PROVIDED:
+        name = _normalized(match.group())
+        if name not in TRANSFORMER_DISTRIBUTIONS:
+            continue
+        if not include_boto3 and name in RUNTIME_PROVIDED:
             continue
         requirements.append(requirement.strip())
     return sorted(requirements)

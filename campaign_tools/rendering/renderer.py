@@ -1,0 +1,182 @@
+"""Render a template part for one endpoint the way Pinpoint substitutes it."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from dotpromptz_handlebars import HelperOptions, SafeString
+from dotpromptz_handlebars._render import render_program
+
+from campaign_tools.rendering.defaults import Segments, index_defaults, parse_default_substitutions
+from campaign_tools.rendering.errors import HelperError, TemplateRenderError
+from campaign_tools.rendering.helpers import pinpoint_helpers
+from campaign_tools.rendering.program import (
+    BRANCH_MARKER,
+    DEFAULT_HELPER,
+    LINE_MARKER,
+    NO_DEFAULT,
+    PRINT_HELPER,
+    Program,
+    compile_program,
+)
+from campaign_tools.rendering.values import has_no_value, to_text
+
+_COMPILED_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class BranchHit:
+    """One branch a block took while rendering: `{{#if}}` on line 12 took "else"; `{{#each}}` ran 3 times."""
+
+    template: str
+    line: int
+    helper: str  # "if", "unless", "each", "with", "eq", "and", ...
+    branch: str  # "then" | "else" | "each(n)" | "empty"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    branches: tuple[BranchHit, ...]
+
+
+@dataclass
+class _RenderState:
+    program: Program
+    template: str
+    defaults: dict[Segments, str]
+    line: int = 0
+    hits: dict[tuple[int, str, str], BranchHit] = field(default_factory=dict)
+
+
+_STATE: ContextVar[_RenderState] = ContextVar("pinrec_render_state")
+
+
+class PinpointRenderer:
+    """Handlebars with Pinpoint's helpers and substitution rules; reusable and safe to share across threads.
+
+    `now` returns the moment `{{now}}` prints (an aware datetime; naive means UTC) and `uuid` the text
+    `{{uuid}}` prints; inject both for repeatable output.
+    """
+
+    def __init__(self, *, now: Callable[[], datetime] | None = None, uuid: Callable[[], str] | None = None) -> None:
+        clock = now or (lambda: datetime.now(UTC))
+        make_uuid = uuid or (lambda: str(uuid_module.uuid4()))
+        helpers: dict[str, Callable[[list[Any], HelperOptions], Any]] = pinpoint_helpers(
+            clock=clock, make_uuid=make_uuid
+        )
+        self._helper_names = frozenset(helpers)
+        helpers[LINE_MARKER] = _mark_line
+        helpers[BRANCH_MARKER] = _mark_branch
+        helpers[DEFAULT_HELPER] = _substitute_default
+        helpers[PRINT_HELPER] = _print
+        self._helpers = helpers
+        self._compile = lru_cache(maxsize=_COMPILED_CACHE_SIZE)(self._compile_uncached)
+
+    @property
+    def helper_names(self) -> frozenset[str]:
+        """The helpers a template may call (Pinpoint's documented set plus `lookup`)."""
+        return self._helper_names
+
+    def check(self, source: str, *, name: str = "template") -> None:
+        """Parse source without rendering; raises TemplateRenderError naming the line of a syntax error."""
+        self._compile(source, name)
+
+    def render(
+        self,
+        source: str,
+        endpoint: Mapping[str, Any],
+        *,
+        default_substitutions: Mapping[str, str] | str | None = None,
+        name: str = "template",
+        escape: bool = True,
+    ) -> Rendered:
+        """What Pinpoint would send for this endpoint.
+
+        A variable with no value (absent, null, "" or an empty list) takes its DefaultSubstitutions value,
+        looked up by the path as written and then without trailing `.[N]` (see `defaults`), else prints
+        nothing. `escape=True` HTML-escapes `{{x}}` like handlebars.js (`& < > " ' \\` =`); `{{{x}}}` never is.
+        """
+        program = self._compile(source, name)
+        defaults = (
+            parse_default_substitutions(default_substitutions, template=name)
+            if isinstance(default_substitutions, str)
+            else default_substitutions
+        )
+        state = _RenderState(program, name, index_defaults(defaults))
+        token = _STATE.set(state)
+        try:
+            text = render_program(
+                program.nodes,
+                endpoint,
+                data=None,
+                helpers=self._helpers,
+                partials={},
+                escape_html=escape,
+                strict=False,
+            )
+        except TemplateRenderError:
+            raise
+        except (HelperError, ValueError, RecursionError) as err:
+            raise TemplateRenderError(name, state.line or None, _reason(err)) from err
+        finally:
+            _STATE.reset(token)
+        return Rendered(text, tuple(state.hits.values()))
+
+    def _compile_uncached(self, source: str, name: str) -> Program:
+        return compile_program(source, template=name, helper_names=self._helper_names)
+
+
+def _reason(err: Exception) -> str:
+    message = str(err)
+    if message.startswith("Missing helper:"):
+        helper = message.split(":", 1)[1].strip().strip('"')
+        return f"{helper!r} is not a helper Pinpoint documents"
+    if isinstance(err, RecursionError):
+        return "templates nest too deeply (a partial that includes itself?)"
+    return message
+
+
+def _mark_line(args: list[Any], options: HelperOptions) -> str:
+    _STATE.get().line = args[0]
+    return ""
+
+
+def _mark_branch(args: list[Any], options: HelperOptions) -> str:
+    state = _STATE.get()
+    block_id, taken = args
+    info = state.program.blocks[block_id]
+    if info.helper == "each" and taken:
+        data = options.data
+        if not data.get("last"):
+            return ""
+        branch = f"each({data.get('index', 0) + 1})"
+    elif info.helper == "each":
+        branch = "empty"
+    else:
+        branch = "then" if taken else "else"
+    key = (info.line, info.helper, branch)
+    if key not in state.hits:
+        state.hits[key] = BranchHit(state.template, info.line, info.helper, branch)
+    return ""
+
+
+def _print(args: list[Any], options: HelperOptions) -> Any:
+    value = _substitute_default(args, options)
+    return value if isinstance(value, SafeString) else to_text(value)
+
+
+def _substitute_default(args: list[Any], options: HelperOptions) -> Any:
+    value, default_id = args
+    if default_id != NO_DEFAULT and has_no_value(value):
+        state = _STATE.get()
+        for key in state.program.default_keys[default_id]:
+            if key in state.defaults:
+                return state.defaults[key]
+    return value

@@ -1,0 +1,217 @@
+"""`pinrec templates build`: jinja2 sources -> Handlebars parts -> the exact Pinpoint template requests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from campaign_tools.local_lambda import read_event
+from campaign_tools.templates.authoring import SourceKind, author_part, kind_of
+from campaign_tools.templates.email_pipeline import EmailBuild, StageCheck, StageGuard, build_email
+from campaign_tools.templates.errors import TemplateError
+from campaign_tools.templates.manifest import (
+    Channel,
+    Part,
+    RecommenderAttributes,
+    TemplateSource,
+    recommender_attributes,
+)
+from transformer.config import PinrecConfig
+
+FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+FIXED_UUID = "00000000-0000-4000-8000-000000000000"
+TEST_SEND_SAMPLE = "(test send: no recommendations)"
+"""A sample with no values at all: what Pinpoint's test sends see, so the DefaultSubstitutions path is guarded."""
+
+REQUEST_KEYS = {
+    Channel.EMAIL: "EmailTemplateRequest",
+    Channel.SMS: "SMSTemplateRequest",
+    Channel.PUSH: "PushNotificationTemplateRequest",
+}
+TEMPLATE_TYPES = {Channel.EMAIL: "EMAIL", Channel.SMS: "SMS", Channel.PUSH: "PUSH"}
+PART_FILES = {
+    Part.EMAIL_SUBJECT: "email-subject.txt",
+    Part.EMAIL_HTML: "email.html",
+    Part.EMAIL_TEXT: "email.txt",
+    Part.SMS_BODY: "sms.txt",
+    Part.PUSH_TITLE: "push-title.txt",
+    Part.PUSH_BODY: "push-body.txt",
+    Part.PUSH_URL: "push-url.txt",
+}
+"""Built Handlebars part -> its file in the build folder."""
+HTML_ESCAPED_PARTS = frozenset({Part.EMAIL_HTML})
+"""Parts rendered with HTML escaping. Text, SMS and push parts are plain text: escaping would show `&amp;`."""
+
+
+def make_renderer(now: datetime = FIXED_NOW, uuid: str = FIXED_UUID) -> Any:
+    from campaign_tools.rendering import PinpointRenderer
+
+    return PinpointRenderer(now=lambda: now, uuid=lambda: uuid)
+
+
+@dataclass
+class BuiltTemplate:
+    source: TemplateSource
+    attributes: RecommenderAttributes
+    parts: dict[Part, str]
+    default_substitutions: dict[str, str]
+    samples: dict[str, dict[str, Any]]
+    mjml: str | None = None
+    text_derived: bool = False
+    checks: list[StageCheck] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    def part_name(self, part: Part) -> str:
+        return f"{self.name}/{PART_FILES[part]}"
+
+    def render(self, renderer: Any, part: Part, endpoint: Mapping[str, Any]) -> Any:
+        """One part for one endpoint, the way Pinpoint substitutes it."""
+        return renderer.render(
+            self.parts[part],
+            endpoint,
+            default_substitutions=self.default_substitutions,
+            name=self.part_name(part),
+            escape=part in HTML_ESCAPED_PARTS,
+        )
+
+    def requests(self, recommender_id: str | None = None) -> dict[Channel, dict[str, Any]]:
+        """The request body of each channel, exactly as publish sends it."""
+        manifest = self.source.manifest
+        common: dict[str, Any] = {
+            "DefaultSubstitutions": json.dumps(self.default_substitutions, ensure_ascii=False, sort_keys=True),
+            "TemplateDescription": manifest.description,
+        }
+        if recommender_id is not None:
+            common["RecommenderId"] = recommender_id
+        requests: dict[Channel, dict[str, Any]] = {}
+        if Channel.EMAIL in manifest.channels:
+            requests[Channel.EMAIL] = {
+                "Subject": self.parts[Part.EMAIL_SUBJECT],
+                "HtmlPart": self.parts[Part.EMAIL_HTML],
+                "TextPart": self.parts[Part.EMAIL_TEXT],
+                **common,
+            }
+        if Channel.SMS in manifest.channels:
+            requests[Channel.SMS] = {"Body": self.parts[Part.SMS_BODY], **common}
+        if Channel.PUSH in manifest.channels:
+            message: dict[str, Any] = {
+                "Action": manifest.push.action,
+                "Body": self.parts[Part.PUSH_BODY],
+                "Title": self.parts[Part.PUSH_TITLE],
+            }
+            if Part.PUSH_URL in self.parts:
+                message["Url"] = self.parts[Part.PUSH_URL]
+            if manifest.push.sound:
+                message["Sound"] = manifest.push.sound
+            requests[Channel.PUSH] = {"Default": message, **common}
+        return requests
+
+
+def with_endpoint_id(endpoint_id: str, endpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """The endpoint as Pinpoint substitutes it: the event keys endpoints by id, and templates read it as {{Id}}."""
+    return {"Id": endpoint_id, **endpoint} if "Id" not in endpoint else dict(endpoint)
+
+
+def sample_endpoints(source: TemplateSource, event_path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Endpoints of the template's sample event that carry Recommendations, plus an empty test-send endpoint."""
+    samples: dict[str, dict[str, Any]] = {}
+    path = event_path or source.sample_event_path
+    if path is not None:
+        event = read_event(path)
+        endpoints = event.get("Endpoints") if isinstance(event, dict) else None
+        if not isinstance(endpoints, dict):
+            raise TemplateError(f"sample event {path} has no 'Endpoints' object")
+        samples = {
+            endpoint_id: with_endpoint_id(endpoint_id, endpoint)
+            for endpoint_id, endpoint in endpoints.items()
+            if isinstance(endpoint, dict) and isinstance(endpoint.get("Recommendations"), dict)
+        }
+    samples[TEST_SEND_SAMPLE] = {}
+    return samples
+
+
+def build_template(
+    source: TemplateSource,
+    config: PinrecConfig | None = None,
+    renderer: Any | None = None,
+    *,
+    email_stages: Mapping[str, Any] | None = None,
+    guarded: bool = True,
+) -> BuiltTemplate:
+    """Author every part, run the guarded email pipeline, and collect what publish sends."""
+    started = time.perf_counter()
+    manifest = source.manifest
+    attributes = recommender_attributes(manifest, config)
+    renderer = renderer if renderer is not None else make_renderer()
+    parts = {part: author_part(source, part, attributes) for part in source.files}
+    for part, text in parts.items():
+        if kind_of(source, part) is SourceKind.TEXT and part is not Part.EMAIL_TEXT and "\n" in text.strip():
+            raise TemplateError(f"{source.files[part]}: {part.value} must be one line (found a line break)")
+    if manifest.push.action == "URL" and Channel.PUSH in manifest.channels and not parts.get(Part.PUSH_URL):
+        raise TemplateError(f"template {source.name}: push action URL needs push-url.jinja")
+    built = BuiltTemplate(
+        source=source,
+        attributes=attributes,
+        parts=parts,
+        default_substitutions=dict(manifest.default_substitutions),
+        samples=sample_endpoints(source),
+    )
+    if Part.EMAIL_HTML in parts:
+        email = _build_email(built, renderer if guarded else None, email_stages or {})
+        parts[Part.EMAIL_HTML] = email.html
+        parts[Part.EMAIL_TEXT] = email.text
+        built.mjml = email.mjml
+        built.text_derived = email.text_derived
+        built.checks = email.checks
+    built.seconds = time.perf_counter() - started
+    return built
+
+
+def _build_email(built: BuiltTemplate, renderer: Any | None, stages: Mapping[str, Any]) -> EmailBuild:
+    source = built.source
+
+    def render(text: str, endpoint: Mapping[str, Any], escape: bool) -> str:
+        return renderer.render(
+            text,
+            endpoint,
+            default_substitutions=built.default_substitutions,
+            name=f"{source.name}/email (pipeline guard)",
+            escape=escape,
+        ).text
+
+    guard = StageGuard(render if renderer is not None else None, built.samples, source.name)
+    return build_email(
+        built.parts[Part.EMAIL_HTML],
+        is_mjml=kind_of(source, Part.EMAIL_HTML) is SourceKind.MJML,
+        authored_text=built.parts.get(Part.EMAIL_TEXT),
+        guard=guard,
+        **stages,
+    )
+
+
+def write_build(built: BuiltTemplate, out_dir: Path, recommender_id: str | None = None) -> list[Path]:
+    """Write each Handlebars part and each request JSON; returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for part, text in built.parts.items():
+        written.append(_write(out_dir / PART_FILES[part], text))
+    if built.mjml is not None:
+        written.append(_write(out_dir / "email.mjml", built.mjml))
+    for channel, request in built.requests(recommender_id).items():
+        body = json.dumps(request, indent=2, ensure_ascii=False) + "\n"
+        written.append(_write(out_dir / f"{REQUEST_KEYS[channel]}.json", body))
+    return written
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path

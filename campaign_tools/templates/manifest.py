@@ -1,0 +1,253 @@
+"""`templates/<name>/template.toml`: what a template is, which channels it has and which attributes it uses."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from campaign_tools.templates.errors import TemplateError
+from transformer.config import PinrecConfig
+from transformer.limits import ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTES, MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
+
+MANIFEST_FILE = "template.toml"
+TEMPLATES_DIR_NAME = "templates"
+TEMPLATE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+ASSUMED_MAX_LENGTH = 100
+"""Longest value assumed for a variable with no declared max_length: Pinpoint's endpoint attribute value limit."""
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    PUSH = "push"
+
+
+class Part(StrEnum):
+    """A template part and the jinja2 source file that holds it."""
+
+    EMAIL_SUBJECT = "email-subject"
+    EMAIL_HTML = "email-html"
+    EMAIL_TEXT = "email-text"
+    SMS_BODY = "sms-body"
+    PUSH_TITLE = "push-title"
+    PUSH_BODY = "push-body"
+    PUSH_URL = "push-url"
+
+    @property
+    def channel(self) -> Channel:
+        return Channel(self.value.split("-")[0])
+
+
+SOURCE_FILES: dict[Part, tuple[str, ...]] = {
+    Part.EMAIL_SUBJECT: ("email-subject.jinja",),
+    Part.EMAIL_HTML: ("email.mjml.jinja", "email.html.jinja"),
+    Part.EMAIL_TEXT: ("email-text.jinja",),
+    Part.SMS_BODY: ("sms.jinja",),
+    Part.PUSH_TITLE: ("push-title.jinja",),
+    Part.PUSH_BODY: ("push-body.jinja",),
+    Part.PUSH_URL: ("push-url.jinja",),
+}
+"""The first existing name wins; `email.mjml.jinja` is MJML, `email.html.jinja` is HTML written by hand."""
+OPTIONAL_PARTS = frozenset({Part.EMAIL_TEXT, Part.PUSH_URL})
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AttributeUse(_Section):
+    description: str = ""
+    max_length: int | None = Field(None, ge=1, description="longest value; the config's max_length wins")
+
+
+class Links(_Section):
+    owned_domains: tuple[str, ...] = Field((), description="hosts whose links must carry UTM parameters")
+    utm_source: str = "pinpoint"
+    utm_campaign: str | None = Field(None, description="default: the template name")
+    unsubscribe_url: str | None = Field(None, description="preference-centre link; may hold Handlebars variables")
+    unsubscribe_tag: str = Field("optout", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class SmsSettings(_Section):
+    max_segments: int = Field(1, ge=1, le=10, description="segment budget; lint warns when a message can exceed it")
+
+
+class PushSettings(_Section):
+    action: Literal["OPEN_APP", "DEEP_LINK", "URL"] = "URL"
+    sound: str | None = None
+
+
+class Manifest(_Section):
+    name: str
+    description: str = Field(min_length=1, max_length=500)
+    lang: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    channels: tuple[Channel, ...] = Field(min_length=1)
+    items_per_message: int = Field(
+        MAX_ITEMS_PER_MESSAGE,
+        ge=MIN_ITEMS_PER_MESSAGE,
+        le=MAX_ITEMS_PER_MESSAGE,
+        description="the recommender's RecommendationsPerMessage",
+    )
+    attributes: dict[str, AttributeUse] = Field(min_length=1, max_length=MAX_ATTRIBUTES)
+    default_substitutions: dict[str, str] = Field(default_factory=dict)
+    sample_event: str | None = Field(None, description="event file, relative to the template folder")
+    links: Links = Links()
+    sms: SmsSettings = SmsSettings()
+    push: PushSettings = PushSettings()
+
+    @field_validator("name")
+    @classmethod
+    def _name_rule(cls, value: str) -> str:
+        if not TEMPLATE_NAME_PATTERN.fullmatch(value):
+            raise ValueError("name must be 1-128 characters: a letter or digit, then letters, digits, '_' or '-'")
+        return value
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("channels must not repeat")
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_names(cls, value: dict[str, AttributeUse]) -> dict[str, AttributeUse]:
+        for name in value:
+            if not ATTRIBUTE_NAME_PATTERN.fullmatch(name):
+                raise ValueError(f"attribute name {name!r} must be 1-50 letters, digits, '_' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _campaign_default(self) -> Self:
+        if self.links.utm_campaign is None:
+            object.__setattr__(self, "links", self.links.model_copy(update={"utm_campaign": self.name}))
+        return self
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    """A template folder: its manifest and the source file of each part it has."""
+
+    directory: Path
+    manifest: Manifest
+    files: dict[Part, Path]
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.directory / MANIFEST_FILE
+
+    @property
+    def sample_event_path(self) -> Path | None:
+        return self.directory / self.manifest.sample_event if self.manifest.sample_event else None
+
+    def has(self, part: Part) -> bool:
+        return part in self.files
+
+
+@dataclass(frozen=True)
+class RecommenderAttributes:
+    """The recommendation attributes a template may print, with the longest value each can take."""
+
+    names: tuple[str, ...]
+    max_lengths: dict[str, int | None]
+    source: str
+
+    def max_length(self, name: str) -> int:
+        return self.max_lengths.get(name) or ASSUMED_MAX_LENGTH
+
+
+def recommender_attributes(manifest: Manifest, config: PinrecConfig | None = None) -> RecommenderAttributes:
+    """The manifest's attributes, checked against (and sized by) the recommender's configuration when given."""
+    if config is None:
+        lengths = {name: use.max_length for name, use in manifest.attributes.items()}
+        return RecommenderAttributes(tuple(manifest.attributes), lengths, f"{manifest.name}/{MANIFEST_FILE}")
+    missing = [name for name in manifest.attributes if name not in config.attributes]
+    if missing:
+        raise TemplateError(
+            f"template {manifest.name} uses attributes the recommender configuration does not declare: "
+            f"{', '.join(missing)} (declared: {', '.join(config.attributes)})"
+        )
+    lengths = {
+        name: config.attributes[name].max_length or manifest.attributes[name].max_length for name in manifest.attributes
+    }
+    return RecommenderAttributes(tuple(manifest.attributes), lengths, "the recommender configuration")
+
+
+def builtin_templates_dir() -> Path:
+    """The templates shipped with pinrec (a real folder: the package is installed from files)."""
+    return Path(str(resources.files("campaign_tools.templates") / "library"))
+
+
+def template_search_dirs(templates_dir: str | Path | None = None) -> list[Path]:
+    first = Path(templates_dir) if templates_dir is not None else Path.cwd() / TEMPLATES_DIR_NAME
+    return [first, builtin_templates_dir()]
+
+
+def find_template(name: str, templates_dir: str | Path | None = None) -> Path:
+    """A folder path holding template.toml, else NAME under ./templates (or --templates-dir), else built in."""
+    direct = Path(name)
+    if (direct / MANIFEST_FILE).is_file():
+        return direct
+    searched = template_search_dirs(templates_dir)
+    for folder in searched:
+        if (folder / name / MANIFEST_FILE).is_file():
+            return folder / name
+    places = ", ".join(str(folder) for folder in searched)
+    raise TemplateError(f"template {name!r} not found (looked for {name}/{MANIFEST_FILE} in {places})")
+
+
+def list_templates(templates_dir: str | Path | None = None) -> list[Path]:
+    seen: dict[str, Path] = {}
+    for folder in template_search_dirs(templates_dir):
+        if folder.is_dir():
+            for manifest in sorted(folder.glob(f"*/{MANIFEST_FILE}")):
+                seen.setdefault(manifest.parent.name, manifest.parent)
+    return list(seen.values())
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        lines.append(f"  {key}: {problem['msg'].removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def load_template(name: str, templates_dir: str | Path | None = None) -> TemplateSource:
+    directory = find_template(name, templates_dir)
+    manifest_path = directory / MANIFEST_FILE
+    try:
+        data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise TemplateError(f"cannot read {manifest_path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise TemplateError(f"{manifest_path} is not valid TOML: {error}") from None
+    try:
+        manifest = Manifest.model_validate(data)
+    except ValidationError as error:
+        raise TemplateError(f"invalid {manifest_path}:\n{_describe(error)}") from None
+    files: dict[Part, Path] = {}
+    for part, names in SOURCE_FILES.items():
+        if part.channel not in manifest.channels:
+            continue
+        found = next((directory / file for file in names if (directory / file).is_file()), None)
+        if found is not None:
+            files[part] = found
+        elif part not in OPTIONAL_PARTS:
+            raise TemplateError(
+                f"template {manifest.name} has channel {part.channel} but no {' or '.join(names)} in {directory}"
+            )
+    if manifest.sample_event and not (directory / manifest.sample_event).is_file():
+        raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} not found in {directory}")
+    return TemplateSource(directory, manifest, files)

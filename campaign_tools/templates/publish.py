@@ -1,0 +1,168 @@
+"""`pinrec templates publish`: create or version the Pinpoint templates, after showing the diff to the active one.
+
+Activation is its own explicit step (`--activate`): an update creates a new version and leaves the active one alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from campaign_tools.templates.build import REQUEST_KEYS, TEMPLATE_TYPES, BuiltTemplate
+from campaign_tools.templates.errors import TemplateError
+from campaign_tools.templates.manifest import Channel
+
+RESPONSE_KEYS = {
+    Channel.EMAIL: "EmailTemplateResponse",
+    Channel.SMS: "SMSTemplateResponse",
+    Channel.PUSH: "PushNotificationTemplateResponse",
+}
+METHOD_SUFFIX = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
+ACTIVE_LATEST = "latest"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+
+
+@dataclass
+class ChannelPlan:
+    channel: Channel
+    action: Action
+    request: dict[str, Any]
+    diff: str = ""
+    activated: bool = False
+
+
+@dataclass
+class PublishResult:
+    template: str
+    dry_run: bool
+    plans: list[ChannelPlan] = field(default_factory=list)
+
+
+def pinpoint_client(region: str | None = None, profile: str | None = None) -> Any:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return boto3.session.Session(profile_name=profile, region_name=region).client("pinpoint")
+    except BotoCoreError as error:
+        raise TemplateError(f"cannot create the Pinpoint client: {error}") from None
+
+
+def _call(client: Any, method: str, **kwargs: Any) -> dict[str, Any]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(client, method)(**kwargs)
+    except ClientError as error:
+        details = error.response.get("Error", {})
+        raise TemplateError(
+            f"Pinpoint {method} failed: {details.get('Code', '?')}: {details.get('Message', error)}"
+        ) from None
+    except BotoCoreError as error:
+        raise TemplateError(f"Pinpoint {method} failed: {error}") from None
+
+
+def current_version(client: Any, channel: Channel, name: str) -> dict[str, Any] | None:
+    """The active version of the template, or None when there is no template of this name and type."""
+    from botocore.exceptions import ClientError
+
+    try:
+        response = getattr(client, f"get_{METHOD_SUFFIX[channel]}")(TemplateName=name)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NotFoundException":
+            return None
+        details = error.response.get("Error", {})
+        raise TemplateError(f"reading template {name} ({channel}) failed: {details.get('Message', error)}") from None
+    return response.get(RESPONSE_KEYS[channel], {})
+
+
+def _lines(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value) if value.startswith("{") else None
+        except json.JSONDecodeError:
+            decoded = None
+        text = json.dumps(decoded, indent=2, sort_keys=True, ensure_ascii=False) if decoded is not None else value
+    else:
+        text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)
+    return text.splitlines()
+
+
+def request_diff(current: Mapping[str, Any], request: Mapping[str, Any], label: str) -> str:
+    """Unified diff, field by field, of what the request changes in the active version."""
+    chunks = []
+    for key, wanted in request.items():
+        before, after = _lines(current.get(key)), _lines(wanted)
+        if before == after:
+            continue
+        diff = difflib.unified_diff(before, after, f"active {label} {key}", f"new {label} {key}", lineterm="", n=2)
+        chunks.append("\n".join(diff))
+    return "\n".join(chunks)
+
+
+def publish_template(
+    built: BuiltTemplate,
+    client: Any,
+    recommender_id: str,
+    *,
+    activate: bool = False,
+    dry_run: bool = False,
+    say: Callable[[str], None] = print,
+) -> PublishResult:
+    """For each channel: diff against the active version, then create or update with a new version."""
+    name = built.name
+    result = PublishResult(name, dry_run)
+    for channel, request in built.requests(recommender_id).items():
+        template_type = TEMPLATE_TYPES[channel]
+        current = current_version(client, channel, name)
+        if current is None:
+            plan = ChannelPlan(channel, Action.CREATE, request)
+            say(f"{template_type} {name}: new template{' (dry run: not created)' if dry_run else ''}")
+        else:
+            diff = request_diff(current, request, template_type)
+            plan = ChannelPlan(channel, Action.UPDATE if diff else Action.UNCHANGED, request, diff)
+            version = current.get("Version", "?")
+            if diff:
+                say(f"{template_type} {name}: changes against active version {version}:\n{diff}")
+            else:
+                say(f"{template_type} {name}: same as active version {version}, nothing to publish")
+        result.plans.append(plan)
+        if dry_run:
+            if activate and plan.action is Action.UPDATE:
+                say(f"{template_type} {name}: would activate the new version")
+            continue
+        suffix = METHOD_SUFFIX[channel]
+        if plan.action is Action.CREATE:
+            _call(client, f"create_{suffix}", TemplateName=name, **{REQUEST_KEYS[channel]: request})
+            say(f"{template_type} {name}: created (version 1 is active)")
+        elif plan.action is Action.UPDATE:
+            _call(
+                client, f"update_{suffix}", TemplateName=name, CreateNewVersion=True, **{REQUEST_KEYS[channel]: request}
+            )
+            say(f"{template_type} {name}: new version saved; the active version is unchanged")
+            if activate:
+                _call(
+                    client,
+                    "update_template_active_version",
+                    TemplateName=name,
+                    TemplateType=template_type,
+                    TemplateActiveVersionRequest={"Version": ACTIVE_LATEST},
+                )
+                plan.activated = True
+                say(f"{template_type} {name}: latest version activated")
+    if dry_run:
+        say("dry run: nothing was created, updated or activated")
+    elif not activate and any(plan.action is Action.UPDATE for plan in result.plans):
+        say("new versions are not active yet: run again with --activate to make them active")
+    return result

@@ -1,0 +1,209 @@
+"""Publishing with botocore's Stubber (moto has no Pinpoint templates): exact requests, in order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from campaign_tools.cli import main
+from campaign_tools.templates.build import BuiltTemplate, build_template
+from campaign_tools.templates.errors import TemplateError
+from campaign_tools.templates.manifest import Channel, load_template
+from campaign_tools.templates.publish import Action, publish_template
+
+RECOMMENDER = "a1b2c3d4"
+GETS = {Channel.EMAIL: "get_email_template", Channel.SMS: "get_sms_template", Channel.PUSH: "get_push_template"}
+RESPONSES = {
+    Channel.EMAIL: "EmailTemplateResponse",
+    Channel.SMS: "SMSTemplateResponse",
+    Channel.PUSH: "PushNotificationTemplateResponse",
+}
+WRITES = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
+REQUEST_KEYS = {
+    Channel.EMAIL: "EmailTemplateRequest",
+    Channel.SMS: "SMSTemplateRequest",
+    Channel.PUSH: "PushNotificationTemplateRequest",
+}
+TYPES = {Channel.EMAIL: "EMAIL", Channel.SMS: "SMS", Channel.PUSH: "PUSH"}
+CREATED = {"CreateTemplateMessageBody": {"Arn": "arn:aws:mobiletargeting:us-east-1:1:templates/offer", "Message": "ok"}}
+UPDATED = {"MessageBody": {"Message": "ok"}}
+
+
+@pytest.fixture(scope="module")
+def built() -> BuiltTemplate:
+    return build_template(load_template("offer"))
+
+
+@pytest.fixture
+def client() -> Iterator[tuple[Any, Stubber]]:
+    pinpoint = boto3.client(
+        "pinpoint", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    with Stubber(pinpoint) as stubber:
+        yield pinpoint, stubber
+        stubber.assert_no_pending_responses()
+
+
+def _not_found(stubber: Stubber, channel: Channel) -> None:
+    stubber.add_client_error(
+        GETS[channel],
+        service_error_code="NotFoundException",
+        service_message="Template not found",
+        http_status_code=404,
+        expected_params={"TemplateName": "offer"},
+    )
+
+
+def _active(stubber: Stubber, channel: Channel, body: dict[str, Any], version: str = "3") -> None:
+    response = {
+        "CreationDate": "2026-11-01T00:00:00Z",
+        "LastModifiedDate": "2026-11-02T00:00:00Z",
+        "TemplateName": "offer",
+        "TemplateType": TYPES[channel],
+        "Version": version,
+        **body,
+    }
+    stubber.add_response(GETS[channel], {RESPONSES[channel]: response}, {"TemplateName": "offer"})
+
+
+def test_creates_every_channel_when_none_exists(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    requests = built.requests(RECOMMENDER)
+    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+        _not_found(stubber, channel)
+        stubber.add_response(
+            f"create_{WRITES[channel]}",
+            CREATED,
+            {"TemplateName": "offer", REQUEST_KEYS[channel]: requests[channel]},
+        )
+    said: list[str] = []
+    result = publish_template(built, pinpoint, RECOMMENDER, say=said.append)
+    assert [plan.action for plan in result.plans] == [Action.CREATE] * 3
+    assert requests[Channel.EMAIL]["RecommenderId"] == RECOMMENDER
+    assert "EMAIL offer: created (version 1 is active)" in said
+
+
+def test_updates_with_a_new_version_and_shows_the_diff_first(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    requests = built.requests(RECOMMENDER)
+    old_sms = {**requests[Channel.SMS], "Body": "Old body. Reply STOP to opt out"}
+    _active(stubber, Channel.EMAIL, requests[Channel.EMAIL])
+    _active(stubber, Channel.SMS, old_sms)
+    stubber.add_response(
+        "update_sms_template",
+        UPDATED,
+        {"TemplateName": "offer", "CreateNewVersion": True, "SMSTemplateRequest": requests[Channel.SMS]},
+    )
+    _not_found(stubber, Channel.PUSH)
+    stubber.add_response(
+        "create_push_template",
+        CREATED,
+        {"TemplateName": "offer", "PushNotificationTemplateRequest": requests[Channel.PUSH]},
+    )
+    said: list[str] = []
+    result = publish_template(built, pinpoint, RECOMMENDER, say=said.append)
+    assert [plan.action for plan in result.plans] == [Action.UNCHANGED, Action.UPDATE, Action.CREATE]
+    diff = result.plans[1].diff
+    assert "-Old body. Reply STOP to opt out" in diff and "+Example Outfitters:" in diff
+    assert said.index(next(line for line in said if "changes against active version 3" in line)) < said.index(
+        "SMS offer: new version saved; the active version is unchanged"
+    )
+    assert said[-1] == "new versions are not active yet: run again with --activate to make them active"
+
+
+def test_activate_is_an_explicit_extra_call(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    requests = built.requests(RECOMMENDER)
+    _active(stubber, Channel.EMAIL, {**requests[Channel.EMAIL], "Subject": "Old subject"})
+    stubber.add_response(
+        "update_email_template",
+        UPDATED,
+        {"TemplateName": "offer", "CreateNewVersion": True, "EmailTemplateRequest": requests[Channel.EMAIL]},
+    )
+    stubber.add_response(
+        "update_template_active_version",
+        UPDATED,
+        {"TemplateName": "offer", "TemplateType": "EMAIL", "TemplateActiveVersionRequest": {"Version": "latest"}},
+    )
+    _active(stubber, Channel.SMS, requests[Channel.SMS])
+    _active(stubber, Channel.PUSH, requests[Channel.PUSH])
+    result = publish_template(built, pinpoint, RECOMMENDER, activate=True, say=lambda _: None)
+    assert [plan.activated for plan in result.plans] == [True, False, False]
+
+
+def test_dry_run_reads_but_never_writes(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    requests = built.requests(RECOMMENDER)
+    _not_found(stubber, Channel.EMAIL)
+    _active(stubber, Channel.SMS, {**requests[Channel.SMS], "RecommenderId": "older"})
+    _active(stubber, Channel.PUSH, requests[Channel.PUSH])
+    said: list[str] = []
+    result = publish_template(built, pinpoint, RECOMMENDER, activate=True, dry_run=True, say=said.append)
+    assert [plan.action for plan in result.plans] == [Action.CREATE, Action.UPDATE, Action.UNCHANGED]
+    assert "-older" in result.plans[1].diff and f"+{RECOMMENDER}" in result.plans[1].diff
+    assert "SMS offer: would activate the new version" in said
+    assert said[-1] == "dry run: nothing was created, updated or activated"
+
+
+def test_default_substitutions_diff_is_readable_json(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    requests = built.requests(RECOMMENDER)
+    defaults = json.loads(requests[Channel.EMAIL]["DefaultSubstitutions"])
+    old = json.dumps({**defaults, "Recommendations.OfferCode": "OLDCODE"})
+    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+        _active(stubber, channel, {**requests[channel], "DefaultSubstitutions": old})
+    result = publish_template(built, pinpoint, RECOMMENDER, dry_run=True, say=lambda _: None)
+    assert '-  "Recommendations.OfferCode": "OLDCODE",' in result.plans[0].diff
+    assert '+  "Recommendations.OfferCode": "SHIPFREE",' in result.plans[0].diff
+
+
+def test_access_denied_is_one_clear_error(built: BuiltTemplate, client) -> None:
+    pinpoint, stubber = client
+    _not_found(stubber, Channel.EMAIL)
+    stubber.add_client_error(
+        "create_email_template", service_error_code="ForbiddenException", service_message="no", http_status_code=403
+    )
+    with pytest.raises(TemplateError, match="Pinpoint create_email_template failed: ForbiddenException: no"):
+        publish_template(built, pinpoint, RECOMMENDER, say=lambda _: None)
+
+
+def test_publish_command_lints_first_and_refuses_errors(template_copy, monkeypatch, capsys) -> None:
+    calls: list[str] = []
+
+    def no_client(*args: object) -> object:
+        calls.append("client")
+        raise AssertionError("must not reach Pinpoint")
+
+    monkeypatch.setattr("campaign_tools.templates.publish.pinpoint_client", no_client)
+    broken = template_copy("offer", {"push-title.jinja": [("[[", "{{Recommendations.OfferTitle}} [[")]})
+    code = main(["templates", "publish", str(broken.directory), "--recommender-id", RECOMMENDER, "--dry-run"])
+    assert code == 1 and calls == []
+    assert "1 lint error(s): not publishing" in capsys.readouterr().err
+
+
+def test_publish_command_dry_run_end_to_end(monkeypatch, capsys) -> None:
+    pinpoint = boto3.client(
+        "pinpoint", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
+    stubber = Stubber(pinpoint)
+    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+        _not_found(stubber, channel)
+    stubber.activate()
+    seen: list[tuple[object, object]] = []
+
+    def fake_client(region: object, profile: object) -> object:
+        seen.append((region, profile))
+        return pinpoint
+
+    monkeypatch.setattr("campaign_tools.templates.publish.pinpoint_client", fake_client)
+    args = ["templates", "publish", "offer", "--recommender-id", RECOMMENDER, "--dry-run", "--region", "eu-west-1"]
+    assert main(args) == 0
+    stubber.assert_no_pending_responses()
+    assert seen == [("eu-west-1", None)]
+    out = capsys.readouterr().out
+    assert "EMAIL offer: new template (dry run: not created)" in out
