@@ -244,3 +244,13 @@ def test_describe_shows_template_variables():
     text = describe_configuration(_config("abc", **EXPECTED_BODY))
     assert "id           abc" in text
     assert "  {{Recommendations.Title}}  shown as 'Title'" in text
+
+
+def test_offers_configuration_registers_the_score_attribute_too():
+    data = resources.files("campaign_tools") / "demo_data"
+    with resources.as_file(data / "pinrec-offers.toml") as path:
+        config = load_config(path)
+    attributes = attributes_from_config(config)
+    assert config.offers is not None and config.offers.score_attribute == "OfferScore"
+    assert list(attributes) == [*config.attributes, "OfferScore"]
+    assert attributes["OfferScore"] == "OfferScore"

@@ -35,7 +35,7 @@ RESPONSE = "RecommenderConfigurationResponse"
 
 def attributes_from_config(config: PinrecConfig) -> dict[str, str]:
     """The recommended attributes a pinrec.toml produces, as name -> display name."""
-    return {name: config.display_name(name) for name in config.attributes}
+    return {name: config.display_name(name) for name in config.recommendation_attributes()}
 
 
 @dataclass(frozen=True)
