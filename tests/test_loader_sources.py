@@ -182,3 +182,16 @@ def test_a_sqlite_catalog_in_s3_is_built_locally_and_published(
     assert json.loads(capsys.readouterr().out) == {"id": "b", "n": 2}
     assert main(["catalog", "stats", "--config", str(config)]) == 0
     assert "items      1" in capsys.readouterr().out
+
+
+def test_json_numbers_keep_their_exact_values(tmp_path: Path) -> None:
+    source = tmp_path / "items.jsonl"
+    source.write_text(
+        '{"id": "a", "big": 123456789012345678901234567890, "nested": {"n": [-98765432109876543210]}, '
+        '"price": 19.99, "tiny": 1e-7, "large": 2.5e20}\n'
+    )
+    assert load(str(source), "--store", f"sqlite:{tmp_path / 'c.db'}") == 0
+    item = items_in(tmp_path / "c.db")["a"]
+    assert item["big"] == 123456789012345678901234567890
+    assert item["nested"] == {"n": [-98765432109876543210]}
+    assert (item["price"], item["tiny"], item["large"]) == (19.99, 1e-7, 2.5e20)

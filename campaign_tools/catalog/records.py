@@ -16,9 +16,12 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from transformer.errors import PinrecError
 
 MAX_CSV_FIELD_CHARS = 16 * 1024 * 1024
+HUGE = float(2**63)
 JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
@@ -40,7 +43,7 @@ class Record:
     item_id: str
     item: dict[str, Any]
     text: str
-    """The item as compact JSON, ready to store."""
+    """The item as JSON, ready to store."""
 
 
 def normalise_item_id(value: object) -> str:
@@ -63,27 +66,59 @@ def finite_float(text: str) -> float:
     return value
 
 
-def _record(line_number: int, item: dict[str, Any], key: str) -> Record:
+def _record(line_number: int, item: dict[str, Any], key: str, text: str | None = None) -> Record:
+    """A record of `item`; `text` is its JSON source when that can be stored as it is."""
     if key not in item:
         raise InvalidRecord(f"line {line_number}: the key field {key!r} is missing")
+    raw_id = item[key]
     try:
-        item_id = normalise_item_id(item[key])
+        item_id = normalise_item_id(raw_id)
     except ValueError as error:
         raise InvalidRecord(f"line {line_number}: the key field {key!r} {error}") from None
-    item[key] = item_id
-    return Record(line_number, item_id, item, json.dumps(item, ensure_ascii=False, separators=(",", ":")))
+    if item_id is not raw_id or text is None:
+        item[key] = item_id
+        text = orjson.dumps(item).decode()
+    return Record(line_number, item_id, item, text)
 
 
-def parse_json_line(line_number: int, text: str, key: str) -> Record:
+def _holds_huge_float(item: dict[str, Any]) -> bool:
+    """True when some number in `item` is a float of 2**63 or more (what orjson makes of a huge integer)."""
+    pending: list[Any] = [item]
+    while pending:
+        container = pending.pop()
+        for value in container.values() if type(container) is dict else container:
+            kind = type(value)
+            if kind is float:
+                if value >= HUGE or value <= -HUGE:
+                    return True
+            elif kind is dict or kind is list:
+                pending.append(value)
+    return False
+
+
+def _strict_json(line_number: int, text: str) -> Any:
+    """The standard library's parser: exact big integers, and messages with columns."""
     try:
-        item = json.loads(text, parse_constant=_reject_constant, parse_float=finite_float)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=finite_float)
     except json.JSONDecodeError as error:
         raise InvalidRecord(f"line {line_number}: not valid JSON ({error.msg} at column {error.colno})") from None
     except ValueError as error:
         raise InvalidRecord(f"line {line_number}: {error}") from None
+
+
+def parse_json_line(line_number: int, text: str, key: str) -> Record:
+    # orjson is ~3x faster, but reads integers beyond 64 bits as floats: a line holding a number that large,
+    # and every line orjson rejects (for an exact message), goes through the standard library instead.
+    try:
+        item = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        item = _strict_json(line_number, text)
+    else:
+        if type(item) is dict and _holds_huge_float(item):
+            item = _strict_json(line_number, text)
     if not isinstance(item, dict):
         raise InvalidRecord(f"line {line_number}: expected a JSON object, got {type(item).__name__}")
-    return _record(line_number, item, key)
+    return _record(line_number, item, key, text)
 
 
 def read_jsonl(lines: Iterable[str], key: str, on_reject: Reject | None = None) -> Iterator[Record]:
