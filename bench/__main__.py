@@ -18,7 +18,7 @@ from typing import Any
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from bench import aws, data, subprocesses
-from bench.campaign import CampaignResult, simulate
+from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.latency import CountingStore, LatencyResult, batch_latency
 from bench.loading import load_with_cli, write_jsonl
 from bench.naive import dynamodb_lookup, sqlite_lookup
@@ -159,6 +159,14 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
         catalog_size=scale.catalog,
         progress=say,
     )
+
+    say("hit ratio at other Zipf exponents (model)")
+    report["sensitivity"] = {
+        exponent: hit_ratio_model(
+            exponent, invocations=scale.invocations, containers=scale.containers, catalog_size=scale.catalog
+        )
+        for exponent in (0.9, 1.0, 1.1, 1.2, 1.3)
+    }
 
     say("cold starts")
     s3 = aws.client("s3", endpoint)
@@ -301,6 +309,14 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "wrapper counting the BatchGetItem requests DynamoDB would receive (ceil(ids / 100) per lookup); "
         "wall time includes generating the events.",
         "",
+        "The hit ratio is set by the workload: how many distinct items each container meets before they repeat. "
+        "The same campaign at other Zipf exponents, from a model of the caches (never-evicting sets, same seeds "
+        "and routing; at the measured exponent it reproduces the measured ratio):",
+        "",
+        "| Zipf exponent | " + " | ".join(f"{exponent:g}" for exponent in report["sensitivity"]) + " |",
+        "|---" * (len(report["sensitivity"]) + 1) + "|",
+        "| cache hit ratio | " + " | ".join(f"{ratio:.2%}" for ratio in report["sensitivity"].values()) + " |",
+        "",
         "## 4. Loader throughput",
         "",
         "| target | items | size | seconds | items/s |",
@@ -342,9 +358,24 @@ def notes(report: dict[str, Any]) -> list[str]:
         )
     if campaign.hit_ratio < 0.95:
         out.append(
-            f"- Campaign hit ratio {campaign.hit_ratio:.2%}: bounded by the number of distinct items the campaign "
-            "touches per container (each container fills its own cache) under this Zipf exponent."
+            f"- Campaign hit ratio {campaign.hit_ratio:.2%}: bounded by the workload, not the cache (which holds "
+            "the whole catalog and never expires during the run): each container must miss once on every distinct "
+            "item it meets, and at this Zipf exponent the tail of a 100,000-item catalog keeps supplying new ones. "
+            "See the exponent table in section 3."
         )
+    for result in (sqlite, report["dynamodb"]):
+        if result.ratio(result.steady) < 25:
+            out.append(
+                f"- {result.store}, steady state: {result.ratio(result.steady):.1f}× (target 25×). Bounded by the "
+                f"steady-state misses ({1 - result.steady_hit_ratio:.1%} of a batch's unique ids): each miss costs a "
+                "decode and 10 attribute renders, the same work as one naive item, so the ratio cannot exceed about "
+                "1 / miss share."
+            )
+        if result.ratio(result.hot) < 60:
+            out.append(
+                f"- {result.store}, hot cache: {result.ratio(result.hot):.1f}× (target 60×): the batch is all cache "
+                "hits; what remains is collecting ids, the cache lookups and building 50 response objects."
+            )
     if loaded / load_seconds < 100_000:
         out.append(
             f"- SQLite load rate {loaded / load_seconds:,.0f} items/s: bounded by parsing and validating each JSON "

@@ -70,3 +70,25 @@ def simulate(
         enrich_seconds=enrich_seconds,
         wall_seconds=time.perf_counter() - started,
     )
+
+
+def hit_ratio_model(
+    exponent: float, *, invocations: int, containers: int, catalog_size: int, endpoints: int = 50, items: int = 5
+) -> float:
+    """The cache hit ratio the same campaign would see at another Zipf exponent, with caches that never evict
+    or expire (as in the measured run): an id hits when its container has seen it before."""
+    from bench.data import ZipfSampler
+
+    sampler = ZipfSampler(catalog_size, random.Random(SEED + 2), exponent)
+    router = random.Random(SEED + 3)
+    seen: list[set[str]] = [set() for _ in range(containers)]
+    hits = unique = 0
+    for _ in range(invocations):
+        batch: set[str] = set()
+        for _ in range(endpoints):
+            batch.update(sampler.distinct_ids(items))
+        cache = seen[router.randrange(containers)]
+        hits += len(batch & cache)
+        unique += len(batch)
+        cache |= batch
+    return hits / unique

@@ -21,15 +21,20 @@ print(json.dumps({"seconds": elapsed, "boto3": "boto3" in sys.modules}))
 """
 
 MEMORY_PROBE = """
-import json, resource, sys
+import json, sys
+
+def peak_kb():  # VmHWM: this process's peak resident set (ru_maxrss would include the parent's, from fork)
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+
 import transformer.handler as handler
 transformer = handler.transformer
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_kb()
 size = int(sys.argv[1])
 ids = [f"P{rank:07d}" for rank in range(1, size + 1)]
 for start in range(0, size, 250):
     transformer.resolver.resolve(ids[start:start + 250])
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+after = peak_kb()
 print(json.dumps({"rss_before_kb": before, "rss_after_kb": after, "cached": len(transformer.cache)}))
 """
 

@@ -89,6 +89,7 @@ def write_snapshot(
 def _build(
     connection: sqlite3.Connection, records: Iterable[Record], summary: LoadSummary, progress: Progress | None
 ) -> None:
+    connection.execute("PRAGMA page_size = 16384")  # ~0.8 KB documents: fewer, fuller B-tree pages load faster
     connection.execute("PRAGMA journal_mode = OFF")
     connection.execute("PRAGMA synchronous = OFF")
     for statement in CREATE_STATEMENTS:
