@@ -118,3 +118,23 @@ def test_the_transformer_serves_an_s3_catalog_from_config(
     config = config.model_copy(update={"store": config.store.model_copy(update={"path": url})})
     response = Transformer(config).handle({"Endpoints": {"e": {"RecommendationItems": ["a"]}}})
     assert response["e"]["Recommendations"] == {"Name": ["first"]}
+
+
+def test_the_check_is_postponed_when_the_invocation_is_short_of_time(
+    aws: str,  # noqa: F811
+    published: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    bucket, url = published
+    clock = FakeClock()
+    store = open_store(aws, url, tmp_path, clock)
+    publish(aws, bucket, "catalogs/main.db", catalog_file(tmp_path, "v2.db", [{"id": "a", "name": "second"}]))
+    clock.now += REFRESH + 1
+    store.get_many(["a"], deadline=clock.now + 1.0)  # too little time left: no check on this request
+    assert not store.refresh_running
+    store.wait_for_refresh(10)
+    assert store.refreshes == 0
+    store.get_many(["a"], deadline=clock.now + 14.0)
+    store.wait_for_refresh(10)
+    assert store.refreshes == 1
+    assert store.get_many(["a"])["a"]["name"] == "second"

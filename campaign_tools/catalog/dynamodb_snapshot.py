@@ -134,7 +134,9 @@ class DynamoDbLoader:
         allow_empty: bool = False,
         on_reject: Reject | None = None,
         progress: Progress | None = None,
+        on_phase: Callable[[str], None] | None = None,
     ) -> LoadSummary:
+        """Write every record stamped with a new load version; then, unless `merge`, purge other versions."""
         started = time.monotonic()
         self.check_table()
         summary = LoadSummary()
@@ -151,6 +153,8 @@ class DynamoDbLoader:
             summary.total = self.count_items()
             summary.added = summary.total - before
         else:
+            if on_phase is not None:
+                on_phase(f"all {summary.loaded:,} items written; deleting items of older loads")
             summary.purged = self._purge_other_versions(version)
             summary.total = summary.loaded
             summary.added = summary.loaded - (before - summary.purged)

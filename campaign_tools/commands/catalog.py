@@ -91,8 +91,12 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--config", help="pinrec.toml whose [store] to use (default: $PINREC_CONFIG or ./pinrec.toml)")
     target.add_argument("--store", help="the store directly, as sqlite:PATH or dynamodb:TABLE")
     parser.add_argument("--key", help="item id field (default: the config's store.key, else 'id')")
-    parser.add_argument("--region", help="AWS region for DynamoDB or S3 (default: the config's, else the SDK's)")
-    parser.add_argument("--endpoint-url", help="AWS endpoint override, e.g. a local DynamoDB (default: the config's)")
+    parser.add_argument(
+        "--region", help="AWS region of the store: DynamoDB, or an s3:// SQLite path (default: config's, else SDK's)"
+    )
+    parser.add_argument(
+        "--endpoint-url", help="AWS endpoint of the store, e.g. a local DynamoDB (default: the config's, else SDK's)"
+    )
 
 
 def _target(arguments: argparse.Namespace) -> CatalogTarget:
@@ -156,6 +160,7 @@ def _load_into(
             allow_empty=arguments.allow_empty,
             on_reject=rejections,
             progress=progress,
+            on_phase=_announce,
         )
     options: dict[str, Any] = {
         "key": target.key,
@@ -174,6 +179,12 @@ def _load_into(
         summary = write_snapshot(records, local, **options)
         publish(local, target.location, region=target.region, endpoint_url=target.endpoint_url)
     return summary
+
+
+def _announce(message: str) -> None:
+    """A phase of a long load, shown on a terminal only (like the progress line)."""
+    if sys.stderr.isatty():
+        print(f"\n{message}", file=sys.stderr, flush=True)
 
 
 def _describe(summary: LoadSummary, target: CatalogTarget) -> str:

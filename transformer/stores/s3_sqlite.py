@@ -1,12 +1,13 @@
 """A SQLite catalog published to S3: fetched to local disk at cold start, refreshed when the object changes.
 
-Refresh design: every `refresh_seconds` the request that finds the check due sends one HeadObject (short
-timeouts, skipped when the invocation is short of time) and compares the ETag and VersionId with the copy it
-holds. Only that check runs on the request path. When the object has changed, a background thread downloads it
-to a temporary file beside the local copy, validates that it opens as a pinrec catalog, and renames it over the
-local copy; the SQLite store notices the new file on its next lookup and reopens it. A failed refresh is logged
-and the last good file keeps serving. (In Lambda a background download can be frozen between invocations; it
-resumes when the container is next invoked, which delays the refresh but never a request.)
+Refresh design: every `refresh_seconds` the request that finds the check due sends one HeadObject (one attempt,
+0.5 s to connect and 1 s to answer; postponed when the invocation is short of time) and compares the ETag and
+VersionId with the copy it holds. Only that check runs on the request path. When the object has changed, a
+background thread downloads it to a temporary file beside the local copy, validates that it opens as a pinrec
+catalog, and renames it over the local copy; the SQLite store notices the new file on its next lookup and reopens
+it. A failed refresh is logged and the last good file keeps serving. (In Lambda a background download can be
+frozen between invocations; it resumes when the container is next invoked, which delays the refresh but never a
+request.)
 """
 
 from __future__ import annotations
@@ -54,8 +55,12 @@ class ObjectVersion:
         return cls(response["ETag"], response.get("VersionId"))
 
 
-def s3_client(region: str | None = None, endpoint_url: str | None = None) -> Any:
-    config = Config(connect_timeout=1.0, read_timeout=5.0, retries={"total_max_attempts": 2, "mode": "standard"})
+def s3_client(region: str | None = None, endpoint_url: str | None = None, *, for_check: bool = False) -> Any:
+    """A client for downloads (retried), or for the refresh check on the request path (one short attempt)."""
+    if for_check:
+        config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
+    else:
+        config = Config(connect_timeout=1.0, read_timeout=5.0, retries={"total_max_attempts": 3, "mode": "standard"})
     return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
 
 
@@ -74,6 +79,7 @@ class S3SqliteItemStore:
         self.url = url
         self._bucket, self._key = split_s3_url(url)
         self._client = client if client is not None else s3_client()
+        self._check_client = client if client is not None else s3_client(for_check=True)
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         self.local_path = Path(directory or tempfile.gettempdir()) / f"pinrec-catalog-{digest}" / "catalog.db"
         self.local_path.parent.mkdir(parents=True, exist_ok=True)
@@ -101,7 +107,7 @@ class S3SqliteItemStore:
             return
         self._next_check = now + self._refresh_seconds
         try:
-            head = self._client.head_object(Bucket=self._bucket, Key=self._key)
+            head = self._check_client.head_object(Bucket=self._bucket, Key=self._key)
         except (ClientError, BotoCoreError) as error:
             self.failed_refreshes += 1
             logger.warning("catalog refresh check failed; serving the current copy", extra=_log_fields(error))
