@@ -179,3 +179,23 @@ def test_get_and_stats_read_dynamodb(aws: str, tmp_path: Path, capsys: pytest.Ca
     output = capsys.readouterr().out
     assert "items      2" in output
     assert "key        id (HASH)" in output
+
+
+def test_a_failing_count_scan_is_a_clear_error_before_anything_is_written() -> None:
+    dynamodb = boto3.session.Session().client(
+        "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    table = {
+        "Table": {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        }
+    }
+    loader = DynamoDbLoader(dynamodb, "items", "id")
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response("describe_table", table)
+        stubber.add_client_error("scan", service_error_code="AccessDeniedException")
+        with pytest.raises(CatalogLoadError, match="AccessDeniedException: counting items failed; nothing was changed"):
+            loader.load(read_jsonl([jsonl({"id": "a"})], "id"))
+        stubber.assert_no_pending_responses()
+    assert loader.write_calls == 0

@@ -10,6 +10,7 @@ One load per table at a time: a purge deletes every item not stamped with its ow
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
 import sqlite3
@@ -122,9 +123,22 @@ class DynamoDbLoader:
 
     def count_items(self) -> int:
         total = 0
-        for page in self._client.get_paginator("scan").paginate(TableName=self.table, Select="COUNT"):
-            total += page["Count"]
+        with self._aws_errors("counting items failed; nothing was changed"):
+            for page in self._client.get_paginator("scan").paginate(TableName=self.table, Select="COUNT"):
+                total += page["Count"]
         return total
+
+    @contextlib.contextmanager
+    def _aws_errors(self, consequence: str) -> Iterator[None]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            yield
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "error")
+            raise CatalogLoadError(f"DynamoDB table {self.table}: {code}: {consequence}") from None
+        except BotoCoreError as error:
+            raise CatalogLoadError(f"DynamoDB table {self.table}: {error}: {consequence}") from None
 
     def load(
         self,
@@ -155,7 +169,11 @@ class DynamoDbLoader:
         else:
             if on_phase is not None:
                 on_phase(f"all {summary.loaded:,} items written; deleting items of older loads")
-            summary.purged = self._purge_other_versions(version)
+            with self._aws_errors(
+                "the purge stopped partway; every loaded item is in place, and the next load "
+                "purges what remains of older loads"
+            ):
+                summary.purged = self._purge_other_versions(version)
             summary.total = summary.loaded
             summary.added = summary.loaded - (before - summary.purged)
         summary.replaced = summary.loaded - summary.added
@@ -303,7 +321,7 @@ def dynamodb_client(region: str | None = None, endpoint_url: str | None = None, 
     config = Config(
         connect_timeout=5.0,
         read_timeout=30.0,
-        retries={"total_max_attempts": 1},
+        retries={"mode": "standard", "total_max_attempts": 5},  # scans; writes also retry unprocessed items
         max_pool_connections=concurrency + 2,
     )
     return boto3.session.Session().client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
