@@ -127,12 +127,18 @@ def test_skip_invalid_rejects_items_dynamodb_cannot_hold(
     table = create_table(aws)
     source = tmp_path / "items.jsonl"
     source.write_text(
-        jsonl({"id": "ok"}, {"id": "huge", "blob": "x" * 500_000}, {"id": "r", LOAD_VERSION_ATTRIBUTE: "x"})
+        jsonl(
+            {"id": "ok"},
+            {"id": "huge", "blob": "x" * 500_000},
+            {"id": "r", LOAD_VERSION_ATTRIBUTE: "x"},
+            {"id": "k" * 2049},
+        )
     )
     assert load(source, table, aws, "--skip-invalid") == 0
     output = capsys.readouterr()
     assert "rejected line 2: the item is larger than DynamoDB's 400 KB item limit" in output.err
     assert "rejected line 3: the field '_pinrec_load' is reserved" in output.err
+    assert "rejected line 4: the id is longer than DynamoDB's 2048-byte key limit" in output.err
     assert set(scan(aws, table)) == {"ok"}
 
 

@@ -214,3 +214,12 @@ def test_sqlite_config_still_opens_the_sqlite_store(make_catalog: Any) -> None:
     catalog = make_catalog([{"id": "a", "name": "A"}])
     config = config_for(catalog, {"Name": {"field": "name"}})
     assert type(open_store(config)).__name__ == "SqliteItemStore"
+
+
+def test_ids_that_cannot_be_keys_are_absent_instead_of_failing_the_batch(aws: str) -> None:  # noqa: F811
+    table = create_table(aws)
+    put_items(aws, table, [{"id": "a"}])
+    store = DynamoDbItemStore(table, endpoint_url=aws, region=REGION)
+    assert store.get_many(["", "a", "x" * 3000]) == {"a": {"id": "a"}}
+    assert store.get_many(["", "é" * 1500]) == {}
+    assert store.calls == 1

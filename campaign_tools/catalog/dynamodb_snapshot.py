@@ -25,7 +25,7 @@ from typing import Any
 
 from campaign_tools.catalog.records import CatalogLoadError, InvalidRecord, Record, Reject
 from campaign_tools.catalog.summary import LoadSummary, Progress
-from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE
+from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, MAX_KEY_BYTES
 
 MAX_ITEMS_PER_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
@@ -208,6 +208,8 @@ class DynamoDbLoader:
     def _item(self, record: Record, version: str) -> dict[str, Any]:
         if len(record.text.encode()) > MAX_ITEM_BYTES:
             raise InvalidRecord(f"line {record.line}: the item is larger than DynamoDB's 400 KB item limit")
+        if len(record.item_id.encode()) > MAX_KEY_BYTES:
+            raise InvalidRecord(f"line {record.line}: the id is longer than DynamoDB's 2048-byte key limit")
         if LOAD_VERSION_ATTRIBUTE in record.item:
             raise InvalidRecord(f"line {record.line}: the field {LOAD_VERSION_ATTRIBUTE!r} is reserved for pinrec")
         try:

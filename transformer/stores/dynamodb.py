@@ -24,6 +24,9 @@ from transformer.stores.base import Item
 MAX_KEYS_PER_BATCH_GET = 100
 """DynamoDB's limit on keys in one BatchGetItem request."""
 
+MAX_KEY_BYTES = 2048
+"""DynamoDB's limit on a partition key value."""
+
 LOAD_VERSION_ATTRIBUTE = "_pinrec_load"
 """Stamped on every item by `pinrec catalog load`; an implementation detail the transformer never shows."""
 
@@ -133,7 +136,9 @@ class DynamoDbItemStore:
         """BatchGetItem requests sent so far (for metrics and the benchmark)."""
 
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
-        unique = list(dict.fromkeys(ids))
+        # An id DynamoDB cannot hold as a key (empty, or over 2048 bytes) cannot be in the table; asking for it
+        # would fail the whole request with a ValidationException, so it is simply reported absent.
+        unique = [item_id for item_id in dict.fromkeys(ids) if 0 < len(item_id.encode()) <= MAX_KEY_BYTES]
         if not unique:
             return {}
         if deadline is None:
