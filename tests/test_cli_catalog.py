@@ -31,7 +31,7 @@ def test_load_is_a_full_snapshot(tmp_path, capsys):
     assert _load(_jsonl(tmp_path / "b.jsonl", [{"id": "2", "n": "B"}, {"id": 3, "n": "c", "price": 1.5}]), catalog) == 0
     out = capsys.readouterr().out
     assert "loaded 2 items" in out
-    assert "(1 added, 1 replaced, 1 purged)" in out
+    assert "1 added, 1 replaced, 1 purged, 0 rejected; it now holds 2 items" in out
     store = SqliteItemStore(catalog)
     assert store.get_many(["1", "2", "3"]) == {"2": {"id": "2", "n": "B"}, "3": {"id": "3", "n": "c", "price": 1.5}}
 
@@ -79,7 +79,7 @@ def test_non_utf8_source_is_rejected(tmp_path, capsys):
     source = tmp_path / "latin1.jsonl"
     source.write_bytes('{"id": "caf\xe9"}\n'.encode("latin-1"))
     assert _load(source, tmp_path / "c.db") == 1
-    assert "is not UTF-8 text" in capsys.readouterr().err
+    assert "not UTF-8 text near line 1 (invalid continuation byte); nothing was changed" in capsys.readouterr().err
 
 
 def test_a_killed_load_leaves_the_previous_catalog_serving(tmp_path):

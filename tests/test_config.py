@@ -64,7 +64,7 @@ BASE_STORE = {"kind": "sqlite", "path": "c.db"}
         ({"attributes": {"T": {"field": "x"}}}, r"store: Field required"),
         (
             {"store": {"kind": "mysql", "path": "x"}, "attributes": {"T": {"field": "x"}}},
-            r"store\.kind: Input should be",
+            r"store\.kind: must be one of 'sqlite', 'dynamodb'",
         ),
         ({"store": BASE_STORE, "attributes": {}}, r"attributes: .*1 to 10 recommendation attributes, found 0"),
         ({"store": BASE_STORE, "attributes": _attributes(11)}, r"attributes: .*found 11"),

@@ -7,31 +7,16 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
 from campaign_tools.catalog.records import CatalogLoadError, Record
+from campaign_tools.catalog.summary import LoadSummary, Progress
 from transformer.stores.sqlite_schema import CREATE_STATEMENTS, SCHEMA_VERSION
 
 BATCH_SIZE = 5_000
-
-
-@dataclass(slots=True)
-class LoadSummary:
-    records: int = 0
-    loaded: int = 0
-    added: int = 0
-    replaced: int = 0
-    purged: int = 0
-    duplicates: int = 0
-    duplicate_examples: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-Progress = Callable[[int], None]
 
 
 def _previous_catalog(path: Path) -> Path | None:
@@ -84,9 +69,11 @@ def write_snapshot(
     key: str,
     source: str,
     allow_empty: bool = False,
+    merge: bool = False,
     progress: Progress | None = None,
 ) -> LoadSummary:
-    """Replace the catalog at `path` with exactly the items in `records` (later duplicates win).
+    """Replace the catalog at `path` with exactly the items in `records` (later duplicates win); with `merge`,
+    keep the previous catalog's other items too (an upsert, nothing purged).
 
     The new catalog is built in a temporary file beside `path` and renamed over it only once every record
     has been read and written; on any error (or interruption) the previous catalog stays in place untouched.
@@ -101,13 +88,14 @@ def write_snapshot(
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
             _build(connection, records, summary, progress)
-            if summary.loaded == 0 and not allow_empty:
+            if summary.loaded == 0 and not (allow_empty or merge):
                 raise CatalogLoadError("the source holds no items; refusing to replace the catalog with an empty one")
             if previous is not None:
-                _compare_with_previous(connection, previous, summary)
+                _compare_with_previous(connection, previous, summary, merge=merge)
             else:
                 summary.added = summary.loaded
-            _write_meta(connection, key=key, source=source, items=summary.loaded)
+            summary.total = connection.execute("SELECT count(*) FROM items").fetchone()[0]
+            _write_meta(connection, key=key, source=source, items=summary.total)
         finally:
             connection.close()
         with open(temporary, "rb+") as handle:
@@ -124,6 +112,7 @@ def write_snapshot(
 def _build(
     connection: sqlite3.Connection, records: Iterable[Record], summary: LoadSummary, progress: Progress | None
 ) -> None:
+    connection.execute("PRAGMA page_size = 16384")  # ~0.8 KB documents: fewer, fuller B-tree pages load faster
     connection.execute("PRAGMA journal_mode = OFF")
     connection.execute("PRAGMA synchronous = OFF")
     for statement in CREATE_STATEMENTS:
@@ -150,16 +139,23 @@ def _build(
     ]
 
 
-def _compare_with_previous(connection: sqlite3.Connection, previous: Path, summary: LoadSummary) -> None:
+def _compare_with_previous(
+    connection: sqlite3.Connection, previous: Path, summary: LoadSummary, *, merge: bool
+) -> None:
     connection.execute("ATTACH DATABASE ? AS previous", (str(previous),))
     try:
         before = connection.execute("SELECT count(*) FROM previous.items").fetchone()[0]
         kept = connection.execute("SELECT count(*) FROM main.items JOIN previous.items USING (id)").fetchone()[0]
+        if merge:
+            connection.execute(
+                "INSERT INTO main.items (id, doc) SELECT id, doc FROM previous.items WHERE true "
+                "ON CONFLICT (id) DO NOTHING"
+            )
     finally:
         connection.execute("DETACH DATABASE previous")
     summary.replaced = kept
     summary.added = summary.loaded - kept
-    summary.purged = before - kept
+    summary.purged = 0 if merge else before - kept
 
 
 def _write_meta(connection: sqlite3.Connection, *, key: str, source: str, items: int) -> None:

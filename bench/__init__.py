@@ -1,0 +1,1 @@
+"""pinrec's benchmark suite: `python -m bench [--quick]` (or `make bench`); writes bench/RESULTS.md."""

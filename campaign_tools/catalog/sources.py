@@ -1,0 +1,134 @@
+"""Opening a catalog source as a stream of text lines: a local file, `s3://bucket/key`, or `-` for stdin.
+
+Compression is recognised by content (the gzip magic bytes), not by the file name, and everything streams:
+memory stays constant whatever the size of the source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any, BinaryIO, Literal
+
+from campaign_tools.catalog.records import CatalogLoadError
+
+GZIP_MAGIC = b"\x1f\x8b"
+READ_BUFFER_BYTES = 1 << 20
+
+SourceFormat = Literal["jsonl", "csv"]
+FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSource:
+    name: str
+    format: SourceFormat
+    compressed: bool
+    lines: Iterable[str]
+    """Text lines with their line endings (CSV needs them for quoted fields spanning lines)."""
+
+
+class _RawStream(io.RawIOBase):
+    """Adapts anything with `read(size)` (an S3 StreamingBody) to a raw stream io.BufferedReader can wrap."""
+
+    def __init__(self, source: Any) -> None:
+        self._source = source
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._source.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _split_s3_url(source: str) -> tuple[str, str]:
+    bucket, _, key = source.removeprefix("s3://").partition("/")
+    if not bucket or not key:
+        raise CatalogLoadError(f"source {source!r}: expected s3://BUCKET/KEY")
+    return bucket, key
+
+
+@contextlib.contextmanager
+def _open_binary(source: str) -> Iterator[io.BufferedReader]:
+    if source == "-":
+        yield sys.stdin.buffer  # type: ignore[misc]
+        return
+    if source.startswith("s3://"):
+        import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, key = _split_s3_url(source)
+        try:
+            body = boto3.session.Session().client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "error")
+            raise CatalogLoadError(f"cannot read source {source}: {code}") from None
+        except BotoCoreError as error:
+            raise CatalogLoadError(f"cannot read source {source}: {error}") from None
+        with contextlib.closing(body):
+            yield io.BufferedReader(_RawStream(body), READ_BUFFER_BYTES)
+        return
+    try:
+        handle = open(source, "rb", buffering=READ_BUFFER_BYTES)  # noqa: SIM115 - closed by the with below
+    except FileNotFoundError:
+        raise CatalogLoadError(f"source {source} not found") from None
+    except IsADirectoryError:
+        raise CatalogLoadError(f"source {source} is a directory") from None
+    except OSError as error:
+        raise CatalogLoadError(f"cannot read source {source}: {error.strerror}") from None
+    with handle:
+        yield handle
+
+
+def _guarded(lines: Iterable[str], source: str) -> Iterator[str]:
+    """Re-raise stream failures (truncated gzip, bad UTF-8) as load errors naming the last good line."""
+    count = 0
+    try:
+        for line in lines:
+            count += 1
+            yield line
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise CatalogLoadError(
+            f"source {source}: the gzip data is truncated or corrupt after line {count} ({error}); nothing was changed"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise CatalogLoadError(
+            f"source {source}: not UTF-8 text near line {count + 1} ({error.reason}); nothing was changed"
+        ) from None
+
+
+def _format_from_name(source: str) -> SourceFormat | None:
+    name = source.lower().removesuffix(".gz").removesuffix(".gzip")
+    for suffix, found in FORMAT_BY_SUFFIX.items():
+        if name.endswith(suffix):
+            return found
+    return None
+
+
+@contextlib.contextmanager
+def open_source(source: str, source_format: SourceFormat | None = None) -> Iterator[OpenedSource]:
+    """Open `source` for streaming. The format is `source_format`, else the file name's, else sniffed:
+    a first non-blank line starting with `{` is JSON Lines, anything else CSV."""
+    with _open_binary(source) as binary:
+        compressed = binary.peek(2)[:2] == GZIP_MAGIC
+        stream: BinaryIO = gzip.GzipFile(fileobj=binary, mode="rb") if compressed else binary  # type: ignore[assignment]
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        lines: Iterator[str] = _guarded(text, source)
+        chosen = source_format or _format_from_name(source)
+        if chosen is None:
+            head: list[str] = []
+            for line in lines:
+                head.append(line)
+                if line.strip():
+                    break
+            chosen = "jsonl" if head and head[-1].lstrip().startswith("{") else "csv"
+            lines = chain(head, lines)
+        yield OpenedSource(source, chosen, compressed, lines)

@@ -1,0 +1,175 @@
+"""A SQLite catalog published to S3: fetched to local disk at cold start, refreshed when the object changes.
+
+Refresh design: every `refresh_seconds` the request that finds the check due sends one HeadObject (one attempt,
+0.5 s to connect and 1 s to answer; postponed when the invocation is short of time) and compares the ETag and
+VersionId with the copy it holds. Only that check runs on the request path. When the object has changed, a
+background thread downloads it to a temporary file beside the local copy, validates that it opens as a pinrec
+catalog, and renames it over the local copy; the SQLite store notices the new file on its next lookup and reopens
+it. A failed refresh is logged and the last good file keeps serving. (In Lambda a background download can be
+frozen between invocations; it resumes when the container is next invoked, which delays the refresh but never a
+request.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from transformer.errors import ConfigError
+from transformer.observability import logger
+from transformer.stores.base import Item
+from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly
+
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+CHECK_SKIPPED_WITHIN_SECONDS = 3.0
+"""A refresh check is postponed when the invocation has less time than this left."""
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    bucket, _, key = url.removeprefix("s3://").partition("/")
+    if not url.startswith("s3://") or not bucket or not key:
+        raise ConfigError(f"store.path: {url!r} is not s3://BUCKET/KEY")
+    return bucket, key
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    etag: str
+    version_id: str | None
+
+    @classmethod
+    def of(cls, response: dict[str, Any]) -> ObjectVersion:
+        return cls(response["ETag"], response.get("VersionId"))
+
+
+def s3_client(region: str | None = None, endpoint_url: str | None = None, *, for_check: bool = False) -> Any:
+    """A client for downloads (retried), or for the refresh check on the request path (one short attempt)."""
+    if for_check:
+        config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
+    else:
+        config = Config(connect_timeout=1.0, read_timeout=5.0, retries={"total_max_attempts": 3, "mode": "standard"})
+    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+class S3SqliteItemStore:
+    """Serves a SQLite catalog held in S3 from a local copy that follows the object's changes."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        refresh_seconds: float = 60.0,
+        client: Any | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url
+        self._bucket, self._key = split_s3_url(url)
+        self._client = client if client is not None else s3_client()
+        self._check_client = client if client is not None else s3_client(for_check=True)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+        self.local_path = Path(directory or tempfile.gettempdir()) / f"pinrec-catalog-{digest}" / "catalog.db"
+        self.local_path.parent.mkdir(parents=True, exist_ok=True)
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        try:
+            self.version = self._download(None)
+        except (ClientError, BotoCoreError, ConfigError) as error:
+            raise ConfigError(f"store.path: cannot fetch the catalog {url}: {_reason(error)}") from None
+        self._store = SqliteItemStore(self.local_path)
+        self._next_check = clock() + refresh_seconds
+        self._refresher: threading.Thread | None = None
+        self.refreshes = 0
+        self.failed_refreshes = 0
+
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
+        self._maybe_check(deadline)
+        return self._store.get_many(ids, deadline=deadline)
+
+    def _maybe_check(self, deadline: float | None) -> None:
+        now = self._clock()
+        if now < self._next_check or self.refresh_running:
+            return
+        if deadline is not None and deadline - now < CHECK_SKIPPED_WITHIN_SECONDS:
+            return
+        self._next_check = now + self._refresh_seconds
+        try:
+            head = self._check_client.head_object(Bucket=self._bucket, Key=self._key)
+        except (ClientError, BotoCoreError) as error:
+            self.failed_refreshes += 1
+            logger.warning("catalog refresh check failed; serving the current copy", extra=_log_fields(error))
+            return
+        latest = ObjectVersion.of(head)
+        if latest != self.version:
+            self._refresher = threading.Thread(
+                target=self._refresh, args=(latest,), name="pinrec-catalog-refresh", daemon=True
+            )
+            self._refresher.start()
+
+    @property
+    def refresh_running(self) -> bool:
+        return self._refresher is not None and self._refresher.is_alive()
+
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Block until a running background refresh has finished (for tools and tests)."""
+        if self._refresher is not None:
+            self._refresher.join(timeout)
+
+    def _refresh(self, latest: ObjectVersion) -> None:
+        try:
+            self.version = self._download(latest)
+        except Exception as error:  # a failed refresh must never take the store down
+            self.failed_refreshes += 1
+            logger.warning("catalog refresh failed; serving the last good copy", extra=_log_fields(error))
+        else:
+            self.refreshes += 1
+            logger.info("catalog refreshed from S3", extra={"catalog": self.url, "etag": self.version.etag})
+
+    def _download(self, expected: ObjectVersion | None) -> ObjectVersion:
+        """Fetch the object beside the local copy, check it is a pinrec catalog, then rename it into place."""
+        request: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
+        if expected is not None:
+            request["IfMatch"] = expected.etag
+            if expected.version_id is not None:
+                request["VersionId"] = expected.version_id
+        temporary = self.local_path.with_name(f".download-{os.getpid()}-{secrets.token_hex(4)}.db")
+        try:
+            response = self._client.get_object(**request)
+            with open(temporary, "wb") as handle:
+                for chunk in response["Body"].iter_chunks(DOWNLOAD_CHUNK_BYTES):
+                    handle.write(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            open_catalog_readonly(temporary).close()
+            os.replace(temporary, self.local_path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+        return ObjectVersion.of(response)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'error')} ({details.get('Message', '').strip() or 'no message'})"
+    return str(error)
+
+
+def _log_fields(error: BaseException) -> dict[str, str]:
+    return {"error_type": type(error).__name__, "error": _reason(error)}
