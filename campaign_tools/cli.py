@@ -7,9 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from campaign_tools.commands import catalog, demo, invoke
+from campaign_tools.commands import send as send_command
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, invoke, demo)
+COMMAND_MODULES = (catalog, invoke, demo, send_command)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
