@@ -179,9 +179,8 @@ def test_sms_over_the_part_budget_is_refused_before_any_call() -> None:
         counted.append(text)
         return 3
 
-    with Stubber(client):  # no responses queued: any call would fail the test
-        with pytest.raises(DeliveryError) as caught:
-            SmsDeliverer(client, sms_settings(segments=three_parts, max_parts=2)).deliver("c", "e", SMS)
+    with Stubber(client), pytest.raises(DeliveryError) as caught:  # no responses queued: a call would fail
+        SmsDeliverer(client, sms_settings(segments=three_parts, max_parts=2)).deliver("c", "e", SMS)
     assert caught.value.reason == "over_part_budget"
     assert counted == [SMS.body]
 
