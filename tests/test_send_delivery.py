@@ -294,3 +294,10 @@ def test_outbox_file_names_are_safe_and_distinct(identifier: str) -> None:
         if other != identifier
     }
     assert name not in others
+
+
+def test_outbox_keeps_a_long_unsubscribe_url_as_one_header_value(tmp_path: Path) -> None:
+    url = "https://shop.example.com/preferences?endpoint=ep-1&utm_source=pinpoint&utm_medium=email&utm_campaign=x" * 2
+    message = EmailMessage("b@x.org", "S", "<p>H</p>", None, url)
+    path = tmp_path / OutboxDeliverer(tmp_path).deliver("c", "e", message).message_id
+    assert f"List-Unsubscribe: <{url}>\r\n".encode() in path.read_bytes()

@@ -25,6 +25,8 @@ from campaign_tools.send.messages import EmailMessage, Message, PushMessage, Sms
 
 MAX_NAME_LENGTH = 200
 DEFAULT_FROM = "pinrec-outbox@example.invalid"
+EML_POLICY = email.policy.SMTP.clone(max_line_length=998)
+"""RFC 5322's line limit: a long List-Unsubscribe URL stays one `<url>` instead of being folded into encoded words."""
 
 
 def file_name(identifier: str) -> str:
@@ -37,7 +39,7 @@ def file_name(identifier: str) -> str:
 
 
 def email_mime(message: EmailMessage, settings: EmailSettings) -> bytes:
-    mime = MimeMessage(policy=email.policy.SMTP)
+    mime = MimeMessage(policy=EML_POLICY)
     mime["From"] = settings.from_address
     mime["To"] = message.to
     mime["Subject"] = message.subject

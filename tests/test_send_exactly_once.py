@@ -1,0 +1,108 @@
+"""Exactly once under SIGKILL: the real `pinrec send` (outbox, SQLite ledger) killed at random points and re-run
+until it finishes; every endpoint ends with exactly one message and a `sent` row, none lost."""
+
+from __future__ import annotations
+
+import email
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
+
+REPO = Path(__file__).resolve().parent.parent
+ENDPOINTS = 400
+MAX_RUNS = 40
+
+
+def send_command(tmp_path: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "campaign_tools.cli",
+        "send",
+        "--composer",
+        "tests.test_send_plugin:make_composer",
+        "--segment",
+        str(tmp_path / "segment.jsonl"),
+        "--recommendations",
+        f"file:{tmp_path / 'recs.jsonl'}",
+        "--config",
+        str(tmp_path / "pinrec.toml"),
+        "--campaign-id",
+        "spring",
+        "--outbox",
+        str(tmp_path / "outbox"),
+        "--ledger",
+        f"sqlite:{tmp_path / 'ledger.db'}",
+        "--rate",
+        "500",
+    ]
+
+
+def sent_rows(tmp_path: Path) -> int:
+    if not (tmp_path / "ledger.db").exists():
+        return 0
+    connection = sqlite3.connect(tmp_path / "ledger.db")
+    try:
+        return int(connection.execute("SELECT count(*) FROM messages WHERE state = 'sent'").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        connection.close()
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_points_then_rerun_sends_each_endpoint_exactly_once(
+    tmp_path: Path, make_catalog: Callable[..., Path]
+) -> None:
+    catalog = make_catalog(ITEMS)
+    (tmp_path / "pinrec.toml").write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
+    )
+    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
+    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    chance = random.Random(7)
+    kills_mid_campaign = 0
+    finished = False
+    for _ in range(MAX_RUNS):
+        before = sent_rows(tmp_path)
+        process = subprocess.Popen(
+            send_command(tmp_path), cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            process.wait(timeout=chance.uniform(0.4, 1.6))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            after = sent_rows(tmp_path)
+            kills_mid_campaign += before < after < ENDPOINTS
+            continue
+        _, errors = process.communicate()
+        assert process.returncode == 0, errors.decode()
+        finished = True
+        break
+    assert finished, f"the campaign did not finish within {MAX_RUNS} runs"
+    print(f"runs killed mid-campaign: {kills_mid_campaign}")
+    assert kills_mid_campaign >= 2, "the kills should land while messages are being sent"
+
+    files = sorted(path for path in (tmp_path / "outbox" / "spring").iterdir() if not path.name.startswith(".tmp-"))
+    assert [path.name for path in files] == sorted(f"ep-{n}.eml" for n in range(ENDPOINTS))
+    for path in files:
+        message = email.message_from_bytes(path.read_bytes())
+        assert message["To"] == f"user{path.stem.removeprefix('ep-')}@example.com"
+    connection = sqlite3.connect(tmp_path / "ledger.db")
+    rows = dict(connection.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall())
+    assert rows == {"sent": ENDPOINTS}
+
+    rerun = subprocess.run(send_command(tmp_path), cwd=tmp_path, env=environment, capture_output=True, check=True)
+    assert b"sent 0" in rerun.stdout and b"already_sent 400" in rerun.stdout
+    assert len([p for p in (tmp_path / "outbox" / "spring").iterdir() if not p.name.startswith(".tmp-")]) == ENDPOINTS
