@@ -104,7 +104,10 @@ def test_pending_rows_in_lease_and_in_doubt(ledger: Ledger) -> None:
     assert ledger.claim("c", "e1", T0 + LEASE + 2, idempotent) is Claim.CLAIMED
 
 
-def test_concurrent_claims_give_each_endpoint_to_exactly_one_run(ledger: Ledger) -> None:
+def test_concurrent_claims_give_each_endpoint_to_exactly_one_run(tmp_path: Path) -> None:
+    # SQLite only: moto's server does not serialise concurrent conditional writes to one item (real DynamoDB
+    # does), so racing it tests moto. The DynamoDB claim is one conditional UpdateItem, asserted below.
+    ledger = SqliteLedger(tmp_path / "ledger.db")
     endpoints = [f"e{i}" for i in range(20)]
     won: list[tuple[str, str]] = []
     lock = threading.Lock()
