@@ -205,3 +205,17 @@ def test_pacing_spaces_deliveries(campaign: Callable[..., RunSummary]) -> None:
     pacer = TokenBucket(20, clock=lambda: now[0], sleep=sleep)
     summary = campaign(RecordingDeliverer(), 41, pacer=pacer, workers=1)
     assert summary.sent == 41 and now[0] == pytest.approx(2.0)
+
+
+def test_in_doubt_messages_wait_for_an_explicit_retry(campaign: Callable[..., RunSummary], tmp_path: Path) -> None:
+    """A run that died between delivering (SES: no idempotency token) and recording leaves `pending` rows."""
+    crashed = SqliteLedger(tmp_path / "ledger.db")
+    crashed.claim("spring", "ep-2", 1000.0, ClaimPolicy("dead-run", lease_seconds=60))
+    crashed.close()
+    deliverer = RecordingDeliverer()
+    summary = campaign(deliverer, 4, claim_policy=ClaimPolicy("run-2", lease_seconds=60))
+    assert "ep-2" not in [endpoint for endpoint, _ in deliverer.delivered]
+    assert summary.skipped == {"in_doubt": 1}, "past the lease: in doubt, not resent by default"
+    retry = RecordingDeliverer()
+    summary = campaign(retry, 4, claim_policy=ClaimPolicy("run-3", lease_seconds=60, reclaim_expired=True))
+    assert [endpoint for endpoint, _ in retry.delivered] == ["ep-2"] and summary.sent == 1

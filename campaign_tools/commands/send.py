@@ -257,6 +257,11 @@ def describe_run(summary: RunSummary, source: object) -> str:
             lines.append(f"  malformed recommendation lines: {stats.malformed:,} skipped ({examples})")
     if isinstance(source, PersonalizeRecommendations):
         lines.append(f"  Personalize: {source.calls:,} calls, {source.retries:,} retries")
+    if skipped.get("in_progress") or skipped.get("in_doubt"):
+        lines.append(
+            "  pending from an earlier run: 'in_progress' rows become 'in doubt' after the lease; "
+            "`pinrec send status` lists them, --retry-pending sends them again (perhaps a second time)"
+        )
     if summary.stopped:
         lines.append(f"  stopped early: {summary.stopped}")
     return "\n".join(lines)

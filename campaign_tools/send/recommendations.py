@@ -13,6 +13,7 @@ Sources: `personalize:CAMPAIGN_ARN` (GetRecommendations per user, concurrent, re
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -90,7 +91,8 @@ class FileStats:
 
 
 class FileRecommendations:
-    """Item ids per id from a JSON Lines file, read once into memory (ids and item ids only)."""
+    """Item ids per id from a JSON Lines file, read once into memory: the ids and, shared, the item ids
+    (about 200 bytes per id with 5 items)."""
 
     def __init__(self, path: str, id_type: IdType, per_message: int, **open_options: Any) -> None:
         self.path = path
@@ -130,7 +132,8 @@ class FileRecommendations:
                     self._malformed(number, parsed)
                 continue
             key, items = parsed
-            self._items[key] = tuple(items)
+            # Item ids repeat across users (a catalog is far smaller than a segment): share one string each.
+            self._items[key] = tuple(sys.intern(item) for item in items)
         self.stats.ids = len(self._items)
 
     def _parse(self, record: object) -> tuple[str, list[str]] | str:
