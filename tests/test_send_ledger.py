@@ -132,7 +132,11 @@ def test_sqlite_ledger_is_a_wal_file_with_one_row_per_message(tmp_path: Path) ->
     ledger.mark_failed("c", "e1", "x", T0 + 1)
     ledger.claim("c", "e1", T0 + 2, RUN)
     ledger.mark_sent("c", "e1", "m-1", T0 + 3)
+    assert ledger._connection.execute("PRAGMA synchronous").fetchone()[0] == 2, "durable by default: FULL"
     ledger.close()
+    relaxed = SqliteLedger(tmp_path / "ledger.db", durable=False)
+    assert relaxed._connection.execute("PRAGMA synchronous").fetchone()[0] == 1, "NORMAL for the idempotent outbox"
+    relaxed.close()
     connection = sqlite3.connect(tmp_path / "ledger.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     rows = connection.execute(

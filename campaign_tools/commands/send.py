@@ -170,7 +170,7 @@ def run_send(arguments: argparse.Namespace) -> int:
         ledger: Any = NullLedger()
     else:
         deliverer = deliverer_for(channel, outbox=outbox, email=email, sms=sms, push=push)
-        ledger = open_ledger(arguments.ledger)
+        ledger = open_ledger(arguments.ledger, durable=not deliverer.idempotent)
     source = recommendation_source(
         arguments.recommendations,
         id_type=IdType(arguments.id_type),

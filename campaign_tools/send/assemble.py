@@ -48,10 +48,11 @@ def check_campaign_id(campaign_id: str) -> str:
     return campaign_id
 
 
-def open_ledger(spec: str, clients: ClientFactory = boto_client) -> Ledger:
+def open_ledger(spec: str, clients: ClientFactory = boto_client, *, durable: bool = True) -> Ledger:
+    """`durable`: every SQLite commit reaches the disk before delivery goes on (needed when delivery is final)."""
     kind, _, target = spec.partition(":")
     if kind == "sqlite" and target:
-        return SqliteLedger(target)
+        return SqliteLedger(target, durable=durable)
     if kind == "dynamodb" and target:
         return DynamoDbLedger(target, clients("dynamodb"))
     raise PinrecError(f"--ledger must be sqlite:PATH or dynamodb:TABLE, got {spec!r}")

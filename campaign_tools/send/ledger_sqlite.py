@@ -27,17 +27,19 @@ CREATE TABLE IF NOT EXISTS messages (
 
 
 class SqliteLedger:
-    """Thread-safe (one connection behind a lock). WAL with synchronous=NORMAL: every committed change survives the
-    process being killed; a power cut may lose the last changes (at worst a message is re-sent to the outbox, or left
-    in doubt for SES)."""
+    """Thread-safe (one connection behind a lock), WAL. Every committed change survives the process being killed.
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    `durable=True` (synchronous=FULL: each commit reaches the disk) is for deliveries that cannot be undone (SES,
+    SMS, push): a claim survives a power cut too. Without it (synchronous=NORMAL, for the idempotent outbox) a power
+    cut may lose the last changes, and the outbox simply writes those files again."""
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._connection.execute(SCHEMA)
         except (sqlite3.Error, OSError) as error:
             raise LedgerError(f"cannot open the send ledger {self.path}: {error}") from None
