@@ -172,3 +172,36 @@ def test_personalize_campaign_not_found_stops_the_run() -> None:
 def test_personalize_needs_an_arn() -> None:
     with pytest.raises(RecommendationError, match="ARN"):
         PersonalizeRecommendations("spring", IdType.USER, 5, client=object())
+
+
+class BarrierClient:
+    """Answers GetRecommendations only once `parties` calls are in flight together; counts the most in flight."""
+
+    def __init__(self, parties: int) -> None:
+        import threading
+
+        self.barrier = threading.Barrier(parties, timeout=10)
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+        self.users: list[str] = []
+
+    def get_recommendations(self, **request: Any) -> dict[str, Any]:
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+            self.users.append(request["userId"])
+        self.barrier.wait()
+        with self.lock:
+            self.in_flight -= 1
+        return items(f"P-{request['userId']}")
+
+
+def test_personalize_calls_run_concurrently_up_to_the_bound() -> None:
+    client = BarrierClient(parties=4)
+    source = PersonalizeRecommendations(CAMPAIGN, IdType.USER, 1, client=client, concurrency=4)
+    endpoints = [seg(f"e{n}", f"u{n % 16}") for n in range(48)]
+    lookup = source.lookup(endpoints)
+    assert client.most == 4, "four calls in flight at once, never more"
+    assert sorted(client.users) == sorted(f"u{n}" for n in range(16)), "one call per distinct user"
+    assert lookup.items["e17"] == ["P-u1"]

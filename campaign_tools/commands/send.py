@@ -232,7 +232,7 @@ def _reasons(counter: Counter[str]) -> str:
 
 
 def describe_run(summary: RunSummary, source: object) -> str:
-    skipped = Counter({str(reason): count for reason, count in summary.segment.skipped.items()}) + summary.skipped
+    skipped = summary.all_skipped()
     verb = "would send" if summary.dry_run else "sent"
     rate = summary.sent / summary.seconds if summary.seconds > 0 else 0.0
     lines = [

@@ -39,7 +39,8 @@ class RunSummary:
         return self.sent + sum(self.skipped.values()) + sum(self.failed.values())
 
     def all_skipped(self) -> Counter[str]:
-        return Counter({**{str(k): v for k, v in self.segment.skipped.items()}}) + self.skipped
+        """Skips of the segment reader and of the run, by reason."""
+        return Counter({str(reason): count for reason, count in self.segment.skipped.items()}) + self.skipped
 
 
 def batches(endpoints: Iterable[SegmentEndpoint], size: int = BATCH_SIZE) -> Iterator[list[SegmentEndpoint]]:
@@ -92,15 +93,22 @@ class CampaignRun:
 
     def run(self, endpoints: Iterable[SegmentEndpoint]) -> RunSummary:
         started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for chunk in batches(endpoints):
-                self._run_batch(chunk, pool)
-                if self._progress is not None:
-                    self._progress(self.summary.processed)
-                if self._stop is not None:
-                    break
-        self.summary.seconds = time.monotonic() - started
-        self.summary.stopped = self._stop
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                try:
+                    for chunk in batches(endpoints):
+                        self._run_batch(chunk, pool)
+                        if self._progress is not None:
+                            self._progress(self.summary.processed)
+                        if self._stop is not None:
+                            break
+                except KeyboardInterrupt:
+                    # Deliveries under way finish and are recorded; the queued ones are not started.
+                    self._stop = "interrupted"
+                    raise
+        finally:
+            self.summary.seconds = time.monotonic() - started
+            self.summary.stopped = self._stop
         if self._stop is not None:
             raise DeliveryStopped(
                 f"delivery stopped: {self._stop} — the provider refused the account; fix the cause and re-run "
