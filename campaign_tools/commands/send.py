@@ -112,6 +112,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS, help="age after which pending is in doubt"
     )
     send.add_argument("--dry-run", action="store_true", help="compose and count; deliver and record nothing")
+    aws = send.add_argument_group("on AWS (infra/send-statemachine.yaml)")
+    aws.add_argument(
+        "--on-aws",
+        action="store_true",
+        help="run the campaign in Step Functions (a Distributed Map, 50 endpoints per Lambda child) and follow it",
+    )
+    aws.add_argument("--state-machine-arn", help="the stack's StateMachineArn output")
+    aws.add_argument("--bucket", help="bucket to upload a local segment to (s3://BUCKET/pinrec-send/CAMPAIGN/...)")
+    aws.add_argument("--max-concurrency", type=int, default=10, help="children running at once (default 10)")
     send.add_argument(
         "--composer",
         metavar="MODULE:FACTORY",
@@ -158,6 +167,8 @@ def run_send(arguments: argparse.Namespace) -> int:
         raise PinrecError("pinrec send needs --template (or --composer)")
     campaign_id = check_campaign_id(arguments.campaign_id)
     channel = Channel(arguments.channel)
+    if arguments.on_aws:
+        return run_on_aws(arguments, campaign_id, channel)
     config = load_config(arguments.config or config_path_from_environment())
     options = ComposerOptions(arguments.template, arguments.templates_dir, channel, config)
     composer = make_composer(arguments.composer, options)
@@ -299,3 +310,60 @@ def run_status(arguments: argparse.Namespace) -> int:
         raise PinrecError(f"campaign {arguments.campaign_id} has no rows in ledger {arguments.ledger}")
     print(describe_status(summary))
     return 0
+
+
+def run_on_aws(arguments: argparse.Namespace, campaign_id: str, channel: Channel) -> int:
+    from campaign_tools.send import on_aws
+    from campaign_tools.send.aws_batch import BatchSettings
+
+    _require(arguments, "state_machine_arn")
+    if not arguments.ledger.startswith("dynamodb:"):
+        raise PinrecError("--on-aws needs --ledger dynamodb:TABLE (the stack's LedgerTableName output)")
+    if arguments.dry_run or arguments.outbox:
+        raise PinrecError("--on-aws delivers: it takes neither --dry-run nor --outbox")
+    if arguments.segment_format == "csv" or arguments.segment.lower().removesuffix(".gz").endswith(".csv"):
+        raise PinrecError("--on-aws reads JSON Lines segments (the Distributed Map's JSONL reader)")
+    if not 1 <= arguments.max_concurrency <= 10_000:
+        raise PinrecError("--max-concurrency must be 1 to 10,000")
+    if arguments.rate is not None:
+        rate = arguments.rate
+    else:
+        rate, _ = default_rate(channel, True, boto_client)
+    settings = BatchSettings(
+        campaign_id=campaign_id,
+        recommendations=arguments.recommendations,
+        channel=channel.value,
+        template=arguments.template,
+        composer=arguments.composer,
+        id_type=arguments.id_type,
+        per_message=arguments.per_message,
+        filter_arn=arguments.filter_arn,
+        filter_values=tuple(sorted(parse_filter_values(arguments.filter_value).items())),
+        from_address=arguments.from_address,
+        configuration_set=arguments.configuration_set,
+        origination_identity=arguments.origination_identity,
+        sms_type=arguments.sms_type,
+        sms_max_parts=arguments.sms_max_parts,
+        application_id=arguments.application_id,
+        rate=rate / arguments.max_concurrency if rate else None,
+        lease_seconds=arguments.lease_seconds,
+        retry_pending=arguments.retry_pending,
+    )
+    started = time.monotonic()
+    bucket, key = on_aws.segment_location(arguments.segment, boto_client("s3"), arguments.bucket, campaign_id)
+    sfn = boto_client("stepfunctions")
+    payload = on_aws.execution_input(bucket, key, settings, arguments.max_concurrency)
+    execution_arn = on_aws.start(sfn, arguments.state_machine_arn, campaign_id, payload)
+    print(f"campaign {campaign_id}: started {execution_arn} over s3://{bucket}/{key}", file=sys.stderr)
+    progress = Progress("endpoints")
+    try:
+        on_aws.follow(sfn, execution_arn, progress=lambda counts: progress(counts.succeeded + counts.failed))
+    finally:
+        progress.done()
+    ledger = open_ledger(arguments.ledger)
+    try:
+        summary = ledger.summary(campaign_id, time.time(), arguments.lease_seconds)
+    finally:
+        ledger.close()
+    print(f"{describe_status(summary)}\n  on AWS in {time.monotonic() - started:.1f}s")
+    return EXIT_SOME_FAILED if summary.failed else 0
