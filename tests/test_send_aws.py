@@ -89,8 +89,8 @@ def child_environment(
     config = tmp_path / "pinrec.toml"
     config.write_text(f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n')
     monkeypatch.setenv(CONFIG_ENV_VAR, str(config))
-    monkeypatch.setenv(LEDGER_TABLE_ENV, "send-ledger")
-    create_ledger_table(boto3.client("dynamodb"), "send-ledger")
+    monkeypatch.setenv(LEDGER_TABLE_ENV, "child-send-ledger")
+    create_ledger_table(boto3.client("dynamodb"), "child-send-ledger")
     boto3.client("sesv2").create_email_identity(EmailIdentity="news@shop.example.com")
     aws_batch._parts.cache_clear()
     from moto.ses.models import ses_backends

@@ -184,11 +184,11 @@ def test_deliver_through_ses_with_a_dynamodb_ledger(
 
     ses = client("sesv2", moto_aws)
     ses.create_email_identity(EmailIdentity="news@shop.example.com")
-    create_ledger_table(client("dynamodb", moto_aws), "send-ledger")
+    create_ledger_table(client("dynamodb", moto_aws), "cli-send-ledger")
     backend = ses_backends["123456789012"]["us-east-1"]
     before = len(backend.sent_messages)
     arguments = send(
-        "--deliver", "--from", "news@shop.example.com", "--rate", "500", "--ledger", "dynamodb:send-ledger"
+        "--deliver", "--from", "news@shop.example.com", "--rate", "500", "--ledger", "dynamodb:cli-send-ledger"
     )
     assert main(arguments) == 0
     assert "sent 74" in capsys.readouterr().out
@@ -199,5 +199,5 @@ def test_deliver_through_ses_with_a_dynamodb_ledger(
     assert main(arguments) == 0
     assert "sent 0, skipped 75" in capsys.readouterr().out
     assert len(backend.sent_messages) == before + 74
-    assert main(["send", "status", "spring", "--ledger", "dynamodb:send-ledger"]) == 0
+    assert main(["send", "status", "spring", "--ledger", "dynamodb:cli-send-ledger"]) == 0
     assert "sent      74" in capsys.readouterr().out

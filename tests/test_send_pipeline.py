@@ -22,6 +22,7 @@ from campaign_tools.send.recommendations import FileRecommendations, IdType
 from campaign_tools.send.segments import SegmentStats, read_segment
 from tests.conftest import config_for
 from tests.test_send_plugin import PlainComposer
+from transformer.errors import CatalogUnavailableError, PinrecError
 from transformer.service import Transformer
 
 ITEMS = [{"id": f"P{n}", "name": f"Product {n}"} for n in range(1, 10)]
@@ -219,3 +220,29 @@ def test_in_doubt_messages_wait_for_an_explicit_retry(campaign: Callable[..., Ru
     retry = RecordingDeliverer()
     summary = campaign(retry, 4, claim_policy=ClaimPolicy("run-3", lease_seconds=60, reclaim_expired=True))
     assert [endpoint for endpoint, _ in retry.delivered] == ["ep-2"] and summary.sent == 1
+
+
+class RefusingEnricher:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def enrich_event(self, event: object) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (CatalogUnavailableError("store down"), "catalog_unavailable"),
+        (PinrecError("ranking unavailable"), "transformer_PinrecError"),
+    ],
+)
+def test_a_batch_the_transformer_refuses_fails_alone(error: Exception, reason: str) -> None:
+    from campaign_tools.send.batch import prepare_batch
+    from campaign_tools.send.recommendations import Lookup
+    from campaign_tools.send.segments import SegmentEndpoint
+
+    endpoints = [SegmentEndpoint(1, "a", {"Address": "a@x.org"}), SegmentEndpoint(2, "b", {"Address": "b@x.org"})]
+    lookup = Lookup({"a": ["P1"]}, {"b": "no_recommendations"})
+    batch = prepare_batch(endpoints, lookup, RefusingEnricher(error), PlainComposer(Channel.EMAIL))
+    assert batch.failed == {"a": reason} and batch.skipped == {"b": "no_recommendations"} and not batch.messages

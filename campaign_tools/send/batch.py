@@ -10,7 +10,7 @@ from campaign_tools.send.messages import ComposeError, Message, MessageComposer
 from campaign_tools.send.recommendations import Lookup
 from campaign_tools.send.segments import SegmentEndpoint
 from transformer.enrich import RECOMMENDATION_ITEMS, Enrichment
-from transformer.errors import CatalogUnavailableError
+from transformer.errors import CatalogUnavailableError, PinrecError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION
 
 BATCH_SIZE = MAX_ENDPOINTS_PER_INVOCATION
@@ -41,6 +41,29 @@ def transformer_event(endpoints: Sequence[SegmentEndpoint], lookup: Lookup) -> d
     }
 
 
+def _unique(endpoints: Sequence[SegmentEndpoint], batch: PreparedBatch) -> dict[str, SegmentEndpoint]:
+    unique: dict[str, SegmentEndpoint] = {}
+    for item in endpoints:
+        if item.endpoint_id in unique:
+            batch.duplicates += 1
+        else:
+            unique[item.endpoint_id] = item
+    return unique
+
+
+def _compose(enrichment: Enrichment, composer: MessageComposer, batch: PreparedBatch) -> None:
+    for endpoint_id, endpoint in enrichment.response.items():
+        try:
+            message = composer.compose(endpoint_id, {"Id": endpoint_id, **endpoint})
+        except ComposeError as error:
+            batch.failed[endpoint_id] = error.reason
+            continue
+        except Exception as error:  # one endpoint's template problem never stops the campaign
+            batch.failed[endpoint_id] = f"compose_{type(error).__name__}"
+            continue
+        batch.messages.append((endpoint_id, message))
+
+
 def prepare_batch(
     endpoints: Sequence[SegmentEndpoint],
     lookup: Lookup,
@@ -51,12 +74,7 @@ def prepare_batch(
     if len(endpoints) > BATCH_SIZE:
         raise ValueError(f"a batch holds at most {BATCH_SIZE} endpoints")
     batch = PreparedBatch()
-    unique: dict[str, SegmentEndpoint] = {}
-    for item in endpoints:
-        if item.endpoint_id in unique:
-            batch.duplicates += 1
-        else:
-            unique[item.endpoint_id] = item
+    unique = _unique(endpoints, batch)
     for endpoint_id, reason in lookup.missing.items():
         if endpoint_id in unique:
             (batch.skipped if reason in SKIP_REASONS_FROM_LOOKUP else batch.failed)[endpoint_id] = reason
@@ -68,16 +86,12 @@ def prepare_batch(
     except CatalogUnavailableError:
         batch.failed.update(dict.fromkeys(event["Endpoints"], "catalog_unavailable"))
         return batch
+    except PinrecError as error:
+        # Whatever else makes the transformer refuse a batch (e.g. its ranking being unavailable) fails that
+        # batch only: recorded, retried by the next run, never the end of the campaign.
+        batch.failed.update(dict.fromkeys(event["Endpoints"], f"transformer_{type(error).__name__}"))
+        return batch
     for endpoint_id, why in enrichment.left_out.items():
         batch.skipped[endpoint_id] = f"transformer_{why}"
-    for endpoint_id, endpoint in enrichment.response.items():
-        try:
-            message = composer.compose(endpoint_id, {"Id": endpoint_id, **endpoint})
-        except ComposeError as error:
-            batch.failed[endpoint_id] = error.reason
-            continue
-        except Exception as error:  # one endpoint's template problem never stops the campaign
-            batch.failed[endpoint_id] = f"compose_{type(error).__name__}"
-            continue
-        batch.messages.append((endpoint_id, message))
+    _compose(enrichment, composer, batch)
     return batch
