@@ -161,6 +161,8 @@ def _recommendations(items: list[dict[str, Any]]) -> Path:
             "campaign id",
         ),
         ({"Items": records(51), "BatchInput": {"settings": SETTINGS}}, "at most 50"),
+        ({"Items": [], "BatchInput": {"settings": {**SETTINGS, "channel": "fax"}}}, "channel must be one of"),
+        ({"Items": [], "BatchInput": {"settings": {**SETTINGS, "per_message": 1, "pages": 2}}}, "unknown keys: pages"),
     ],
 )
 def test_child_refuses_bad_events(child_environment: Any, event: dict[str, Any], message: str) -> None:

@@ -21,8 +21,9 @@ from campaign_tools.send.assemble import (
     open_ledger,
     parse_filter_values,
     recommendation_source,
+    sms_settings_for,
 )
-from campaign_tools.send.compose import ComposerOptions, make_composer, sms_segment_counter
+from campaign_tools.send.compose import ComposerOptions, make_composer
 from campaign_tools.send.delivery_outbox import DEFAULT_FROM, OutboxDeliverer
 from campaign_tools.send.delivery_push import PushSettings
 from campaign_tools.send.delivery_ses import EmailSettings
@@ -149,12 +150,9 @@ def _require(arguments: argparse.Namespace, *names: str) -> None:
 
 
 def _sms_settings(arguments: argparse.Namespace, composer: Any) -> SmsSettings:
-    counter = getattr(composer, "sms_segments", None)
-    segments = counter if callable(counter) else sms_segment_counter()
-    max_parts = arguments.sms_max_parts or getattr(composer, "sms_max_segments", None) or 1
-    return SmsSettings(
-        segments=segments,
-        max_parts=max_parts,
+    return sms_settings_for(
+        composer,
+        max_parts=arguments.sms_max_parts,
         origination_identity=arguments.origination_identity,
         message_type=arguments.sms_type,
         configuration_set=arguments.configuration_set,

@@ -10,11 +10,11 @@ from campaign_tools.send.delivery import Deliverer
 from campaign_tools.send.delivery_outbox import DEFAULT_FROM, OutboxDeliverer
 from campaign_tools.send.delivery_push import PushDeliverer, PushSettings
 from campaign_tools.send.delivery_ses import EmailSettings, SesDeliverer, ses_max_send_rate
-from campaign_tools.send.delivery_sms import DEFAULT_SMS_RATE, SmsDeliverer, SmsSettings
+from campaign_tools.send.delivery_sms import DEFAULT_SMS_RATE, SmsDeliverer, SmsSettings, SmsType
 from campaign_tools.send.ledger import Ledger
 from campaign_tools.send.ledger_dynamodb import DynamoDbLedger
 from campaign_tools.send.ledger_sqlite import SqliteLedger
-from campaign_tools.send.messages import Channel
+from campaign_tools.send.messages import Channel, MessageComposer
 from campaign_tools.send.recommendations import (
     FileRecommendations,
     IdType,
@@ -133,3 +133,24 @@ def default_rate(channel: Channel, deliver: bool, clients: ClientFactory = boto_
     if channel is Channel.SMS:
         return DEFAULT_SMS_RATE, f"{DEFAULT_SMS_RATE:g}/s (SMS default for one long code: pass --rate for yours)"
     return DEFAULT_PUSH_RATE, f"{DEFAULT_PUSH_RATE:g}/s (push default)"
+
+
+def sms_settings_for(
+    composer: MessageComposer,
+    *,
+    max_parts: int | None,
+    origination_identity: str | None,
+    message_type: SmsType,
+    configuration_set: str | None,
+) -> SmsSettings:
+    """SMS settings; the part counter and budget come from the composer when it has them (else the renderer's)."""
+    from campaign_tools.send.compose import sms_segment_counter
+
+    counter = getattr(composer, "sms_segments", None)
+    return SmsSettings(
+        segments=counter if callable(counter) else sms_segment_counter(),
+        max_parts=max_parts or getattr(composer, "sms_max_segments", None) or 1,
+        origination_identity=origination_identity,
+        message_type=message_type,
+        configuration_set=configuration_set,
+    )

@@ -16,8 +16,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from campaign_tools.send.assemble import boto_client, check_campaign_id, deliverer_for, recommendation_source
-from campaign_tools.send.compose import ComposerOptions, make_composer, sms_segment_counter
+from campaign_tools.send.assemble import (
+    boto_client,
+    check_campaign_id,
+    deliverer_for,
+    recommendation_source,
+    sms_settings_for,
+)
+from campaign_tools.send.compose import ComposerOptions, make_composer
 from campaign_tools.send.delivery_push import PushSettings
 from campaign_tools.send.delivery_ses import EmailSettings
 from campaign_tools.send.delivery_sms import SmsSettings
@@ -77,7 +83,15 @@ class BatchSettings:
         except TypeError as error:
             raise PinrecError(f"BatchInput.settings: {error}") from None
         check_campaign_id(settings.campaign_id)
-        Channel(settings.channel)
+        choices = {
+            "channel": [channel.value for channel in Channel],
+            "id_type": [kind.value for kind in IdType],
+            "sms_type": ["PROMOTIONAL", "TRANSACTIONAL"],
+            "segment_format": ["jsonl", "csv"],
+        }
+        for name, allowed in choices.items():
+            if getattr(settings, name) not in allowed:
+                raise PinrecError(f"BatchInput.settings.{name} must be one of {', '.join(allowed)}")
         return settings
 
     def to_input(self) -> dict[str, Any]:
@@ -121,12 +135,11 @@ def _parts(
 
 
 def _sms_settings(settings: BatchSettings, composer: MessageComposer) -> SmsSettings:
-    counter = getattr(composer, "sms_segments", None)
-    return SmsSettings(
-        segments=counter if callable(counter) else sms_segment_counter(),
-        max_parts=settings.sms_max_parts or getattr(composer, "sms_max_segments", None) or 1,
+    return sms_settings_for(
+        composer,
+        max_parts=settings.sms_max_parts,
         origination_identity=settings.origination_identity,
-        message_type=settings.sms_type,  # type: ignore[arg-type]
+        message_type=settings.sms_type,  # type: ignore[arg-type] - checked in from_event
         configuration_set=settings.configuration_set,
     )
 
