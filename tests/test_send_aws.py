@@ -296,3 +296,52 @@ def test_on_aws_option_errors(extra: list[str], message: str, capsys: pytest.Cap
     ]
     assert main(arguments) == 1
     assert message in capsys.readouterr().err
+
+
+def test_pinrec_send_on_aws_end_to_end(
+    moto_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from campaign_tools.commands import send as send_command
+    from campaign_tools.send.ledger import ClaimPolicy
+    from campaign_tools.send.ledger_dynamodb import DynamoDbLedger
+
+    boto3.client("s3").create_bucket(Bucket="segments")
+    create_ledger_table(boto3.client("dynamodb"), "aws-run-ledger")
+    ledger = DynamoDbLedger("aws-run-ledger", boto3.client("dynamodb"))
+    for endpoint_id in ("a", "b", "c"):  # what the children record while the execution runs
+        ledger.claim("autumn", endpoint_id, 1.0, ClaimPolicy("child"))
+        ledger.mark_sent("autumn", endpoint_id, f"m-{endpoint_id}", 2.0)
+    (tmp_path / "autumn.jsonl").write_text('{"Id": "a"}\n')
+    sfn = boto3.client("stepfunctions", endpoint_url="https://states.us-east-1.amazonaws.com")
+    stubber = Stubber(sfn)
+    started: list[dict[str, Any]] = []
+    sfn.meta.events.register("before-parameter-build.sfn.StartExecution", lambda params, **_: started.append(params))
+    stubber.add_response("start_execution", {"executionArn": EXECUTION, "startDate": "2026-11-23T12:00:00Z"})
+    stubber.add_response(
+        "describe_execution",
+        {
+            "executionArn": EXECUTION,
+            "stateMachineArn": MACHINE,
+            "status": "SUCCEEDED",
+            "startDate": "2026-11-23T12:00:00Z",
+        },
+    )
+    stubber.add_response("list_map_runs", {"mapRuns": []})
+    monkeypatch.setattr(
+        send_command, "boto_client", lambda service: sfn if service == "stepfunctions" else boto3.client(service)
+    )
+    arguments = [
+        "send", "--on-aws", "--state-machine-arn", MACHINE, "--ledger", "dynamodb:aws-run-ledger",
+        "--template", "recommended-for-you", "--segment", str(tmp_path / "autumn.jsonl"), "--bucket", "segments",
+        "--campaign-id", "autumn", "--recommendations", "segment", "--deliver", "--from", "news@shop.example.com",
+        "--rate", "20", "--max-concurrency", "4",
+    ]  # fmt: skip
+    with stubber:
+        assert main(arguments) == 0
+    assert "sent      3" in capsys.readouterr().out
+    execution = json.loads(started[0]["input"])
+    assert execution["segment"] == {"Bucket": "segments", "Key": "pinrec-send/autumn/autumn.jsonl"}
+    assert execution["max_concurrency"] == 4 and execution["settings"]["rate"] == 5.0
+    assert execution["settings"]["template"] == "recommended-for-you"
+    body = boto3.client("s3").get_object(Bucket="segments", Key="pinrec-send/autumn/autumn.jsonl")["Body"].read()
+    assert body == b'{"Id": "a"}\n'
