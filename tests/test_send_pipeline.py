@@ -246,3 +246,23 @@ def test_a_batch_the_transformer_refuses_fails_alone(error: Exception, reason: s
     lookup = Lookup({"a": ["P1"]}, {"b": "no_recommendations"})
     batch = prepare_batch(endpoints, lookup, RefusingEnricher(error), PlainComposer(Channel.EMAIL))
     assert batch.failed == {"a": reason} and batch.skipped == {"b": "no_recommendations"} and not batch.messages
+
+
+def test_an_endpoint_listed_twice_gets_one_message(tmp_path: Path, make_catalog: Callable[..., Path]) -> None:
+    segment = write_segment(tmp_path / "segment.jsonl", 60)
+    lines = segment.read_text().splitlines()
+    segment.write_text("\n".join([lines[0], lines[0], *lines[1:], lines[0]]) + "\n")  # twice in batch 1, once in 2
+    config = config_for(make_catalog(ITEMS), {"Title": {"field": "name"}})
+    deliverer = RecordingDeliverer()
+    run = CampaignRun(
+        campaign_id="dupes",
+        recommendations=FileRecommendations(str(write_recommendations(tmp_path / "r.jsonl", 60)), IdType.ENDPOINT, 2),
+        enricher=Transformer(config),
+        composer=PlainComposer(Channel.EMAIL),
+        deliverer=deliverer,
+        ledger=SqliteLedger(tmp_path / "dupes.db"),
+        claim_policy=ClaimPolicy("r"),
+    )
+    summary = run.run(read_segment(str(segment), Channel.EMAIL, run.summary.segment))
+    assert [endpoint for endpoint, _ in deliverer.delivered].count("ep-0") == 1
+    assert summary.sent == 60 and summary.skipped == {"duplicate_in_batch": 1, "already_sent": 1}

@@ -137,9 +137,8 @@ class CampaignRun:
 
     def _record_unsendable(self, prepared: PreparedBatch) -> None:
         now = self._now()
-        self.summary.skipped["duplicate_in_batch"] += prepared.duplicates
-        if not prepared.duplicates:
-            del self.summary.skipped["duplicate_in_batch"]
+        if prepared.duplicates:
+            self.summary.skipped["duplicate_in_batch"] += prepared.duplicates
         for endpoint_id, reason in prepared.skipped.items():
             self.ledger.mark_skipped(self.campaign_id, endpoint_id, reason, now)
             self.summary.skipped[reason] += 1
