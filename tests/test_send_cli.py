@@ -68,8 +68,10 @@ def test_failures_exit_3_and_show_in_status(workspace: Path, capsys: pytest.Capt
     write_segment(workspace / "segment.jsonl", 5, **{"ep-1": {"User": {"UserAttributes": {"FirstName": ["FAIL"]}}}})
     assert main(send("--outbox", "out", "--ledger", "sqlite:l.db")) == 3
     assert "failed: test_compose_failure 1 (a re-run retries them)" in capsys.readouterr().out
-    main(["send", "status", "spring", "--ledger", "sqlite:l.db"])
-    assert "failed    1  (test_compose_failure 1)" in capsys.readouterr().out
+    main(["send", "status", "spring", "--ledger", "sqlite:l.db", "--list", "failed"])
+    out = capsys.readouterr().out
+    assert "failed    1  (test_compose_failure 1)" in out
+    assert out.splitlines()[-1].startswith("ep-1\ttest_compose_failure\t1\t")
 
 
 def test_csv_segment_with_batch_inference_recommendations_by_user(

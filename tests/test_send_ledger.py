@@ -13,7 +13,7 @@ import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger, LedgerError
+from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger, LedgerError, State
 from campaign_tools.send.ledger_dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledger_sqlite import SqliteLedger
 from campaign_tools.send.pacing import Backoff
@@ -208,3 +208,20 @@ def test_dynamodb_missing_table_is_a_clear_error(moto_endpoint: str) -> None:
     ledger = DynamoDbLedger("no-such-table", dynamodb_client(moto_endpoint))
     with pytest.raises(LedgerError, match="ResourceNotFoundException"):
         ledger.claim("c", "e1", T0, RUN)
+
+
+def test_rows_by_state_for_status_listing(ledger: Ledger) -> None:
+    ledger.claim("c", "e2", T0, RUN)
+    ledger.mark_failed("c", "e2", "ses_MessageRejected", T0 + 1)
+    ledger.claim("c", "e1", T0, RUN)
+    ledger.mark_sent("c", "e1", "m", T0 + 1)
+    ledger.mark_skipped("c", "e3", "opted_out", T0)
+    ledger.claim("other", "e9", T0, RUN)
+    ledger.mark_failed("other", "e9", "x", T0)
+    failed = list(ledger.rows("c", State.FAILED))
+    assert [(row.endpoint_id, row.reason, row.attempts, row.updated_at) for row in failed] == [
+        ("e2", "ses_MessageRejected", 1, T0 + 1)
+    ]
+    assert [row.endpoint_id for row in ledger.rows("c", State.SENT)] == ["e1"]
+    assert [row.reason for row in ledger.rows("c", State.SKIPPED)] == ["opted_out"]
+    assert list(ledger.rows("c", State.PENDING)) == []

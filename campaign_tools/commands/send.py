@@ -29,7 +29,7 @@ from campaign_tools.send.delivery_push import PushSettings
 from campaign_tools.send.delivery_ses import EmailSettings
 from campaign_tools.send.delivery_sms import SmsSettings
 from campaign_tools.send.dry_run import DryRunDeliverer, NullLedger
-from campaign_tools.send.ledger import DEFAULT_LEASE_SECONDS, ClaimPolicy, LedgerSummary
+from campaign_tools.send.ledger import DEFAULT_LEASE_SECONDS, ClaimPolicy, LedgerSummary, State
 from campaign_tools.send.messages import Channel
 from campaign_tools.send.pacing import TokenBucket
 from campaign_tools.send.pipeline import CampaignRun, RunSummary
@@ -140,6 +140,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     status.add_argument("campaign_id", metavar="CAMPAIGN_ID")
     status.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"sqlite:PATH or dynamodb:TABLE ({DEFAULT_LEDGER})")
     status.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
+    status.add_argument(
+        "--list",
+        choices=[state.value for state in State],
+        help="also print the endpoint ids in this state, one per line, with reason, attempts and last change",
+    )
     status.set_defaults(run=run_status)
 
 
@@ -302,11 +307,15 @@ def run_status(arguments: argparse.Namespace) -> int:
     ledger = open_ledger(arguments.ledger)
     try:
         summary = ledger.summary(arguments.campaign_id, time.time(), arguments.lease_seconds)
+        if summary.total == 0:
+            raise PinrecError(f"campaign {arguments.campaign_id} has no rows in ledger {arguments.ledger}")
+        print(describe_status(summary))
+        if arguments.list:
+            print(f"\n{arguments.list} endpoints (id, reason, attempts, last change):")
+            for row in ledger.rows(arguments.campaign_id, State(arguments.list)):
+                print(f"{row.endpoint_id}\t{row.reason or '-'}\t{row.attempts}\t{_when(row.updated_at)}")
     finally:
         ledger.close()
-    if summary.total == 0:
-        raise PinrecError(f"campaign {arguments.campaign_id} has no rows in ledger {arguments.ledger}")
-    print(describe_status(summary))
     return 0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from campaign_tools.send.delivery import Delivered
 from campaign_tools.send.delivery_outbox import OutboxDeliverer
-from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerSummary
+from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerRow, LedgerSummary, State
 from campaign_tools.send.messages import Message
 
 
@@ -45,6 +47,9 @@ class NullLedger:
 
     def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
         return LedgerSummary(campaign_id)
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        return iter(())
 
     def close(self) -> None:
         return None

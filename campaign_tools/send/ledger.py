@@ -12,6 +12,7 @@ by default, at least once by explicit choice.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -106,6 +107,15 @@ class LedgerSummary:
             self.oldest_pending = claimed_at if self.oldest_pending is None else min(self.oldest_pending, claimed_at)
 
 
+@dataclass(frozen=True)
+class LedgerRow:
+    endpoint_id: str
+    state: str
+    reason: str | None
+    attempts: int
+    updated_at: float | None
+
+
 class Ledger(Protocol):
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim: ...
 
@@ -120,6 +130,10 @@ class Ledger(Protocol):
     def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]: ...
 
     def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary: ...
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        """The campaign's rows in one state, by endpoint id."""
+        ...
 
     def describe(self) -> str: ...
 

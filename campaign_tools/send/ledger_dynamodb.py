@@ -7,11 +7,11 @@ Each claim is one conditional UpdateItem; `sent` and `failed` only replace a `pe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerSummary, State, decide
+from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
 from campaign_tools.send.pacing import Backoff
 
 BATCH_GET_LIMIT = 100
@@ -200,6 +200,30 @@ class DynamoDbLedger:
                     summary.add_pending(claimed_at, now, lease_seconds)
             if "LastEvaluatedKey" not in response:
                 return summary
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :campaign",
+            "FilterExpression": "#state = :state",
+            "ExpressionAttributeValues": {":campaign": {"S": campaign_id}, ":state": {"S": str(state)}},
+            "ProjectionExpression": "endpoint_id, #state, reason, attempts, updated_at",
+            "ExpressionAttributeNames": {"#state": "state"},
+        }
+        while True:
+            response = self._call("query", **request)
+            for item in response.get("Items", []):
+                attempts = _number(_value(item.get("attempts")))
+                yield LedgerRow(
+                    item["endpoint_id"]["S"],
+                    item["state"]["S"],
+                    item.get("reason", {}).get("S"),
+                    int(attempts or 0),
+                    _number(_value(item.get("updated_at"))),
+                )
+            if "LastEvaluatedKey" not in response:
+                return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerSummary, State, decide
+from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -140,3 +141,16 @@ class SqliteLedger:
             except sqlite3.Error as error:
                 raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
         return summary
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        with self._lock:
+            try:
+                found = self._connection.execute(
+                    "SELECT endpoint_id, state, reason, attempts, updated_at FROM messages"
+                    " WHERE campaign_id = ? AND state = ? ORDER BY endpoint_id",
+                    (campaign_id, str(state)),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        for endpoint_id, row_state, reason, attempts, updated_at in found:
+            yield LedgerRow(endpoint_id, row_state, reason, attempts, updated_at)
