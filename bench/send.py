@@ -57,13 +57,22 @@ def prepare(directory: Path, endpoints: int) -> None:
     from campaign_tools.catalog.records import read_jsonl
     from campaign_tools.catalog.sqlite_snapshot import write_snapshot
 
-    items = [json.dumps({"id": f"P{n}", "name": f"Product {n}", "price": n % 300 + 0.99}) for n in range(CATALOG_ITEMS)]
+    items = [
+        json.dumps(
+            {
+                "id": f"P{n}",
+                "name": f"Product {n}",
+                "price": n % 300 + 0.99,
+                "image_url": f"https://cdn.example.com/img/P{n}.jpg",
+                "category": ("footwear", "outerwear", "packs")[n % 3],
+            }
+        )
+        for n in range(CATALOG_ITEMS)
+    ]
     write_snapshot(read_jsonl(items, "id"), directory / "catalog.db", key="id", source="bench")
-    (directory / "pinrec.toml").write_text(
-        '[store]\nkind = "sqlite"\npath = "catalog.db"\n'
-        '[attributes.Title]\nfield = "name"\n[attributes.Price]\ntemplate = "{{ \'%.2f\' | format(item.price) }}"\n',
-        encoding="utf-8",
-    )
+    # The demo configuration's attributes: what the built-in recommended-for-you template prints.
+    demo = (Path(__file__).resolve().parent.parent / "campaign_tools" / "demo_data" / "pinrec.toml").read_text()
+    (directory / "pinrec.toml").write_text(demo, encoding="utf-8")
     with (
         (directory / "segment.jsonl").open("w", encoding="utf-8") as segment,
         (directory / "recs.jsonl").open("w", encoding="utf-8") as recommendations,
