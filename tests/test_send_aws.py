@@ -93,6 +93,7 @@ def child_environment(
     create_ledger_table(boto3.client("dynamodb"), "child-send-ledger")
     boto3.client("sesv2").create_email_identity(EmailIdentity="news@shop.example.com")
     aws_batch._parts.cache_clear()
+    aws_batch.warm_client.cache_clear()  # clients made for an earlier test's moto server
     from moto.ses.models import ses_backends
 
     return ses_backends["123456789012"]["us-east-1"]

@@ -130,6 +130,7 @@ def _parts(
         per_message=settings.per_message,
         filter_arn=settings.filter_arn,
         filter_values=dict(settings.filter_values),
+        clients=warm_client,
     )
     return Transformer(config), composer, source
 
@@ -144,7 +145,13 @@ def _sms_settings(settings: BatchSettings, composer: MessageComposer) -> SmsSett
     )
 
 
-def send_batch(items: list[object], settings: BatchSettings, table: str, clients: Any = boto_client) -> RunSummary:
+@functools.cache
+def warm_client(service: str) -> Any:
+    """One boto3 client per service for the container's life: warm invocations skip client creation."""
+    return boto_client(service)
+
+
+def send_batch(items: list[object], settings: BatchSettings, table: str, clients: Any = warm_client) -> RunSummary:
     if len(items) > MAX_ENDPOINTS_PER_INVOCATION:
         raise PinrecError(f"a batch holds at most {MAX_ENDPOINTS_PER_INVOCATION} endpoints, got {len(items)}")
     transformer, composer, source = _parts(settings, os.environ.get(CONFIG_ENV_VAR))

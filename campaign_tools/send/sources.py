@@ -30,6 +30,13 @@ class _RawStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def close(self) -> None:
+        if not self.closed:
+            closer = getattr(self._body, "close", None)
+            if callable(closer):
+                closer()
+        super().close()
+
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer)
         chunk = self._body.read(len(view))
