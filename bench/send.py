@@ -95,7 +95,7 @@ def prepare(directory: Path, endpoints: int) -> None:
             recommendations.write(json.dumps({"id": f"ep-{n}", "items": picks}) + "\n")
 
 
-def child(directory: Path, target: str, template: str | None) -> None:
+def child(directory: Path, target: str, template: str | None, processes: int) -> None:
     """Runs inside the child process: one `pinrec send`, then prints its figures as JSON."""
     from campaign_tools.cli import main
 
@@ -113,6 +113,8 @@ def child(directory: Path, target: str, template: str | None) -> None:
         f"sqlite:{directory / 'ledger.db'}",
         "--workers",
         "8",
+        "--compose-processes",
+        str(processes),
     ]
     arguments += ["--template", template] if template else ["--composer", "send:make_composer"]
     server = None
@@ -144,11 +146,20 @@ def child(directory: Path, target: str, template: str | None) -> None:
     print(json.dumps({"code": code, "seconds": seconds, "peak_rss_mib": peak_kib / 1024}), file=sys.stderr)
 
 
-def measure(endpoints: int, target: str, template: str | None) -> dict[str, float]:
+def measure(endpoints: int, target: str, template: str | None, processes: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="pinrec-bench-send-") as folder:
         directory = Path(folder)
         prepare(directory, endpoints)
-        command = [sys.executable, __file__, "--child", folder, "--target", target]
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            folder,
+            "--target",
+            target,
+            "--compose-processes",
+            str(processes),
+        ]
         if template:
             command += ["--template", template]
         result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=directory, env=_environment())
@@ -171,14 +182,19 @@ def main() -> int:
     parser.add_argument("--endpoints", type=int, default=100_000)
     parser.add_argument("--target", choices=["outbox", "ses"], default="outbox")
     parser.add_argument("--template", help="render with a pinrec template instead of the bench composer")
+    parser.add_argument("--compose-processes", type=int, default=1, help="pinrec send --compose-processes")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
-        child(Path(arguments.child), arguments.target, arguments.template)
+        child(Path(arguments.child), arguments.target, arguments.template, arguments.compose_processes)
         return 0
-    print(f"pinrec send bench: {arguments.target}, file recommendations, {CATALOG_ITEMS:,}-item SQLite catalog")
+    composer = f"template {arguments.template}" if arguments.template else "bench composer"
+    print(
+        f"pinrec send bench: {arguments.target}, file recommendations, {CATALOG_ITEMS:,}-item SQLite catalog, "
+        f"{composer}, {arguments.compose_processes} compose process(es)"
+    )
     for endpoints in (max(arguments.endpoints // 10, 1), arguments.endpoints):
-        figures = measure(endpoints, arguments.target, arguments.template)
+        figures = measure(endpoints, arguments.target, arguments.template, arguments.compose_processes)
         rate = endpoints / figures["seconds"]
         extra = f", {figures['files']:,} .eml files" if "files" in figures else ""
         print(

@@ -203,3 +203,18 @@ def test_deliver_through_ses_with_a_dynamodb_ledger(
     assert len(backend.sent_messages) == before + 74
     assert main(["send", "status", "spring", "--ledger", "dynamodb:cli-send-ledger"]) == 0
     assert "sent      74" in capsys.readouterr().out
+
+
+def test_composing_in_worker_processes_writes_the_same_messages(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_segment(workspace / "segment.jsonl", 75, **{"ep-9": {"User": {"UserAttributes": {"FirstName": ["FAIL"]}}}})
+    assert main(send("--outbox", "one", "--ledger", "sqlite:one.db")) == 3
+    assert main(send("--outbox", "two", "--ledger", "sqlite:two.db", "--compose-processes", "2")) == 3
+    out = capsys.readouterr().out
+    assert out.count("sent 73, skipped 1, failed 1") == 2, "a compose failure in a worker is recorded the same"
+    inline = {path.name: path.read_bytes() for path in (workspace / "one" / "spring").iterdir()}
+    pooled = {path.name: path.read_bytes() for path in (workspace / "two" / "spring").iterdir()}
+    assert len(inline) == 73 and inline == pooled
+    assert main(send("--compose-processes", "0")) == 1
+    assert "--compose-processes must be 1 to 64" in capsys.readouterr().err

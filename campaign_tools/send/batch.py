@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campaign_tools.send.messages import ComposeError, Message, MessageComposer
+from campaign_tools.send.compose_pool import compose_one
+from campaign_tools.send.messages import Message, MessageComposer
 from campaign_tools.send.recommendations import Lookup
 from campaign_tools.send.segments import SegmentEndpoint
 from transformer.enrich import RECOMMENDATION_ITEMS, Enrichment
@@ -51,24 +52,28 @@ def _unique(endpoints: Sequence[SegmentEndpoint], batch: PreparedBatch) -> dict[
     return unique
 
 
-def _compose(enrichment: Enrichment, composer: MessageComposer, batch: PreparedBatch) -> None:
-    for endpoint_id, endpoint in enrichment.response.items():
-        try:
-            message = composer.compose(endpoint_id, {"Id": endpoint_id, **endpoint})
-        except ComposeError as error:
-            batch.failed[endpoint_id] = error.reason
-            continue
-        except Exception as error:  # one endpoint's template problem never stops the campaign
-            batch.failed[endpoint_id] = f"compose_{type(error).__name__}"
-            continue
-        batch.messages.append((endpoint_id, message))
+class BatchComposer(Protocol):
+    def compose_many(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> list[tuple[str, Message | str]]: ...
+
+
+def _compose(enrichment: Enrichment, composer: MessageComposer | BatchComposer, batch: PreparedBatch) -> None:
+    entries = [(endpoint_id, {"Id": endpoint_id, **endpoint}) for endpoint_id, endpoint in enrichment.response.items()]
+    if hasattr(composer, "compose_many"):
+        composed = composer.compose_many(entries)
+    else:
+        composed = [(endpoint_id, compose_one(composer, endpoint_id, endpoint)) for endpoint_id, endpoint in entries]
+    for endpoint_id, outcome in composed:
+        if isinstance(outcome, str):
+            batch.failed[endpoint_id] = outcome
+        else:
+            batch.messages.append((endpoint_id, outcome))
 
 
 def prepare_batch(
     endpoints: Sequence[SegmentEndpoint],
     lookup: Lookup,
     enricher: Enricher,
-    composer: MessageComposer,
+    composer: MessageComposer | BatchComposer,
 ) -> PreparedBatch:
     """Enrich the batch in one transformer call, then compose one message per endpoint it returns."""
     if len(endpoints) > BATCH_SIZE:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from campaign_tools.send.batch import BATCH_SIZE, Enricher, PreparedBatch, prepare_batch
+from campaign_tools.send.batch import BATCH_SIZE, BatchComposer, Enricher, PreparedBatch, prepare_batch
 from campaign_tools.send.delivery import Deliverer, DeliveryError, DeliveryStopped
 from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger
 from campaign_tools.send.messages import Message, MessageComposer
@@ -58,7 +58,7 @@ class CampaignRun:
         campaign_id: str,
         recommendations: RecommendationSource,
         enricher: Enricher,
-        composer: MessageComposer,
+        composer: MessageComposer | BatchComposer,
         deliverer: Deliverer,
         ledger: Ledger,
         claim_policy: ClaimPolicy,
