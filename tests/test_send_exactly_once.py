@@ -110,3 +110,55 @@ def test_sigkill_at_random_points_then_rerun_sends_each_endpoint_exactly_once(
     rerun = subprocess.run(send_command(tmp_path), cwd=tmp_path, env=environment, capture_output=True, check=True)
     assert b"sent 0" in rerun.stdout and b"already_sent 400" in rerun.stdout
     assert len([p for p in (tmp_path / "outbox" / "spring").iterdir() if not p.name.startswith(".tmp-")]) == ENDPOINTS
+
+
+def _children(parent: int) -> list[str]:
+    """Process ids whose parent is `parent`, from /proc (fields after the command name: state, ppid, ...)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(") ", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(parent):
+            found.append(stat.parent.name)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split(") ")[-1].startswith("Z"))
+
+
+@pytest.mark.slow
+def test_compose_workers_die_with_a_killed_send_and_the_rerun_completes(
+    tmp_path: Path, make_catalog: Callable[..., Path]
+) -> None:
+    catalog = make_catalog(ITEMS)
+    (tmp_path / "pinrec.toml").write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
+    )
+    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
+    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [*send_command(tmp_path), "--compose-processes", "2"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    while process.poll() is None and sent_rows(tmp_path) < 50:
+        time.sleep(0.005)
+    children = _children(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert len(children) >= 2, "the worker processes were running"
+    deadline = time.monotonic() + 20
+    while any(_alive(int(pid)) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in children if _alive(int(pid))], "compose workers outlived the killed send"
+    subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, check=True)
+    files = [path for path in (tmp_path / "outbox" / "spring").iterdir() if not path.name.startswith(".tmp-")]
+    assert len(files) == ENDPOINTS
+    connection = sqlite3.connect(tmp_path / "ledger.db")
+    assert connection.execute("SELECT state, count(*) FROM messages GROUP BY state").fetchall() == [("sent", ENDPOINTS)]

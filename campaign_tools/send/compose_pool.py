@@ -5,6 +5,9 @@ built from the same options. Workers are spawned (not forked: the parent runs de
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -28,8 +31,17 @@ def compose_one(composer: MessageComposer, endpoint_id: str, endpoint: Mapping[s
         return f"compose_{type(error).__name__}"
 
 
+def _exit_with_parent() -> None:
+    """End this worker as soon as the sending process is gone (even SIGKILLed): no orphan keeps rendering."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)
+
+
 def _start_worker(plugin: str | None, options: ComposerOptions) -> None:
     global _worker_composer  # noqa: PLW0603 - one composer per worker process, built once
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     _worker_composer = make_composer(plugin, options)
 
 
