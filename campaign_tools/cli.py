@@ -14,12 +14,13 @@ from campaign_tools.commands import (
     permissions,
     recommender,
     role,
+    send,
     setup,
     templates,
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, invoke, demo, templates, role, permissions, recommender, setup, package)
+COMMAND_MODULES = (catalog, invoke, demo, templates, role, permissions, recommender, setup, package, send)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

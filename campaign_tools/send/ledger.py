@@ -1,0 +1,140 @@
+"""The send ledger: one row per (campaign id, endpoint id), written before and after each delivery.
+
+States: `pending` (claimed, delivery under way or interrupted), `sent`, `failed` (reason, attempts; retried by a
+later run), `skipped` (reason; looked at again by a later run). `sent` is final: no run claims it again.
+
+A `pending` row whose claim is older than the lease is *in doubt*: its run died between delivering and recording.
+For an idempotent deliverer (the outbox) re-delivery is harmless and happens on the next run. For SES, SMS and push
+(no idempotency token) it is left alone unless the run is given `reclaim_pending` (`--retry-pending`): at most once
+by default, at least once by explicit choice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from transformer.errors import PinrecError
+
+DEFAULT_LEASE_SECONDS = 900.0
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Claim(StrEnum):
+    CLAIMED = "claimed"
+    ALREADY_SENT = "already_sent"
+    IN_PROGRESS = "in_progress"
+    """Pending, claimed by a run within the lease: perhaps another run is sending it now."""
+    IN_DOUBT = "in_doubt"
+    """Pending past the lease: perhaps delivered, not recorded. Needs --retry-pending."""
+
+
+class LedgerError(PinrecError):
+    """The ledger cannot be opened, read or written."""
+
+
+@dataclass(frozen=True)
+class ClaimPolicy:
+    run_id: str
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    reclaim_pending: bool = False
+    """Claim pending rows whatever their age: for idempotent delivery, or by explicit choice (--retry-pending)."""
+    reclaim_expired: bool = False
+    """Claim pending rows past the lease (--retry-pending)."""
+
+
+def decide(state: State | None, claimed_at: float | None, now: float, policy: ClaimPolicy) -> Claim:
+    """Whether a row in `state` may be claimed now: the one rule both ledgers apply."""
+    if state is None or state in (State.FAILED, State.SKIPPED):
+        return Claim.CLAIMED
+    if state is State.SENT:
+        return Claim.ALREADY_SENT
+    expired = claimed_at is None or now - claimed_at >= policy.lease_seconds
+    if policy.reclaim_pending or (expired and policy.reclaim_expired):
+        return Claim.CLAIMED
+    return Claim.IN_DOUBT if expired else Claim.IN_PROGRESS
+
+
+@dataclass
+class LedgerSummary:
+    campaign_id: str
+    sent: int = 0
+    failed: Counter[str] = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
+    pending_in_lease: int = 0
+    pending_in_doubt: int = 0
+    oldest_pending: float | None = None
+    first_at: float | None = None
+    last_at: float | None = None
+
+    @property
+    def total(self) -> int:
+        return (
+            self.sent
+            + sum(self.failed.values())
+            + sum(self.skipped.values())
+            + self.pending_in_lease
+            + self.pending_in_doubt
+        )
+
+    def add(self, state: str, reason: str | None, claimed_at: float | None, updated_at: float | None) -> None:
+        """Count one row; `now - claimed_at` against the lease is decided by the caller via `add_pending`."""
+        if state == State.SENT:
+            self.sent += 1
+        elif state == State.FAILED:
+            self.failed[reason or "unknown"] += 1
+        elif state == State.SKIPPED:
+            self.skipped[reason or "unknown"] += 1
+        if updated_at is not None:
+            self.first_at = updated_at if self.first_at is None else min(self.first_at, updated_at)
+            self.last_at = updated_at if self.last_at is None else max(self.last_at, updated_at)
+
+    def add_pending(self, claimed_at: float | None, now: float, lease_seconds: float) -> None:
+        if claimed_at is not None and now - claimed_at < lease_seconds:
+            self.pending_in_lease += 1
+        else:
+            self.pending_in_doubt += 1
+        if claimed_at is not None:
+            self.oldest_pending = claimed_at if self.oldest_pending is None else min(self.oldest_pending, claimed_at)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    endpoint_id: str
+    state: str
+    reason: str | None
+    attempts: int
+    updated_at: float | None
+
+
+class Ledger(Protocol):
+    def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim: ...
+
+    def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None: ...
+
+    def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None: ...
+
+    def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        """Record why an endpoint got no message, unless it is already sent or pending."""
+        ...
+
+    def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]: ...
+
+    def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary: ...
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        """The campaign's rows in one state, by endpoint id."""
+        ...
+
+    def describe(self) -> str: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,256 @@
+"""The send ledger in DynamoDB: conditional writes make claims and transitions safe across concurrent senders.
+
+Table: partition key `campaign_id` (S), sort key `endpoint_id` (S); on-demand capacity suits bursts of sends.
+Each claim is one conditional UpdateItem; `sent` and `failed` only replace a `pending` row.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
+from campaign_tools.send.pacing import Backoff
+
+BATCH_GET_LIMIT = 100
+CONDITION_FAILED = "ConditionalCheckFailedException"
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, Decimal | int | float) else None
+
+
+class DynamoDbLedger:
+    def __init__(
+        self,
+        table: str,
+        client: Any,
+        *,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.table = table
+        self.client = client
+        self.backoff = backoff or Backoff()
+        self._sleep = sleep
+
+    def describe(self) -> str:
+        return f"dynamodb:{self.table}"
+
+    def close(self) -> None:
+        return None
+
+    def _key(self, campaign_id: str, endpoint_id: str) -> dict[str, Any]:
+        return {"campaign_id": {"S": campaign_id}, "endpoint_id": {"S": endpoint_id}}
+
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "ClientError")
+            if code == CONDITION_FAILED:
+                raise
+            raise LedgerError(f"send ledger dynamodb:{self.table}: {operation} failed: {code}") from None
+        except BotoCoreError as error:
+            raise LedgerError(f"send ledger dynamodb:{self.table}: {operation} failed: {error}") from None
+
+    def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
+        from botocore.exceptions import ClientError
+
+        condition = "attribute_not_exists(endpoint_id) OR #state IN (:failed, :skipped)"
+        values: dict[str, Any] = {
+            ":pending": {"S": State.PENDING},
+            ":failed": {"S": State.FAILED},
+            ":skipped": {"S": State.SKIPPED},
+            ":run": {"S": policy.run_id},
+            ":now": {"N": repr(now)},
+            ":one": {"N": "1"},
+            ":zero": {"N": "0"},
+        }
+        if policy.reclaim_pending:
+            condition += " OR #state = :pending"
+        elif policy.reclaim_expired:
+            condition += " OR (#state = :pending AND claimed_at <= :cutoff)"
+            values[":cutoff"] = {"N": repr(now - policy.lease_seconds)}
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(campaign_id, endpoint_id),
+                UpdateExpression="SET #state = :pending, run_id = :run, claimed_at = :now, updated_at = :now,"
+                " created_at = if_not_exists(created_at, :now), attempts = if_not_exists(attempts, :zero) + :one"
+                " REMOVE reason",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError:
+            item = self._call(
+                "get_item", TableName=self.table, Key=self._key(campaign_id, endpoint_id), ConsistentRead=True
+            ).get("Item")
+            if item is None:
+                return self.claim(campaign_id, endpoint_id, now, policy)
+            outcome = decide(State(item["state"]["S"]), _number(_value(item.get("claimed_at"))), now, policy)
+            # Lost a race with a concurrent claim: what is left is to report the row as it is.
+            return Claim.IN_PROGRESS if outcome is Claim.CLAIMED else outcome
+        return Claim.CLAIMED
+
+    def _transition(self, campaign_id: str, endpoint_id: str, update: str, values: dict[str, Any]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(campaign_id, endpoint_id),
+                UpdateExpression=update,
+                ConditionExpression="#state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":pending": {"S": State.PENDING}, **values},
+            )
+        except ClientError:
+            return  # no longer pending: another run finished it
+
+    def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        self._transition(
+            campaign_id,
+            endpoint_id,
+            "SET #state = :sent, message_id = :message, updated_at = :now REMOVE reason",
+            {":sent": {"S": State.SENT}, ":message": {"S": message_id or "-"}, ":now": {"N": repr(now)}},
+        )
+
+    def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        self._transition(
+            campaign_id,
+            endpoint_id,
+            "SET #state = :failed, reason = :reason, updated_at = :now",
+            {":failed": {"S": State.FAILED}, ":reason": {"S": reason}, ":now": {"N": repr(now)}},
+        )
+
+    def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(campaign_id, endpoint_id),
+                UpdateExpression="SET #state = :skipped, reason = :reason, updated_at = :now,"
+                " created_at = if_not_exists(created_at, :now)",
+                ConditionExpression="attribute_not_exists(endpoint_id) OR #state IN (:failed, :skipped)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":skipped": {"S": State.SKIPPED},
+                    ":failed": {"S": State.FAILED},
+                    ":reason": {"S": reason},
+                    ":now": {"N": repr(now)},
+                },
+            )
+        except ClientError:
+            return  # sent or pending: the skip does not replace it
+
+    def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]:
+        sent: set[str] = set()
+        unique = list(dict.fromkeys(endpoint_ids))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [self._key(campaign_id, endpoint_id) for endpoint_id in unique[start : start + BATCH_GET_LIMIT]]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys,
+                    "ProjectionExpression": "endpoint_id, #state",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while request:
+                attempt += 1
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    if item["state"]["S"] == State.SENT:
+                        sent.add(item["endpoint_id"]["S"])
+                request = response.get("UnprocessedKeys") or {}
+                if request:
+                    if attempt >= self.backoff.max_attempts:
+                        raise LedgerError(f"send ledger dynamodb:{self.table}: reads stayed throttled")
+                    self._sleep(self.backoff.delay(attempt))
+        return sent
+
+    def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
+        summary = LedgerSummary(campaign_id)
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :campaign",
+            "ExpressionAttributeValues": {":campaign": {"S": campaign_id}},
+            "ProjectionExpression": "#state, reason, claimed_at, updated_at",
+            "ExpressionAttributeNames": {"#state": "state"},
+        }
+        while True:
+            response = self._call("query", **request)
+            for item in response.get("Items", []):
+                state = item["state"]["S"]
+                claimed_at = _number(_value(item.get("claimed_at")))
+                reason = item.get("reason", {}).get("S")
+                summary.add(state, reason, claimed_at, _number(_value(item.get("updated_at"))))
+                if state == State.PENDING:
+                    summary.add_pending(claimed_at, now, lease_seconds)
+            if "LastEvaluatedKey" not in response:
+                return summary
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :campaign",
+            "FilterExpression": "#state = :state",
+            "ExpressionAttributeValues": {":campaign": {"S": campaign_id}, ":state": {"S": str(state)}},
+            "ProjectionExpression": "endpoint_id, #state, reason, attempts, updated_at",
+            "ExpressionAttributeNames": {"#state": "state"},
+        }
+        while True:
+            response = self._call("query", **request)
+            for item in response.get("Items", []):
+                attempts = _number(_value(item.get("attempts")))
+                yield LedgerRow(
+                    item["endpoint_id"]["S"],
+                    item["state"]["S"],
+                    item.get("reason", {}).get("S"),
+                    int(attempts or 0),
+                    _number(_value(item.get("updated_at"))),
+                )
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _value(attribute: dict[str, str] | None) -> Decimal | None:
+    if attribute is None or "N" not in attribute:
+        return None
+    return Decimal(attribute["N"])
+
+
+def create_ledger_table(client: Any, table: str) -> None:
+    """Create the ledger table (on-demand) if absent, and wait until it is active."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client.create_table(
+            TableName=table,
+            KeySchema=[
+                {"AttributeName": "campaign_id", "KeyType": "HASH"},
+                {"AttributeName": "endpoint_id", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "campaign_id", "AttributeType": "S"},
+                {"AttributeName": "endpoint_id", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
+            raise LedgerError(f"cannot create the ledger table {table}: {error}") from None
+    client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})

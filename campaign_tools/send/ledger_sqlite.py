@@ -1,0 +1,156 @@
+"""The send ledger in a local SQLite file (WAL): one row per (campaign, endpoint), one transaction per change."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    campaign_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'skipped')),
+    reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    message_id TEXT,
+    run_id TEXT,
+    claimed_at REAL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (campaign_id, endpoint_id)
+) WITHOUT ROWID
+"""
+
+
+class SqliteLedger:
+    """Thread-safe (one connection behind a lock), WAL. Every committed change survives the process being killed.
+
+    `durable=True` (synchronous=FULL: each commit reaches the disk) is for deliveries that cannot be undone (SES,
+    SMS, push): a claim survives a power cut too. Without it (synchronous=NORMAL, for the idempotent outbox) a power
+    cut may lose the last changes, and the outbox simply writes those files again."""
+
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._connection.execute(SCHEMA)
+        except (sqlite3.Error, OSError) as error:
+            raise LedgerError(f"cannot open the send ledger {self.path}: {error}") from None
+        self._lock = threading.Lock()
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+    def close(self) -> None:
+        with self._lock:
+            self._connection.close()
+
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
+        with self._lock:
+            try:
+                return self._connection.execute(sql, parameters).rowcount
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+
+    def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
+        with self._lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    row = connection.execute(
+                        "SELECT state, claimed_at FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
+                        (campaign_id, endpoint_id),
+                    ).fetchone()
+                    outcome = decide(State(row[0]) if row else None, row[1] if row else None, now, policy)
+                    if outcome is Claim.CLAIMED:
+                        connection.execute(
+                            "INSERT INTO messages (campaign_id, endpoint_id, state, attempts, run_id, claimed_at,"
+                            " created_at, updated_at) VALUES (?, ?, 'pending', 1, ?, ?, ?, ?)"
+                            " ON CONFLICT (campaign_id, endpoint_id) DO UPDATE SET state = 'pending', reason = NULL,"
+                            " attempts = attempts + 1, run_id = excluded.run_id, claimed_at = excluded.claimed_at,"
+                            " updated_at = excluded.updated_at",
+                            (campaign_id, endpoint_id, policy.run_id, now, now, now),
+                        )
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        return outcome
+
+    def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        self._write(
+            "UPDATE messages SET state = 'sent', reason = NULL, message_id = ?, updated_at = ?"
+            " WHERE campaign_id = ? AND endpoint_id = ? AND state = 'pending'",
+            (message_id, now, campaign_id, endpoint_id),
+        )
+
+    def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        self._write(
+            "UPDATE messages SET state = 'failed', reason = ?, updated_at = ?"
+            " WHERE campaign_id = ? AND endpoint_id = ? AND state = 'pending'",
+            (reason, now, campaign_id, endpoint_id),
+        )
+
+    def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        self._write(
+            "INSERT INTO messages (campaign_id, endpoint_id, state, reason, created_at, updated_at)"
+            " VALUES (?, ?, 'skipped', ?, ?, ?)"
+            " ON CONFLICT (campaign_id, endpoint_id) DO UPDATE SET state = 'skipped', reason = excluded.reason,"
+            " updated_at = excluded.updated_at WHERE state IN ('skipped', 'failed')",
+            (campaign_id, endpoint_id, reason, now, now),
+        )
+
+    def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]:
+        if not endpoint_ids:
+            return set()
+        marks = ",".join("?" * len(endpoint_ids))
+        with self._lock:
+            try:
+                rows = self._connection.execute(
+                    f"SELECT endpoint_id FROM messages WHERE campaign_id = ? AND state = 'sent'"  # noqa: S608
+                    f" AND endpoint_id IN ({marks})",
+                    (campaign_id, *endpoint_ids),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        return {row[0] for row in rows}
+
+    def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
+        summary = LedgerSummary(campaign_id)
+        with self._lock:
+            try:
+                rows = self._connection.execute(
+                    "SELECT state, reason, claimed_at, updated_at FROM messages WHERE campaign_id = ?",
+                    (campaign_id,),
+                )
+                for state, reason, claimed_at, updated_at in rows:
+                    summary.add(state, reason, claimed_at, updated_at)
+                    if state == State.PENDING:
+                        summary.add_pending(claimed_at, now, lease_seconds)
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        return summary
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        with self._lock:
+            try:
+                found = self._connection.execute(
+                    "SELECT endpoint_id, state, reason, attempts, updated_at FROM messages"
+                    " WHERE campaign_id = ? AND state = ? ORDER BY endpoint_id",
+                    (campaign_id, str(state)),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        for endpoint_id, row_state, reason, attempts, updated_at in found:
+            yield LedgerRow(endpoint_id, row_state, reason, attempts, updated_at)

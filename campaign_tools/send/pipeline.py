@@ -1,0 +1,186 @@
+"""A campaign run: segment -> recommendations -> transformer -> composer -> ledger claim -> paced delivery -> ledger."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from campaign_tools.send.batch import BATCH_SIZE, BatchComposer, Enricher, PreparedBatch, prepare_batch
+from campaign_tools.send.delivery import Deliverer, DeliveryError, DeliveryStopped
+from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger
+from campaign_tools.send.messages import Message, MessageComposer
+from campaign_tools.send.pacing import Backoff, TokenBucket
+from campaign_tools.send.recommendations import RecommendationSource
+from campaign_tools.send.segments import SegmentEndpoint, SegmentStats, SkipReason
+
+RECORDED_SEGMENT_SKIPS = frozenset({SkipReason.OPTED_OUT, SkipReason.INACTIVE, SkipReason.NO_ADDRESS})
+"""Segment skips written to the ledger; endpoints of another channel are only counted."""
+
+
+@dataclass
+class RunSummary:
+    campaign_id: str
+    dry_run: bool
+    segment: SegmentStats = field(default_factory=SegmentStats)
+    sent: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    throttled_retries: int = 0
+    seconds: float = 0.0
+    stopped: str | None = None
+
+    @property
+    def processed(self) -> int:
+        return self.sent + sum(self.skipped.values()) + sum(self.failed.values())
+
+    def all_skipped(self) -> Counter[str]:
+        """Skips of the segment reader and of the run, by reason."""
+        return Counter({str(reason): count for reason, count in self.segment.skipped.items()}) + self.skipped
+
+
+def batches(endpoints: Iterable[SegmentEndpoint], size: int = BATCH_SIZE) -> Iterator[list[SegmentEndpoint]]:
+    iterator = iter(endpoints)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+class CampaignRun:
+    """Sends one campaign; every outcome is counted in `summary` and (unless dry run) recorded in the ledger."""
+
+    def __init__(
+        self,
+        *,
+        campaign_id: str,
+        recommendations: RecommendationSource,
+        enricher: Enricher,
+        composer: MessageComposer | BatchComposer,
+        deliverer: Deliverer,
+        ledger: Ledger,
+        claim_policy: ClaimPolicy,
+        pacer: TokenBucket | None = None,
+        backoff: Backoff | None = None,
+        workers: int = 4,
+        dry_run: bool = False,
+        wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.campaign_id = campaign_id
+        self.recommendations = recommendations
+        self.enricher = enricher
+        self.composer = composer
+        self.deliverer = deliverer
+        self.ledger = ledger
+        self.claim_policy = claim_policy
+        self.pacer = pacer
+        self.backoff = backoff or Backoff()
+        self.workers = max(workers, 1)
+        self.summary = RunSummary(campaign_id, dry_run)
+        self._now = wall_clock
+        self._sleep = sleep
+        self._progress = progress
+        self._lock = threading.Lock()
+        self._stop: str | None = None
+
+    def record_segment_skip(self, endpoint_id: str, reason: SkipReason) -> None:
+        if reason in RECORDED_SEGMENT_SKIPS:
+            self.ledger.mark_skipped(self.campaign_id, endpoint_id, reason, self._now())
+
+    def run(self, endpoints: Iterable[SegmentEndpoint]) -> RunSummary:
+        started = time.monotonic()
+        try:
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                try:
+                    for chunk in batches(endpoints):
+                        self._run_batch(chunk, pool)
+                        if self._progress is not None:
+                            self._progress(self.summary.processed)
+                        if self._stop is not None:
+                            break
+                except KeyboardInterrupt:
+                    # Deliveries under way finish and are recorded; the queued ones are not started.
+                    self._stop = "interrupted"
+                    raise
+        finally:
+            self.summary.seconds = time.monotonic() - started
+            self.summary.stopped = self._stop
+        if self._stop is not None:
+            raise DeliveryStopped(
+                f"delivery stopped: {self._stop} — the provider refused the account; fix the cause and re-run "
+                f"(the ledger resumes where this run stopped)"
+            )
+        return self.summary
+
+    def _count(self, counter: Counter[str] | None, reason: str = "") -> None:
+        with self._lock:
+            if counter is None:
+                self.summary.sent += 1
+            else:
+                counter[reason] += 1
+
+    def _run_batch(self, chunk: list[SegmentEndpoint], pool: ThreadPoolExecutor) -> None:
+        sent = self.ledger.sent_among(self.campaign_id, [item.endpoint_id for item in chunk])
+        for item in chunk:
+            if item.endpoint_id in sent:
+                self.summary.skipped[Claim.ALREADY_SENT] += 1
+        todo = [item for item in chunk if item.endpoint_id not in sent]
+        if not todo:
+            return
+        prepared = prepare_batch(todo, self.recommendations.lookup(todo), self.enricher, self.composer)
+        self._record_unsendable(prepared)
+        list(pool.map(self._send_one, prepared.messages))
+
+    def _record_unsendable(self, prepared: PreparedBatch) -> None:
+        now = self._now()
+        if prepared.duplicates:
+            self.summary.skipped["duplicate_in_batch"] += prepared.duplicates
+        for endpoint_id, reason in prepared.skipped.items():
+            self.ledger.mark_skipped(self.campaign_id, endpoint_id, reason, now)
+            self.summary.skipped[reason] += 1
+        for endpoint_id, reason in prepared.failed.items():
+            claim = self.ledger.claim(self.campaign_id, endpoint_id, now, self.claim_policy)
+            if claim is Claim.CLAIMED:
+                self.ledger.mark_failed(self.campaign_id, endpoint_id, reason, now)
+                self.summary.failed[reason] += 1
+            else:
+                self.summary.skipped[claim] += 1
+
+    def _send_one(self, entry: tuple[str, Message]) -> None:
+        endpoint_id, message = entry
+        if self._stop is not None:
+            return
+        claim = self.ledger.claim(self.campaign_id, endpoint_id, self._now(), self.claim_policy)
+        if claim is not Claim.CLAIMED:
+            self._count(self.summary.skipped, claim)
+            return
+        attempt = 0
+        while True:
+            attempt += 1
+            if self.pacer is not None:
+                self.pacer.acquire()
+            try:
+                delivered = self.deliverer.deliver(self.campaign_id, endpoint_id, message)
+            except DeliveryError as error:
+                if error.throttled and attempt < self.backoff.max_attempts:
+                    with self._lock:
+                        self.summary.throttled_retries += 1
+                    self._sleep(self.backoff.delay(attempt))
+                    continue
+                self.ledger.mark_failed(self.campaign_id, endpoint_id, error.reason, self._now())
+                self._count(self.summary.failed, error.reason)
+                if error.fatal:
+                    self._stop = error.reason
+                return
+            except Exception as error:  # one message's failure is recorded; the campaign goes on
+                reason = f"error_{type(error).__name__}"
+                self.ledger.mark_failed(self.campaign_id, endpoint_id, reason, self._now())
+                self._count(self.summary.failed, reason)
+                return
+            self.ledger.mark_sent(self.campaign_id, endpoint_id, delivered.message_id, self._now())
+            self._count(None)
+            return

@@ -1,0 +1,220 @@
+"""`pinrec send` and `pinrec send status` through the real CLI entry point (test composer via --composer)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from campaign_tools.cli import main
+from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
+
+COMPOSER = "tests.test_send_plugin:make_composer"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, make_catalog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    catalog = make_catalog(ITEMS)
+    (tmp_path / "pinrec.toml").write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
+    )
+    write_segment(tmp_path / "segment.jsonl", 75)
+    write_recommendations(tmp_path / "recs.jsonl", 75, missing=(4,))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def send(*extra: str, campaign: str = "spring") -> list[str]:
+    return [
+        "send",
+        "--composer",
+        COMPOSER,
+        "--segment",
+        "segment.jsonl",
+        "--recommendations",
+        "file:recs.jsonl",
+        "--config",
+        "pinrec.toml",
+        "--campaign-id",
+        campaign,
+        *extra,
+    ]
+
+
+def test_outbox_send_then_status_then_rerun(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(send()) == 0
+    out = capsys.readouterr().out
+    assert "campaign spring: sent 74, skipped 1, failed 0 of 75 rows" in out
+    assert "skipped: no_recommendations 1" in out
+    assert len(list((workspace / "pinrec-outbox" / "spring").glob("*.eml"))) == 74
+    assert (workspace / "pinrec-send.db").exists()
+
+    assert main(["send", "status", "spring"]) == 0
+    status = capsys.readouterr().out
+    assert "75 endpoints in the ledger" in status
+    assert "sent      74" in status and "skipped   1  (no_recommendations 1)" in status
+    assert "pending   0 in progress, 0 in doubt" in status
+
+    assert main(send()) == 0
+    assert "sent 0, skipped 75" in capsys.readouterr().out
+
+
+def test_failures_exit_3_and_show_in_status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_segment(workspace / "segment.jsonl", 5, **{"ep-1": {"User": {"UserAttributes": {"FirstName": ["FAIL"]}}}})
+    assert main(send("--outbox", "out", "--ledger", "sqlite:l.db")) == 3
+    assert "failed: test_compose_failure 1 (a re-run retries them)" in capsys.readouterr().out
+    main(["send", "status", "spring", "--ledger", "sqlite:l.db", "--list", "failed"])
+    out = capsys.readouterr().out
+    assert "failed    1  (test_compose_failure 1)" in out
+    assert out.splitlines()[-1].startswith("ep-1\ttest_compose_failure\t1\t")
+
+
+def test_csv_segment_with_batch_inference_recommendations_by_user(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workspace / "segment.csv").write_text(
+        "Id,ChannelType,Address,User.UserId,User.UserAttributes.FirstName,OptOut\n"
+        "a,EMAIL,a@example.com,u-a,Ana,NONE\n"
+        "b,EMAIL,b@example.com,u-b,Ben,ALL\n"
+        "c,EMAIL,c@example.com,,Cy,NONE\n"
+        "d,EMAIL,d@example.com,u-d,Di,NONE\n",
+        encoding="utf-8",
+    )
+    (workspace / "batch.out").write_text(
+        json.dumps({"input": {"userId": "u-a"}, "output": {"recommendedItems": ["P3", "P4"], "scores": [0.9, 0.8]}})
+        + "\n"
+        + json.dumps({"input": {"userId": "u-d"}, "error": "User not found"})
+        + "\n",
+        encoding="utf-8",
+    )
+    arguments = send("--outbox", "out", "--id-type", "user", "--per-message", "1")
+    arguments[arguments.index("segment.jsonl")] = "segment.csv"
+    arguments[arguments.index("file:recs.jsonl")] = "file:batch.out"
+    assert main(arguments) == 0
+    out = capsys.readouterr().out
+    assert "sent 1, skipped 3" in out
+    assert "no_recommendations 1" in out and "no_user_id 1" in out and "opted_out 1" in out
+    assert "1 batch inference error lines" in out
+    text = (workspace / "out" / "spring" / "a.eml").read_text()
+    assert "Product 3" in text and "Product 4" not in text
+
+
+def test_dry_run_writes_nothing(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(send("--dry-run")) == 0
+    assert "would send 74" in capsys.readouterr().out
+    assert not (workspace / "pinrec-outbox").exists() and not (workspace / "pinrec-send.db").exists()
+
+
+def test_sms_outbox_applies_the_part_budget(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    records = [
+        {"Id": "s1", "ChannelType": "SMS", "Address": "+15550101", "User": {"UserAttributes": {"FirstName": ["Al"]}}},
+        {"Id": "s2", "ChannelType": "SMS", "Address": "+15550102", "User": {"UserAttributes": {"FirstName": ["Long"]}}},
+    ]
+    (workspace / "sms.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (workspace / "sms-recs.jsonl").write_text(
+        "".join(json.dumps({"id": r["Id"], "items": ["P1"]}) + "\n" for r in records)
+    )
+    arguments = send("--channel", "sms", "--outbox", "out", "--origination-identity", "+15550199")
+    arguments[arguments.index("segment.jsonl")] = "sms.jsonl"
+    arguments[arguments.index("file:recs.jsonl")] = "file:sms-recs.jsonl"
+    assert main(arguments) == 3
+    assert "failed: over_part_budget 1" in capsys.readouterr().out
+    request = json.loads((workspace / "out" / "spring" / "s1.json").read_text())["SendTextMessage"]
+    assert request["OriginationIdentity"] == "+15550199" and request["MessageBody"] == "Hi Al: Product 1"
+    assert not (workspace / "out" / "spring" / "s2.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--campaign-id", "has space"], "campaign id 'has space'"),
+        (["--deliver"], "needs --from"),
+        (["--ledger", "postgres:x"], "--ledger must be"),
+        (["--recommendations", "s3:x"], "--recommendations must be"),
+        (["--per-message", "9"], "1 to 5"),
+        (["--rate", "0"], "--rate must be a positive"),
+        (["--filter-value", "novalue"], "NAME=VALUE"),
+    ],
+)
+def test_bad_options_are_one_line_errors(
+    workspace: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    assert main(send(*extra)) == 1
+    assert message in capsys.readouterr().err
+    assert not (workspace / "pinrec-outbox").exists()
+
+
+def test_missing_options_and_unknown_campaign(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--composer", COMPOSER]) == 1
+    assert "needs --segment, --campaign-id, --recommendations" in capsys.readouterr().err
+    assert main(["send", "status", "nobody"]) == 1
+    assert "campaign nobody has no rows" in capsys.readouterr().err
+
+
+@pytest.fixture
+def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    server.stop()
+
+
+def client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
+
+
+def test_deliver_through_ses_with_a_dynamodb_ledger(
+    workspace: Path, moto_aws: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto.ses.models import ses_backends
+
+    from campaign_tools.send.ledger_dynamodb import create_ledger_table
+
+    ses = client("sesv2", moto_aws)
+    ses.create_email_identity(EmailIdentity="news@shop.example.com")
+    create_ledger_table(client("dynamodb", moto_aws), "cli-send-ledger")
+    backend = ses_backends["123456789012"]["us-east-1"]
+    before = len(backend.sent_messages)
+    arguments = send(
+        "--deliver", "--from", "news@shop.example.com", "--rate", "500", "--ledger", "dynamodb:cli-send-ledger"
+    )
+    assert main(arguments) == 0
+    assert "sent 74" in capsys.readouterr().out
+    delivered = backend.sent_messages[before:]
+    assert sorted(message.destinations["ToAddresses"][0] for message in delivered) == sorted(
+        f"user{n}@example.com" for n in range(75) if n != 4
+    )
+    assert main(arguments) == 0
+    assert "sent 0, skipped 75" in capsys.readouterr().out
+    assert len(backend.sent_messages) == before + 74
+    assert main(["send", "status", "spring", "--ledger", "dynamodb:cli-send-ledger"]) == 0
+    assert "sent      74" in capsys.readouterr().out
+
+
+def test_composing_in_worker_processes_writes_the_same_messages(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_segment(workspace / "segment.jsonl", 75, **{"ep-9": {"User": {"UserAttributes": {"FirstName": ["FAIL"]}}}})
+    assert main(send("--outbox", "one", "--ledger", "sqlite:one.db")) == 3
+    assert main(send("--outbox", "two", "--ledger", "sqlite:two.db", "--compose-processes", "2")) == 3
+    out = capsys.readouterr().out
+    assert out.count("sent 73, skipped 1, failed 1") == 2, "a compose failure in a worker is recorded the same"
+    inline = {path.name: path.read_bytes() for path in (workspace / "one" / "spring").iterdir()}
+    pooled = {path.name: path.read_bytes() for path in (workspace / "two" / "spring").iterdir()}
+    assert len(inline) == 73 and inline == pooled
+    assert main(send("--compose-processes", "0")) == 1
+    assert "--compose-processes must be 1 to 64" in capsys.readouterr().err
