@@ -14,11 +14,11 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, BinaryIO, Literal
+from typing import Literal
 
+from campaign_tools import streaming
 from campaign_tools.catalog.records import CatalogLoadError
 
-GZIP_MAGIC = b"\x1f\x8b"
 READ_BUFFER_BYTES = 1 << 20
 
 SourceFormat = Literal["jsonl", "csv"]
@@ -34,26 +34,11 @@ class OpenedSource:
     """Text lines with their line endings (CSV needs them for quoted fields spanning lines)."""
 
 
-class _RawStream(io.RawIOBase):
-    """Adapts anything with `read(size)` (an S3 StreamingBody) to a raw stream io.BufferedReader can wrap."""
-
-    def __init__(self, source: Any) -> None:
-        self._source = source
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._source.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _split_s3_url(source: str) -> tuple[str, str]:
-    bucket, _, key = source.removeprefix("s3://").partition("/")
-    if not bucket or not key:
-        raise CatalogLoadError(f"source {source!r}: expected s3://BUCKET/KEY")
-    return bucket, key
+    try:
+        return streaming.split_s3_uri(source)
+    except ValueError:
+        raise CatalogLoadError(f"source {source!r}: expected s3://BUCKET/KEY") from None
 
 
 @contextlib.contextmanager
@@ -74,7 +59,7 @@ def _open_binary(source: str) -> Iterator[io.BufferedReader]:
         except BotoCoreError as error:
             raise CatalogLoadError(f"cannot read source {source}: {error}") from None
         with contextlib.closing(body):
-            yield io.BufferedReader(_RawStream(body), READ_BUFFER_BYTES)
+            yield io.BufferedReader(streaming.BodyStream(body), READ_BUFFER_BYTES)
         return
     try:
         handle = open(source, "rb", buffering=READ_BUFFER_BYTES)  # noqa: SIM115 - closed by the with below
@@ -118,8 +103,7 @@ def open_source(source: str, source_format: SourceFormat | None = None) -> Itera
     """Open `source` for streaming. The format is `source_format`, else the file name's, else sniffed:
     a first non-blank line starting with `{` is JSON Lines, anything else CSV."""
     with _open_binary(source) as binary:
-        compressed = binary.peek(2)[:2] == GZIP_MAGIC
-        stream: BinaryIO = gzip.GzipFile(fileobj=binary, mode="rb") if compressed else binary  # type: ignore[assignment]
+        stream, compressed = streaming.decompressed(binary)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         lines: Iterator[str] = _guarded(text, source)
         chosen = source_format or _format_from_name(source)

@@ -6,49 +6,21 @@ import contextlib
 import gzip
 import io
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO, Protocol, TextIO
+from typing import Any, BinaryIO, TextIO
 
+from campaign_tools import streaming
 from transformer.errors import PinrecError
-
-GZIP_MAGIC = b"\x1f\x8b"
 
 
 class SourceError(PinrecError):
     """A segment or recommendations source cannot be opened or read."""
 
 
-class _Readable(Protocol):
-    def read(self, size: int = -1) -> bytes: ...
-
-
-class _RawStream(io.RawIOBase):
-    """Adapts anything with `read(n)` (an S3 StreamingBody) to a raw stream, so it can be buffered and peeked."""
-
-    def __init__(self, body: _Readable) -> None:
-        self._body = body
-
-    def readable(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        if not self.closed:
-            closer = getattr(self._body, "close", None)
-            if callable(closer):
-                closer()
-        super().close()
-
-    def readinto(self, buffer: Any) -> int:
-        view = memoryview(buffer)
-        chunk = self._body.read(len(view))
-        view[: len(chunk)] = chunk
-        return len(chunk)
-
-
 def split_s3_uri(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri.removeprefix("s3://").partition("/")
-    if not bucket or not key:
-        raise SourceError(f"{uri} is not an s3://bucket/key address")
-    return bucket, key
+    try:
+        return streaming.split_s3_uri(uri)
+    except ValueError:
+        raise SourceError(f"{uri} is not an s3://bucket/key address") from None
 
 
 def _open_s3(uri: str, s3_client: Callable[[], Any]) -> BinaryIO:
@@ -62,7 +34,7 @@ def _open_s3(uri: str, s3_client: Callable[[], Any]) -> BinaryIO:
         raise SourceError(f"cannot read {uri}: {code}") from None
     except BotoCoreError as error:
         raise SourceError(f"cannot read {uri}: {error}") from None
-    return io.BufferedReader(_RawStream(body), buffer_size=1 << 16)  # type: ignore[return-value]
+    return io.BufferedReader(streaming.BodyStream(body), buffer_size=1 << 16)  # type: ignore[return-value]
 
 
 def _default_s3_client() -> Any:
@@ -87,9 +59,7 @@ def open_text(source: str, s3_client: Callable[[], Any] = _default_s3_client) ->
         raise SourceError(f"cannot read {source}: {error.strerror}") from None
     with raw:
         buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
-        binary: BinaryIO = buffered  # type: ignore[assignment]
-        if buffered.peek(2)[:2] == GZIP_MAGIC:
-            binary = gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+        binary, _ = streaming.decompressed(buffered)  # type: ignore[arg-type]
         # Undecodable bytes survive as lone surrogates, so the reader can report that one row and go on.
         text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
         try:
