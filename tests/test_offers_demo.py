@@ -91,3 +91,24 @@ def test_pinrec_demo_prints_both_sections(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 0
     output = capsys.readouterr().out
     assert output.index("Loaded 22 catalog items") < output.index("Offers: the best eligible offer per endpoint")
+
+
+def test_the_offer_template_preview_shows_each_recipients_chosen_offer(offers_demo):
+    """End to end: sample offers -> transformer choice -> the offer template rendered per endpoint."""
+    preview = offers_demo.preview
+    assert preview is not None
+    offers = [json.loads(line) for line in (DEMO_DATA / "offers.jsonl").read_text().splitlines() if line.strip()]
+    codes = {offer["code"] for offer in offers}
+    rendered = {endpoint.endpoint_id for endpoint in preview.endpoints}
+    assert rendered == set(offers_demo.response), "every enriched endpoint is previewed, no left-out one"
+    for endpoint_id, endpoint in offers_demo.response.items():
+        chosen_code = endpoint["Recommendations"]["OfferCode"][0]
+        folder = preview.out_dir / endpoint_id
+        html = (folder / "email.html").read_text(encoding="utf-8")
+        sms = (folder / "sms.txt").read_text(encoding="utf-8")
+        assert chosen_code in html
+        assert chosen_code in sms
+        assert endpoint["Recommendations"]["OfferTitle"][0] in html
+        assert not [code for code in codes - {chosen_code} if code in html + sms], "no other offer's code appears"
+    for endpoint_id in offers_demo.left_out:
+        assert not (preview.out_dir / endpoint_id).exists()
