@@ -11,7 +11,6 @@ One load per table at a time: a purge deletes every item not stamped with its ow
 from __future__ import annotations
 
 import contextlib
-import random
 import secrets
 import sqlite3
 import tempfile
@@ -25,6 +24,7 @@ from typing import Any
 
 from campaign_tools.catalog.records import CatalogLoadError, InvalidRecord, Record, Reject
 from campaign_tools.catalog.summary import LoadSummary, Progress
+from transformer.backoff import full_jitter
 from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, MAX_KEY_BYTES
 
 MAX_ITEMS_PER_BATCH_WRITE = 25
@@ -287,7 +287,7 @@ class DynamoDbLoader:
                 remaining = response.get("UnprocessedItems", {}).get(self.table, [])
                 if not remaining:
                     return len(requests)
-            self._sleep(random.random() * min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))  # noqa: S311
+            self._sleep(full_jitter(attempt, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS))
         raise CatalogLoadError(
             f"DynamoDB table {self.table} kept throttling writes after {WRITE_ATTEMPTS} attempts; "
             "nothing was purged and the previous items still serve"

@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from transformer.backoff import full_jitter
+
 
 class TokenBucket:
     """Admits at most `rate` acquisitions per second on average, with bursts of at most `burst`. Thread-safe.
@@ -60,4 +62,4 @@ class Backoff:
     random: Callable[[], float] = field(default=random.random)
 
     def delay(self, attempt: int) -> float:
-        return self.random() * min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        return full_jitter(max(attempt - 1, 0), base=self.base, cap=self.cap, draw=self.random)

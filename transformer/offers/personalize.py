@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from transformer.backoff import DeadlineBackoff
 from transformer.offers.scoring import personalized_ranking_scores
 
 MAX_RANKING_INPUT = 500
@@ -100,11 +101,9 @@ class PersonalizeRanker:
         self._campaign_arn = campaign_arn
         self._max_attempts = max_attempts
         self._concurrency = concurrency
-        self._base_delay = base_delay
-        self._max_delay = max_delay
         self._clock = clock
-        self._sleep = sleep
-        self._jitter = jitter if jitter is not None else random.Random().random  # noqa: S311  # backoff jitter, own state
+        draw = jitter if jitter is not None else random.Random().random  # noqa: S311  # backoff jitter, own state
+        self._backoff = DeadlineBackoff(base_delay, max_delay, sleep, clock, draw)
         self.last = RankingStats()
         self._stats_lock = threading.Lock()
 
@@ -154,11 +153,9 @@ class PersonalizeRanker:
             except Exception as error:
                 if not _is_retryable(error) or attempt + 1 == self._max_attempts:
                     raise RankingFailed(type(error).__name__) from None
-                delay = self._jitter() * min(self._max_delay, self._base_delay * 2**attempt)  # full jitter
-                if self._clock() + delay >= deadline:
+                if not self._backoff.pause(attempt, deadline):
                     raise RankingFailed("deadline reached") from None
                 self._count(stats, retries=1)
-                self._sleep(delay)
                 continue
             return personalized_ranking_scores(response.get("personalizedRanking") or [])
         raise RankingFailed("no attempt made")

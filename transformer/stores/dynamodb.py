@@ -18,6 +18,7 @@ from boto3.dynamodb.types import Binary, TypeDeserializer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from transformer.backoff import DeadlineBackoff
 from transformer.errors import CatalogUnavailableError
 from transformer.stores.base import Item
 
@@ -83,27 +84,6 @@ def plain(value: Any) -> Any:  # noqa: PLR0911 - one return per DynamoDB type
     return value
 
 
-class _Backoff:
-    """Exponential backoff with full jitter: sleep a uniform time in [0, min(cap, base * 2**attempt))."""
-
-    def __init__(
-        self,
-        base: float,
-        cap: float,
-        sleep: Callable[[float], None],
-        clock: Callable[[], float],
-        jitter: Callable[[], float],
-    ) -> None:
-        self._base, self._cap = base, cap
-        self._sleep, self._clock, self._jitter = sleep, clock, jitter
-
-    def pause(self, attempt: int, deadline: float, why: str) -> None:
-        delay = self._jitter() * min(self._cap, self._base * 2**attempt)
-        if self._clock() + delay >= deadline:
-            raise CatalogUnavailableError(f"DynamoDB lookup out of time after {attempt + 1} attempts ({why})")
-        self._sleep(delay)
-
-
 class DynamoDbItemStore:
     """Reads catalog items by id from one DynamoDB table whose partition key is the item id (a string)."""
 
@@ -128,7 +108,7 @@ class DynamoDbItemStore:
             "dynamodb", region_name=region, endpoint_url=endpoint_url, config=client_config(concurrency)
         )
         self._clock = clock
-        self._backoff = _Backoff(backoff_base, backoff_cap, sleep, clock, jitter)
+        self._backoff = DeadlineBackoff(backoff_base, backoff_cap, sleep, clock, jitter)
         self._deserialize = TypeDeserializer().deserialize
         self._executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="pinrec-ddb")
         self._lock = threading.Lock()
@@ -173,11 +153,11 @@ class DynamoDbItemStore:
                 code = error.response.get("Error", {}).get("Code", "")
                 if code not in RETRYABLE_ERROR_CODES:
                     raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
-                self._backoff.pause(attempt, deadline, code)
+                self._pause(attempt, deadline, code)
                 attempt += 1
                 continue
             except BotoCoreError as error:
-                self._backoff.pause(attempt, deadline, type(error).__name__)
+                self._pause(attempt, deadline, type(error).__name__)
                 attempt += 1
                 continue
             for raw in response.get("Responses", {}).get(self.table, ()):
@@ -185,9 +165,13 @@ class DynamoDbItemStore:
                 found[item[self.key]] = item
             request = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
             if request:
-                self._backoff.pause(attempt, deadline, "unprocessed keys")
+                self._pause(attempt, deadline, "unprocessed keys")
                 attempt += 1
         return found
+
+    def _pause(self, attempt: int, deadline: float, why: str) -> None:
+        if not self._backoff.pause(attempt, deadline):
+            raise CatalogUnavailableError(f"DynamoDB lookup out of time after {attempt + 1} attempts ({why})")
 
     def _decode(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         deserialize = self._deserialize
