@@ -37,3 +37,20 @@ def test_package_installs_arm64_wheels_without_boto3_and_rebuilds_identically(tm
     assert tags and all("cp312" in tag and "aarch64" in tag for tag in tags)
     native = [name for name in names if name.startswith("pydantic_core/") and name.endswith(".so")]
     assert native and all("aarch64" in name for name in native)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("arch", "machine"), [("arm64", "aarch64"), ("x86_64", "x86_64")])
+def test_the_send_functions_dependencies_have_cp312_wheels_for_both_architectures(tmp_path, arch, machine):
+    """The send child's runtime (transformer + renderer) installs from wheels on Lambda's platforms; the authoring
+    libraries (css-inline has no aarch64 wheel at all) are not among them."""
+    from campaign_tools.packaging import dependencies
+
+    requirements = dependencies.runtime_requirements(distributions=dependencies.SEND_DISTRIBUTIONS)
+    dependencies.install(tmp_path, requirements, arch=arch, python="3.12")
+
+    top = {path.name for path in tmp_path.iterdir()}
+    assert {"dotpromptz_handlebars", "gsm0338", "babel", "pydantic", "pydantic_core", "jinja2"} <= top
+    assert not top & {"mjml", "css_inline", "lxml", "inscriptis", "boto3", "botocore"}
+    native = [path.name for path in (tmp_path / "pydantic_core").glob("*.so")]
+    assert native and all("cpython-312" in name and machine in name for name in native)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,8 +19,9 @@ from cfnlint.decode.cfn_yaml import load as load_template
 from moto.server import ThreadedMotoServer
 
 from campaign_tools.cli import main
+from campaign_tools.packaging.bundle import TEMPLATE_ARCNAME
 from campaign_tools.send import aws_batch, on_aws
-from campaign_tools.send.aws_batch import LEDGER_TABLE_ENV, BatchSettings, handler
+from campaign_tools.send.aws_batch import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV, BatchSettings, handler
 from campaign_tools.send.ledger_dynamodb import create_ledger_table
 from tests.test_send_pipeline import ITEMS
 from transformer.config import CONFIG_ENV_VAR
@@ -54,7 +56,9 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     function = resources["SendFunction"]["Properties"]
     module, _, name = function["Handler"].rpartition(".")
     assert getattr(importlib.import_module(module), name) is handler
-    assert set(function["Environment"]["Variables"]) == {CONFIG_ENV_VAR, LEDGER_TABLE_ENV}
+    variables = function["Environment"]["Variables"]
+    assert set(variables) == {CONFIG_ENV_VAR, LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV}
+    assert variables[TEMPLATE_DIR_ENV] == f"/var/task/{TEMPLATE_ARCNAME}", "where pinrec package puts it"
     table = resources["LedgerTable"]["Properties"]
     assert [key["AttributeName"] for key in table["KeySchema"]] == ["campaign_id", "endpoint_id"]
     statements = resources["SendFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
@@ -131,6 +135,48 @@ def test_child_sends_its_batch_once_even_when_step_functions_retries_it(child_en
     again = handler(event)
     assert again["sent"] == 0 and again["skipped"] == {"opted_out": 1, "already_sent": 48}
     assert len(child_environment.sent_messages) == before + 48
+
+
+@pytest.fixture
+def prebuilt_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """recommended-for-you pre-built as `pinrec package --function send` bundles it, named by PINREC_TEMPLATE_DIR."""
+    from campaign_tools.templates.build import build_template, write_build
+    from campaign_tools.templates.manifest import load_template
+
+    built = tmp_path / "template"
+    write_build(build_template(load_template("recommended-for-you")), built)
+    monkeypatch.setenv(TEMPLATE_DIR_ENV, str(built))
+    config = Path(os.environ[CONFIG_ENV_VAR])
+    fields = {"ItemId": "id", "ImageUrl": "id", "Price": "id", "Url": "id"}
+    declared = "".join(f'[attributes.{name}]\nfield = "{field}"\n' for name, field in fields.items())
+    config.write_text(config.read_text() + declared)  # the attributes the template reads
+    return built
+
+
+def test_child_composes_from_the_prebuilt_template_in_its_code(child_environment: Any, prebuilt_template: Path) -> None:
+    settings = {key: value for key, value in SETTINGS.items() if key != "composer"}
+    before = len(child_environment.sent_messages)
+    result = handler(
+        {
+            "Items": records(3),
+            "BatchInput": {"settings": {**settings, "campaign_id": "prebuilt", "template": "recommended-for-you"}},
+        }
+    )
+    assert result["sent"] == 3 and result["failed"] == {}, result
+    sent = child_environment.sent_messages[before:]
+    assert len(sent) == 3
+    subjects = sorted(message.subject for message in sent)
+    assert subjects == [f"N{n}, picked for you: Product {n % 9 + 1}" for n in range(3)], "the template's subject"
+    assert all(message.body.startswith("<!DOCTYPE html>") for message in sent), "the pre-built MJML output"
+
+
+def test_child_refuses_a_campaign_for_another_template_than_the_one_it_bundles(
+    child_environment: Any, prebuilt_template: Path
+) -> None:
+    settings = {key: value for key, value in SETTINGS.items() if key != "composer"}
+    event = {"Items": records(1), "BatchInput": {"settings": {**settings, "template": "offer"}}}
+    with pytest.raises(PinrecError, match="is recommended-for-you, not offer"):
+        handler(event)
 
 
 def test_child_reads_csv_items(child_environment: Any) -> None:

@@ -8,6 +8,7 @@ import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from campaign_tools.console import Progress
@@ -56,7 +57,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         "retried by the next run).",
         epilog="See `pinrec send status --help` for the ledger summary.",
     )
-    send.add_argument("--template", help="template name (./templates/NAME, built in) or folder")
+    template = send.add_mutually_exclusive_group()
+    template.add_argument(
+        "--template", help="template name (./templates/NAME, built in) or folder, built from source for this run"
+    )
+    template.add_argument(
+        "--built",
+        metavar="DIR",
+        help="a template pre-built by `pinrec templates build NAME --out DIR`: rendered as is, without the "
+        "authoring pipeline (what the send Lambda does)",
+    )
     send.add_argument("--templates-dir", help="folder holding templates (default ./templates)")
     send.add_argument("--segment", help="endpoints: JSON Lines or CSV file, local or s3://bucket/key, gzip or not")
     send.add_argument("--segment-format", choices=["jsonl", "csv"], help="default: from the file name")
@@ -174,8 +184,10 @@ def _sms_settings(arguments: argparse.Namespace, composer: Any) -> SmsSettings:
 
 def run_send(arguments: argparse.Namespace) -> int:
     _require(arguments, "segment", "campaign_id", "recommendations")
-    if not arguments.template and not arguments.composer:
-        raise PinrecError("pinrec send needs --template (or --composer)")
+    if not arguments.template and not arguments.built and not arguments.composer:
+        raise PinrecError("pinrec send needs --template or --built (or --composer)")
+    if arguments.built and arguments.templates_dir:
+        raise PinrecError("--templates-dir goes with --template; --built names the built folder itself")
     campaign_id = check_campaign_id(arguments.campaign_id)
     channel = Channel(arguments.channel)
     if not 1 <= arguments.compose_processes <= 64:
@@ -183,7 +195,7 @@ def run_send(arguments: argparse.Namespace) -> int:
     if arguments.on_aws:
         return run_on_aws(arguments, campaign_id, channel)
     config = load_config(arguments.config or config_path_from_environment())
-    options = ComposerOptions(arguments.template, arguments.templates_dir, channel, config)
+    options = ComposerOptions(arguments.template, arguments.templates_dir, channel, config, built=arguments.built)
     composer = make_composer(arguments.composer, options)
     email = EmailSettings(arguments.from_address or DEFAULT_FROM, arguments.configuration_set)
     sms = _sms_settings(arguments, composer) if channel is Channel.SMS else None
@@ -335,6 +347,15 @@ def run_status(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _built_template_name(built: str | None) -> str | None:
+    """The name in a pre-built folder: the child checks it against the template bundled in its code."""
+    if not built:
+        return None
+    from campaign_tools.templates.prebuilt import load_prebuilt
+
+    return load_prebuilt(Path(built)).name
+
+
 def run_on_aws(arguments: argparse.Namespace, campaign_id: str, channel: Channel) -> int:
     from campaign_tools.send import on_aws
     from campaign_tools.send.aws_batch import BatchSettings
@@ -356,7 +377,7 @@ def run_on_aws(arguments: argparse.Namespace, campaign_id: str, channel: Channel
         campaign_id=campaign_id,
         recommendations=arguments.recommendations,
         channel=channel.value,
-        template=arguments.template,
+        template=arguments.template or _built_template_name(arguments.built),
         composer=arguments.composer,
         id_type=arguments.id_type,
         per_message=arguments.per_message,

@@ -53,3 +53,23 @@ def config_entries(config_path: Path) -> list[ZipEntry]:
 
 def bundle_entries(config_path: Path, deps_dir: Path) -> list[ZipEntry]:
     return [*config_entries(config_path), *transformer_entries(), *dependency_entries(deps_dir)]
+
+
+TEMPLATE_ARCNAME = "template"
+"""The pre-built template's folder in the send zip; infra/send-statemachine.yaml sets PINREC_TEMPLATE_DIR to it."""
+CAMPAIGN_TOOLS_SKIPPED = ("templates/library", "demo_data")
+"""Template sources and demo data: the send function renders the pre-built template and never authors one."""
+
+
+def campaign_tools_entries() -> list[ZipEntry]:
+    import campaign_tools
+
+    skipped = tuple(f"campaign_tools/{folder}/" for folder in CAMPAIGN_TOOLS_SKIPPED)
+    entries = tree_entries(Path(campaign_tools.__file__).parent, prefix="campaign_tools/")
+    return [entry for entry in entries if not entry.arcname.startswith(skipped)]
+
+
+def send_bundle_entries(config_path: Path, deps_dir: Path, built_dir: Path) -> list[ZipEntry]:
+    """The send child's zip: the transformer zip's contents plus campaign_tools' code and the pre-built template."""
+    template = tree_entries(built_dir, prefix=f"{TEMPLATE_ARCNAME}/")
+    return [*bundle_entries(config_path, deps_dir), *campaign_tools_entries(), *template]

@@ -20,6 +20,9 @@ DISTRIBUTION = "pinrec"
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 TRANSFORMER_DISTRIBUTIONS = frozenset({"aws-lambda-powertools", "pydantic", "jinja2", "boto3"})
 """What the Lambda package imports; tests/test_package_zip.py checks the transformer imports nothing else."""
+RENDERER_DISTRIBUTIONS = frozenset({"dotpromptz-handlebars", "gsm0338", "babel"})
+"""What `campaign_tools.rendering` adds for the send function; tests/test_package_send.py checks its imports."""
+SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -29,8 +32,14 @@ def _normalized(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def runtime_requirements(*, include_boto3: bool = False, declared: Sequence[str] | None = None) -> list[str]:
-    """The transformer's install requirements (no extras, no campaign-tool libraries), optionally without the SDK."""
+def runtime_requirements(
+    *,
+    include_boto3: bool = False,
+    declared: Sequence[str] | None = None,
+    distributions: frozenset[str] = TRANSFORMER_DISTRIBUTIONS,
+) -> list[str]:
+    """The install requirements of `distributions` (default the transformer's; no extras), optionally without the
+    SDK."""
     requirements = []
     for requirement in declared if declared is not None else (metadata.requires(DISTRIBUTION) or []):
         if "extra" in requirement.partition(";")[2]:
@@ -39,7 +48,7 @@ def runtime_requirements(*, include_boto3: bool = False, declared: Sequence[str]
         if match is None:
             continue
         name = _normalized(match.group())
-        if name not in TRANSFORMER_DISTRIBUTIONS:
+        if name not in distributions:
             continue
         if not include_boto3 and name in RUNTIME_PROVIDED:
             continue

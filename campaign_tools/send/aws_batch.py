@@ -3,8 +3,9 @@ with the same pipeline as `pinrec send` (transformer core, composer, delivery, D
 
 Event (Distributed Map with `ItemBatcher`): `{"Items": [endpoint records], "BatchInput": {"settings": {...}}}`;
 `settings` carries the `pinrec send` options (see `BatchSettings`). Environment: `PINREC_CONFIG` (the
-pinrec.toml packaged with the function) and `PINREC_LEDGER_TABLE`. A child that raises is retried by Step
-Functions; the ledger makes that retry send nobody a second message.
+pinrec.toml packaged with the function), `PINREC_LEDGER_TABLE` and `PINREC_TEMPLATE_DIR` (the pre-built
+template packaged with it: composing needs only the renderer; `settings.template`, when given, must name it).
+A child that raises is retried by Step Functions; the ledger makes that retry send nobody a second message.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, MAX_ITEMS_PER_MESSA
 from transformer.service import Transformer
 
 LEDGER_TABLE_ENV = "PINREC_LEDGER_TABLE"
+TEMPLATE_DIR_ENV = "PINREC_TEMPLATE_DIR"
+"""The pre-built template packaged with the function (`pinrec package --function send`): composed from as is."""
 
 
 @dataclass(frozen=True)
@@ -118,12 +121,13 @@ def records_from_items(items: Iterable[object], segment_format: str, separator: 
 
 @functools.cache
 def _parts(
-    settings: BatchSettings, config_path: str | None
+    settings: BatchSettings, config_path: str | None, template_dir: str | None = None
 ) -> tuple[Transformer, MessageComposer, RecommendationSource]:
     """Built once per warm container and settings: the transformer keeps its cache across batches."""
     config = load_config(config_path)
     channel = Channel(settings.channel)
-    composer = make_composer(settings.composer, ComposerOptions(settings.template, None, channel, config))
+    options = ComposerOptions(settings.template, None, channel, config, built=template_dir or None)
+    composer = make_composer(settings.composer, options)
     source = recommendation_source(
         settings.recommendations,
         id_type=IdType(settings.id_type),
@@ -154,7 +158,7 @@ def warm_client(service: str) -> Any:
 def send_batch(items: list[object], settings: BatchSettings, table: str, clients: Any = warm_client) -> RunSummary:
     if len(items) > MAX_ENDPOINTS_PER_INVOCATION:
         raise PinrecError(f"a batch holds at most {MAX_ENDPOINTS_PER_INVOCATION} endpoints, got {len(items)}")
-    transformer, composer, source = _parts(settings, os.environ.get(CONFIG_ENV_VAR))
+    transformer, composer, source = _parts(settings, os.environ.get(CONFIG_ENV_VAR), os.environ.get(TEMPLATE_DIR_ENV))
     channel = Channel(settings.channel)
     deliverer = deliverer_for(
         channel,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from campaign_tools.send.delivery_sms import SegmentCounter
@@ -38,21 +39,39 @@ class ComposerOptions:
     templates_dir: str | None
     channel: Channel
     config: PinrecConfig
+    built: str | None = None
+    """A folder `pinrec templates build --out` wrote: compose from it instead of building `template` from source."""
 
 
-def _templates() -> tuple[Any, Any, Any]:
+def _import(*modules: str) -> list[Any]:
     try:
-        build = importlib.import_module("campaign_tools.templates.build")
-        manifest = importlib.import_module("campaign_tools.templates.manifest")
-        rendering = importlib.import_module("campaign_tools.rendering")
+        return [importlib.import_module(name) for name in modules]
     except ImportError as error:
         raise PinrecError(TEMPLATES_UNAVAILABLE.format(error=error)) from None
-    return build, manifest, rendering
+
+
+def sendable_template(options: ComposerOptions, renderer: Any) -> Any:
+    """The template to compose from: the pre-built folder (renderer only), else built now from its source."""
+    if options.built:
+        (prebuilt,) = _import("campaign_tools.templates.prebuilt")
+        template = prebuilt.load_prebuilt(Path(options.built))
+        if options.template and options.template != template.name:
+            raise PinrecError(
+                f"the built template in {options.built} is {template.name}, not {options.template} "
+                f"(for the send function: pinrec package --function send --template {options.template})"
+            )
+        template.check_attributes(options.config.attributes)
+        return template
+    if not options.template:
+        raise PinrecError("--template or --built is required (or --composer)")
+    build, manifest_module = _import("campaign_tools.templates.build", "campaign_tools.templates.manifest")
+    source = manifest_module.load_template(options.template, options.templates_dir)
+    return build.build_template(source, options.config, renderer).sendable()
 
 
 def sms_segment_counter() -> SegmentCounter:
     """The renderer's SMS part counter (GSM-7 / UCS-2, escape and surrogate pairs never split)."""
-    _, _, rendering = _templates()
+    (rendering,) = _import("campaign_tools.rendering")
     encoding: Callable[[str], Any] = rendering.sms_encoding
     return lambda text: int(encoding(text).segments)
 
@@ -65,42 +84,40 @@ def _text(endpoint: Mapping[str, Any], key: str) -> str:
 
 
 class TemplateComposer:
-    """Renders a built template's parts for each endpoint with Pinpoint's substitution semantics."""
+    """Renders a template's parts for each endpoint with Pinpoint's substitution semantics.
+
+    The template is a `SendableTemplate` either way: built now from its source (`--template`, the full authoring
+    pipeline) or read from a pre-built folder (`--built`, the send Lambda: only the renderer is imported).
+    """
 
     def __init__(self, options: ComposerOptions, *, renderer: Any | None = None) -> None:
-        if not options.template:
-            raise PinrecError("--template is required (or --composer)")
-        build, manifest_module, rendering = _templates()
-        source = manifest_module.load_template(options.template, options.templates_dir)
-        channel_value = manifest_module.Channel(options.channel.value)
-        if channel_value not in source.manifest.channels:
-            channels = ", ".join(str(channel) for channel in source.manifest.channels)
-            raise PinrecError(f"template {source.name} has no {options.channel} version (it has: {channels})")
-        self._parts = manifest_module.Part
+        (rendering,) = _import("campaign_tools.rendering")
         self._render_error = rendering.TemplateRenderError
         self.renderer = renderer if renderer is not None else rendering.PinpointRenderer()
-        self.built = build.build_template(source, options.config, self.renderer)
+        self.template = sendable_template(options, self.renderer)
         self.channel = options.channel
-        self.manifest = source.manifest
-        self.unsubscribe_source = self.manifest.links.unsubscribe_url
-        if self.channel is Channel.EMAIL and not self.unsubscribe_source:
+        if self.channel.value not in self.template.channels:
+            channels = ", ".join(str(channel) for channel in self.template.channels)
+            raise PinrecError(f"template {self.template.name} has no {options.channel} version (it has: {channels})")
+        if self.channel is Channel.EMAIL and not self.template.unsubscribe_url:
             raise PinrecError(
-                f"template {source.name} sets no links.unsubscribe_url: email campaigns need a List-Unsubscribe link"
+                f"template {self.template.name} sets no links.unsubscribe_url: email campaigns need a "
+                "List-Unsubscribe link"
             )
-        self.sms_max_segments: int = self.manifest.sms.max_segments
+        self.sms_max_segments: int = self.template.sms_max_segments
 
     def _part(self, part_name: str, endpoint: Mapping[str, Any]) -> str:
-        part = getattr(self._parts, part_name)
-        if part not in self.built.parts:
+        part = next((part for part in self.template.parts if part.name == part_name), None)
+        if part is None:
             return ""
-        return str(self.built.render(self.renderer, part, endpoint).text)
+        return str(self.template.render(self.renderer, part, endpoint).text)
 
     def _unsubscribe_url(self, endpoint: Mapping[str, Any]) -> str:
         rendered = self.renderer.render(
-            self.unsubscribe_source,
+            self.template.unsubscribe_url,
             endpoint,
-            default_substitutions=self.built.default_substitutions,
-            name=f"{self.built.name}/links.unsubscribe_url",
+            default_substitutions=self.template.default_substitutions,
+            name=f"{self.template.name}/links.unsubscribe_url",
             escape=False,
         )
         return str(rendered.text)
@@ -129,8 +146,8 @@ class TemplateComposer:
             title=self._part("PUSH_TITLE", endpoint).strip(),
             body=self._part("PUSH_BODY", endpoint).strip(),
             url=self._part("PUSH_URL", endpoint).strip() or None,
-            action=self.manifest.push.action,
-            sound=self.manifest.push.sound,
+            action=self.template.push_action,
+            sound=self.template.push_sound,
         )
 
 

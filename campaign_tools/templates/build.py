@@ -21,6 +21,7 @@ from campaign_tools.templates.manifest import (
     TemplateSource,
     recommender_attributes,
 )
+from campaign_tools.templates.prebuilt import PART_FILES, SEND_FILE, SendableTemplate, render_part
 from transformer.config import PinrecConfig
 
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -34,18 +35,6 @@ REQUEST_KEYS = {
     Channel.PUSH: "PushNotificationTemplateRequest",
 }
 TEMPLATE_TYPES = {Channel.EMAIL: "EMAIL", Channel.SMS: "SMS", Channel.PUSH: "PUSH"}
-PART_FILES = {
-    Part.EMAIL_SUBJECT: "email-subject.txt",
-    Part.EMAIL_HTML: "email.html",
-    Part.EMAIL_TEXT: "email.txt",
-    Part.SMS_BODY: "sms.txt",
-    Part.PUSH_TITLE: "push-title.txt",
-    Part.PUSH_BODY: "push-body.txt",
-    Part.PUSH_URL: "push-url.txt",
-}
-"""Built Handlebars part -> its file in the build folder."""
-HTML_ESCAPED_PARTS = frozenset({Part.EMAIL_HTML})
-"""Parts rendered with HTML escaping. Text, SMS and push parts are plain text: escaping would show `&amp;`."""
 
 
 def make_renderer(now: datetime = FIXED_NOW, uuid: str = FIXED_UUID) -> Any:
@@ -75,12 +64,21 @@ class BuiltTemplate:
 
     def render(self, renderer: Any, part: Part, endpoint: Mapping[str, Any]) -> Any:
         """One part for one endpoint, the way Pinpoint substitutes it."""
-        return renderer.render(
-            self.parts[part],
-            endpoint,
-            default_substitutions=self.default_substitutions,
-            name=self.part_name(part),
-            escape=part in HTML_ESCAPED_PARTS,
+        return render_part(renderer, self.name, part, self.parts[part], endpoint, defaults=self.default_substitutions)
+
+    def sendable(self) -> SendableTemplate:
+        """The parts and the manifest's sending settings: what `pinrec send` composes from."""
+        manifest = self.source.manifest
+        return SendableTemplate(
+            name=self.name,
+            channels=tuple(manifest.channels),
+            parts=dict(self.parts),
+            default_substitutions=dict(self.default_substitutions),
+            unsubscribe_url=manifest.links.unsubscribe_url,
+            sms_max_segments=manifest.sms.max_segments,
+            push_action=manifest.push.action,
+            push_sound=manifest.push.sound,
+            attributes=tuple(self.attributes.names),
         )
 
     def requests(self, recommender_id: str | None = None) -> dict[Channel, dict[str, Any]]:
@@ -199,7 +197,7 @@ def _build_email(built: BuiltTemplate, renderer: Any | None, stages: Mapping[str
 
 
 def write_build(built: BuiltTemplate, out_dir: Path, recommender_id: str | None = None) -> list[Path]:
-    """Write each Handlebars part and each request JSON; returns the files written."""
+    """Write each Handlebars part, each request JSON and `template.json` (what `pinrec send --built` reads)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for part, text in built.parts.items():
@@ -209,6 +207,8 @@ def write_build(built: BuiltTemplate, out_dir: Path, recommender_id: str | None 
     for channel, request in built.requests(recommender_id).items():
         body = json.dumps(request, indent=2, ensure_ascii=False) + "\n"
         written.append(_write(out_dir / f"{REQUEST_KEYS[channel]}.json", body))
+    sendable = json.dumps(built.sendable().to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    written.append(_write(out_dir / SEND_FILE, sendable))
     return written
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from campaign_tools.templates.authoring import LinkTagger, author_part, link_tagger
-from campaign_tools.templates.build import HTML_ESCAPED_PARTS, BuiltTemplate, build_template
+from campaign_tools.templates.build import BuiltTemplate, build_template
 from campaign_tools.templates.email_pipeline import visible_markup
 from campaign_tools.templates.errors import AuthoringError
 from campaign_tools.templates.handlebars_paths import path_uses
@@ -24,6 +24,7 @@ from campaign_tools.templates.paths import (
     describe_path,
     split_path,
 )
+from campaign_tools.templates.prebuilt import HTML_ESCAPED_PARTS
 from transformer.config import PinrecConfig
 from transformer.errors import PinrecError
 

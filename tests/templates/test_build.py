@@ -87,6 +87,7 @@ def test_build_command_writes_parts_and_request_json(tmp_path: Path, capsys) -> 
         "EmailTemplateRequest.json",
         "SMSTemplateRequest.json",
         "PushNotificationTemplateRequest.json",
+        "template.json",
     }
     email = json.loads((out / "EmailTemplateRequest.json").read_text(encoding="utf-8"))
     assert email["HtmlPart"] == (out / "email.html").read_text(encoding="utf-8")
