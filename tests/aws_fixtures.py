@@ -34,12 +34,38 @@ def moto_endpoint() -> Iterator[str]:
     server.stop()
 
 
+def reset_moto(endpoint: str) -> None:
+    """Drop every resource the shared moto server holds, as a new server would start."""
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
+        assert response.status == 200
+
+
+@pytest.fixture(scope="module")
+def moto_module_endpoint(moto_endpoint: str) -> str:
+    """The shared moto server, in a clean state for this test module."""
+    reset_moto(moto_endpoint)
+    return moto_endpoint
+
+
+@pytest.fixture
+def moto_aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A clean moto state, with boto3 pointed at it through the environment (us-east-1, fake credentials)."""
+    reset_moto(moto_endpoint)
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return moto_endpoint
+
+
 @pytest.fixture
 def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path) -> str:
     """A clean moto state and an environment that cannot reach real credentials or config."""
-    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:  # loopback only
-        assert response.status == 200
+    reset_moto(moto_endpoint)
     for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")

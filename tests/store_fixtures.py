@@ -1,27 +1,15 @@
-"""AWS on loopback for store and loader tests: one moto server per session, fake credentials, fresh tables."""
+"""AWS on loopback for store and loader tests: fake credentials and fresh tables on the session's one moto server
+(`moto_endpoint` in tests/aws_fixtures.py)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

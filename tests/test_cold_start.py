@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.store_fixtures import aws, create_table, moto_endpoint  # noqa: F401
+from tests.store_fixtures import aws, create_table  # noqa: F401
 
 PROBE = """
 import json, sys

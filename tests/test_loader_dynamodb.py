@@ -15,7 +15,7 @@ from botocore.stub import Stubber
 from campaign_tools.catalog.dynamodb_snapshot import DynamoDbLoader, to_dynamodb_value
 from campaign_tools.catalog.records import CatalogLoadError, Record, read_jsonl
 from campaign_tools.cli import main
-from tests.store_fixtures import REGION, aws, client, create_table, moto_endpoint  # noqa: F401
+from tests.store_fixtures import REGION, aws, client, create_table  # noqa: F401
 from tests.test_loader_sources import jsonl
 from transformer.attributes import scalar_text
 from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, DynamoDbItemStore, number_from_decimal

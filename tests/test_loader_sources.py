@@ -13,7 +13,7 @@ import pytest
 
 from campaign_tools.catalog.records import read_csv, typed_cell
 from campaign_tools.cli import main
-from tests.store_fixtures import aws, client, create_bucket, moto_endpoint  # noqa: F401
+from tests.store_fixtures import aws, client, create_bucket  # noqa: F401
 from transformer.stores.sqlite import SqliteItemStore
 
 

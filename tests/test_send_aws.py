@@ -7,7 +7,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode.cfn_yaml import load as load_template
-from moto.server import ThreadedMotoServer
 
 from campaign_tools.cli import main
 from campaign_tools.packaging.bundle import TEMPLATE_ARCNAME
@@ -66,23 +65,6 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     assert set(ledger["Action"]) == {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"}
     payload = on_aws.execution_input("b", "k", BatchSettings(campaign_id="c", recommendations="segment"), 10)
     assert set(payload) == {"segment", "max_concurrency", "settings"}, "the paths the definition reads"
-
-
-@pytest.fixture
-def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield endpoint
-    server.stop()
 
 
 @pytest.fixture

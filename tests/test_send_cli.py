@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from campaign_tools.cli import main
 from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
@@ -154,23 +153,6 @@ def test_missing_options_and_unknown_campaign(workspace: Path, capsys: pytest.Ca
     assert "needs --segment, --campaign-id, --recommendations" in capsys.readouterr().err
     assert main(["send", "status", "nobody"]) == 1
     assert "campaign nobody has no rows" in capsys.readouterr().err
-
-
-@pytest.fixture
-def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield endpoint
-    server.stop()
 
 
 def client(service: str, endpoint: str) -> Any:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import email
 import email.policy
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from campaign_tools.send.delivery import DeliveryError
 from campaign_tools.send.delivery_outbox import OutboxDeliverer, file_name
@@ -38,15 +36,6 @@ def one_part(text: str) -> int:
     return -(-len(text) // 160)
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 def aws_client(service: str, endpoint_url: str | None = None) -> Any:
     return boto3.client(
         service,
@@ -57,8 +46,8 @@ def aws_client(service: str, endpoint_url: str | None = None) -> Any:
     )
 
 
-def test_ses_send_email_through_moto_server_with_exact_request(moto_endpoint: str) -> None:
-    ses = aws_client("sesv2", moto_endpoint)
+def test_ses_send_email_through_moto_server_with_exact_request(moto_module_endpoint: str) -> None:
+    ses = aws_client("sesv2", moto_module_endpoint)
     ses.create_email_identity(EmailIdentity="news@shop.example.com")
     sent_bodies: list[dict[str, Any]] = []
     ses.meta.events.register(
@@ -94,8 +83,8 @@ def test_ses_send_email_through_moto_server_with_exact_request(moto_endpoint: st
     assert any(message.id == delivered.message_id for message in backend.sent_messages)
 
 
-def test_ses_unverified_sender_is_a_per_message_failure(moto_endpoint: str) -> None:
-    deliverer = SesDeliverer(aws_client("sesv2", moto_endpoint), EmailSettings("nobody@elsewhere.example"))
+def test_ses_unverified_sender_is_a_per_message_failure(moto_module_endpoint: str) -> None:
+    deliverer = SesDeliverer(aws_client("sesv2", moto_module_endpoint), EmailSettings("nobody@elsewhere.example"))
     with pytest.raises(DeliveryError) as caught:
         deliverer.deliver("c", "ep-1", EMAIL)
     assert caught.value.reason == "ses_MessageRejected"

@@ -48,6 +48,18 @@ def send_command(tmp_path: Path) -> list[str]:
     ]
 
 
+@pytest.fixture
+def environment(tmp_path: Path, make_catalog: Callable[..., Path]) -> dict[str, str]:
+    """A campaign folder (config, segment, recommendations) and the environment its `pinrec send` runs in."""
+    catalog = make_catalog(ITEMS)
+    (tmp_path / "pinrec.toml").write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
+    )
+    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
+    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
 def sent_rows(tmp_path: Path) -> int:
     if not (tmp_path / "ledger.db").exists():
         return 0
@@ -62,15 +74,8 @@ def sent_rows(tmp_path: Path) -> int:
 
 @pytest.mark.slow
 def test_sigkill_at_random_points_then_rerun_sends_each_endpoint_exactly_once(
-    tmp_path: Path, make_catalog: Callable[..., Path]
+    tmp_path: Path, environment: dict[str, str]
 ) -> None:
-    catalog = make_catalog(ITEMS)
-    (tmp_path / "pinrec.toml").write_text(
-        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
-    )
-    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
-    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
     chance = random.Random(7)
     kills_mid_campaign = 0
     finished = False
@@ -136,15 +141,8 @@ def _alive(pid: int) -> bool:
 
 @pytest.mark.slow
 def test_compose_workers_die_with_a_killed_send_and_the_rerun_completes(
-    tmp_path: Path, make_catalog: Callable[..., Path]
+    tmp_path: Path, environment: dict[str, str]
 ) -> None:
-    catalog = make_catalog(ITEMS)
-    (tmp_path / "pinrec.toml").write_text(
-        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
-    )
-    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
-    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
-    environment = {**os.environ, "PYTHONPATH": str(REPO)}
     command = [*send_command(tmp_path), "--compose-processes", "2"]
     process = subprocess.Popen(command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     while process.poll() is None and sent_rows(tmp_path) < 50:

@@ -11,7 +11,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger, LedgerError, State
 from campaign_tools.send.ledger_dynamodb import DynamoDbLedger, create_ledger_table
@@ -21,15 +20,6 @@ from campaign_tools.send.pacing import Backoff
 LEASE = 60.0
 T0 = 1_800_000_000.0
 RUN = ClaimPolicy(run_id="run-1", lease_seconds=LEASE)
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def dynamodb_client(endpoint_url: str | None = None) -> Any:
@@ -47,7 +37,7 @@ def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
     if request.param == "sqlite":
         opened: Ledger = SqliteLedger(tmp_path / "ledger.db")
     else:
-        client = dynamodb_client(request.getfixturevalue("moto_endpoint"))
+        client = dynamodb_client(request.getfixturevalue("moto_module_endpoint"))
         table = f"ledger-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
         create_ledger_table(client, table)
         opened = DynamoDbLedger(table, client)
@@ -204,8 +194,8 @@ def test_dynamodb_sent_among_retries_unprocessed_keys() -> None:
     assert slept == [0.2]
 
 
-def test_dynamodb_missing_table_is_a_clear_error(moto_endpoint: str) -> None:
-    ledger = DynamoDbLedger("no-such-table", dynamodb_client(moto_endpoint))
+def test_dynamodb_missing_table_is_a_clear_error(moto_module_endpoint: str) -> None:
+    ledger = DynamoDbLedger("no-such-table", dynamodb_client(moto_module_endpoint))
     with pytest.raises(LedgerError, match="ResourceNotFoundException"):
         ledger.claim("c", "e1", T0, RUN)
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from campaign_tools.send.messages import Channel
 from campaign_tools.send.segments import SegmentStats, SkipReason, read_segment
@@ -214,19 +212,10 @@ def test_unknown_format_and_missing_file_are_clear_errors(tmp_path: Path) -> Non
     assert [item.endpoint_id for item in endpoints] == ["a"]
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def test_s3_segment_is_streamed_and_gunzipped(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_s3_segment_is_streamed_and_gunzipped(moto_module_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_module_endpoint)
     s3.create_bucket(Bucket="segments")
     body = "".join(json.dumps(endpoint(f"e{i}")) + "\n" for i in range(2000)).encode()
     s3.put_object(Bucket="segments", Key="spring/segment.jsonl", Body=gzip.compress(body))

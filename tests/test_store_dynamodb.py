@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeSerializer
 from botocore.stub import Stubber
 
 from tests.conftest import config_for
-from tests.store_fixtures import REGION, aws, client, create_table, moto_endpoint  # noqa: F401
+from tests.store_fixtures import REGION, aws, client, create_table  # noqa: F401
 from transformer.attributes import scalar_text
 from transformer.config import parse_config
 from transformer.errors import CatalogUnavailableError

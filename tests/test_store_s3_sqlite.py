@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import config_for, write_catalog
-from tests.store_fixtures import aws, client, create_bucket, moto_endpoint  # noqa: F401
+from tests.store_fixtures import aws, client, create_bucket  # noqa: F401
 from tests.test_store_dynamodb import FakeClock
 from transformer.errors import ConfigError
 from transformer.service import Transformer

@@ -100,18 +100,23 @@ def resolve_attributes(arguments: argparse.Namespace) -> tuple[dict[str, str], l
     return attributes_from_config(load_config(arguments.config)), []
 
 
-def run_register(arguments: argparse.Namespace) -> int:
-    attributes, violations = resolve_attributes(arguments)
-    spec = RecommenderSpec(
+def recommender_spec(arguments: argparse.Namespace, attributes: dict[str, str], role_arn: str) -> RecommenderSpec:
+    """The recommender the options of `add_recommender_options` declare."""
+    return RecommenderSpec(
         name=arguments.name,
         campaign_arn=arguments.campaign_arn,
-        role_arn=arguments.role_arn,
+        role_arn=role_arn,
         function=arguments.function,
         attributes=attributes,
         id_type=arguments.id_type,
         per_message=arguments.per_message,
         description=arguments.description,
     )
+
+
+def run_register(arguments: argparse.Namespace) -> int:
+    attributes, violations = resolve_attributes(arguments)
+    spec = recommender_spec(arguments, attributes, arguments.role_arn)
     session = aws_options.open_session(arguments)
     violations += spec.violations(session.region)
     if violations:

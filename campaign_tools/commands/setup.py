@@ -8,10 +8,9 @@ import re
 from campaign_tools.aws.errors import ValidationFailed
 from campaign_tools.aws.iam_role import RoleSpec
 from campaign_tools.aws.lambda_permission import PermissionSpec
-from campaign_tools.aws.recommender import RecommenderSpec
 from campaign_tools.aws.setup import PLACEHOLDER_ROLE_ARN, SetupPlan, run_setup
 from campaign_tools.commands import aws_options
-from campaign_tools.commands.recommender import add_recommender_options, resolve_attributes
+from campaign_tools.commands.recommender import add_recommender_options, recommender_spec, resolve_attributes
 
 DEFAULT_NAME = "pinrec"
 
@@ -55,16 +54,7 @@ def run(arguments: argparse.Namespace) -> int:
             filter_arns=tuple(arguments.filter_arn),
         ),
         permission=None if arguments.skip_permission else PermissionSpec(function=arguments.function),
-        recommender=RecommenderSpec(
-            name=arguments.name,
-            campaign_arn=arguments.campaign_arn,
-            role_arn=PLACEHOLDER_ROLE_ARN,
-            function=arguments.function,
-            attributes=attributes,
-            id_type=arguments.id_type,
-            per_message=arguments.per_message,
-            description=arguments.description,
-        ),
+        recommender=recommender_spec(arguments, attributes, PLACEHOLDER_ROLE_ARN),
     )
     session = aws_options.open_session(arguments)
     violations += plan.violations(session.region)
