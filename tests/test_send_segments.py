@@ -12,7 +12,7 @@ import pytest
 
 from campaign_tools.send.messages import Channel
 from campaign_tools.send.segments import SegmentStats, SkipReason, read_segment
-from campaign_tools.send.sources import SourceError
+from transformer.files import SourceError
 
 
 def endpoint(endpoint_id: str, **fields: Any) -> dict[str, Any]:
@@ -219,10 +219,10 @@ def test_s3_segment_is_streamed_and_gunzipped(moto_module_endpoint: str, monkeyp
     s3.create_bucket(Bucket="segments")
     body = "".join(json.dumps(endpoint(f"e{i}")) + "\n" for i in range(2000)).encode()
     s3.put_object(Bucket="segments", Key="spring/segment.jsonl", Body=gzip.compress(body))
-    endpoints, stats = read_all("s3://segments/spring/segment.jsonl", s3_client=lambda: s3)
+    endpoints, stats = read_all("s3://segments/spring/segment.jsonl", s3_client=s3)
     assert len(endpoints) == 2000 and endpoints[-1].endpoint_id == "e1999"
     assert stats.malformed == 0
     with pytest.raises(SourceError, match="NoSuchKey"):
-        read_all("s3://segments/absent.jsonl", s3_client=lambda: s3)
+        read_all("s3://segments/absent.jsonl", s3_client=s3)
     with pytest.raises(SourceError, match="bucket/key"):
-        read_all("s3://segments", segment_format="jsonl", s3_client=lambda: s3)
+        read_all("s3://segments", segment_format="jsonl", s3_client=s3)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campaign_tools.aws.errors import AwsError, translate
+from transformer import aws
+from transformer.aws import AwsOptions
 
 # The IAM service prefix of each boto3 client, so a call is named as the IAM action that permits it.
 _IAM_PREFIX = {"pinpoint": "mobiletargeting"}
@@ -62,11 +64,10 @@ class AwsSession:
 
     def _session(self) -> Any:
         if self._boto_session is None:
-            import boto3
             from botocore.exceptions import ProfileNotFound
 
             try:
-                self._boto_session = boto3.Session(profile_name=self._profile, region_name=self._region)
+                self._boto_session = aws.new_session(AwsOptions(region=self._region, profile=self._profile))
             except ProfileNotFound:
                 raise AwsError(f"AWS profile {self._profile!r} not found in the AWS config files") from None
         return self._boto_session
@@ -82,12 +83,8 @@ class AwsSession:
 
     def client(self, service: str) -> Any:
         if service not in self._clients:
-            from botocore.config import Config
-
-            config = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="pinrec")
-            self._clients[service] = self._session().client(
-                service, region_name=self.region, endpoint_url=self._endpoint_url, config=config
-            )
+            options = AwsOptions(region=self.region, profile=self._profile, endpoint_url=self._endpoint_url)
+            self._clients[service] = aws.client(service, options, aws.ClientTuning(attempts=6), session=self._session())
         return self._clients[service]
 
     @property

@@ -24,6 +24,7 @@ from typing import Any
 
 from campaign_tools.catalog.records import CatalogLoadError, InvalidRecord, Record, Reject
 from campaign_tools.catalog.summary import LoadSummary, Progress
+from transformer.aws import RETRYABLE_CODES, AwsOptions, ClientTuning, client
 from transformer.backoff import full_jitter
 from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, MAX_KEY_BYTES
 
@@ -32,15 +33,6 @@ MAX_ITEM_BYTES = 400 * 1024
 WRITE_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 5.0
-RETRYABLE_ERROR_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-    }
-)
 # DynamoDB numbers: up to 38 significant digits; anything that would round is refused rather than changed.
 _NUMBER_CONTEXT = Context(prec=38, traps=[Inexact, Rounded])
 
@@ -278,7 +270,7 @@ class DynamoDbLoader:
                 response = self._client.batch_write_item(RequestItems={self.table: remaining})
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "error")
-                if code not in RETRYABLE_ERROR_CODES:
+                if code not in RETRYABLE_CODES:
                     message = error.response.get("Error", {}).get("Message", "")
                     raise CatalogLoadError(f"DynamoDB table {self.table} refused a write: {code} {message}") from None
             except BotoCoreError:
@@ -317,13 +309,6 @@ class DynamoDbLoader:
 
 
 def dynamodb_client(region: str | None = None, endpoint_url: str | None = None, concurrency: int = 8) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    config = Config(
-        connect_timeout=5.0,
-        read_timeout=30.0,
-        retries={"mode": "standard", "total_max_attempts": 5},  # scans; writes also retry unprocessed items
-        max_pool_connections=concurrency + 2,
-    )
-    return boto3.session.Session().client("dynamodb", region_name=region, endpoint_url=endpoint_url, config=config)
+    # Scans rely on the SDK's retries; writes also retry their unprocessed items themselves.
+    tuning = ClientTuning(attempts=5, connect_timeout=5.0, read_timeout=30.0, max_pool_connections=concurrency + 2)
+    return client("dynamodb", AwsOptions(region=region, endpoint_url=endpoint_url), tuning)

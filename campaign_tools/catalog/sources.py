@@ -9,17 +9,14 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
-import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
 
-from campaign_tools import streaming
 from campaign_tools.catalog.records import CatalogLoadError
-
-READ_BUFFER_BYTES = 1 << 20
+from transformer import files
 
 SourceFormat = Literal["jsonl", "csv"]
 FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
@@ -34,43 +31,14 @@ class OpenedSource:
     """Text lines with their line endings (CSV needs them for quoted fields spanning lines)."""
 
 
-def _split_s3_url(source: str) -> tuple[str, str]:
-    try:
-        return streaming.split_s3_uri(source)
-    except ValueError:
-        raise CatalogLoadError(f"source {source!r}: expected s3://BUCKET/KEY") from None
-
-
 @contextlib.contextmanager
 def _open_binary(source: str) -> Iterator[io.BufferedReader]:
-    if source == "-":
-        yield sys.stdin.buffer  # type: ignore[misc]
-        return
-    if source.startswith("s3://"):
-        import boto3
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        bucket, key = _split_s3_url(source)
+    with contextlib.ExitStack() as stack:
         try:
-            body = boto3.session.Session().client("s3").get_object(Bucket=bucket, Key=key)["Body"]
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "error")
-            raise CatalogLoadError(f"cannot read source {source}: {code}") from None
-        except BotoCoreError as error:
-            raise CatalogLoadError(f"cannot read source {source}: {error}") from None
-        with contextlib.closing(body):
-            yield io.BufferedReader(streaming.BodyStream(body), READ_BUFFER_BYTES)
-        return
-    try:
-        handle = open(source, "rb", buffering=READ_BUFFER_BYTES)  # noqa: SIM115 - closed by the with below
-    except FileNotFoundError:
-        raise CatalogLoadError(f"source {source} not found") from None
-    except IsADirectoryError:
-        raise CatalogLoadError(f"source {source} is a directory") from None
-    except OSError as error:
-        raise CatalogLoadError(f"cannot read source {source}: {error.strerror}") from None
-    with handle:
-        yield handle
+            binary = stack.enter_context(files.open_binary(source))
+        except files.SourceError as error:
+            raise CatalogLoadError(str(error)) from None
+        yield binary
 
 
 def _guarded(lines: Iterable[str], source: str) -> Iterator[str]:
@@ -103,7 +71,7 @@ def open_source(source: str, source_format: SourceFormat | None = None) -> Itera
     """Open `source` for streaming. The format is `source_format`, else the file name's, else sniffed:
     a first non-blank line starting with `{` is JSON Lines, anything else CSV."""
     with _open_binary(source) as binary:
-        stream, compressed = streaming.decompressed(binary)
+        stream, compressed = files.decompressed(binary)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         lines: Iterator[str] = _guarded(text, source)
         chosen = source_format or _format_from_name(source)

@@ -19,6 +19,8 @@ from campaign_tools.catalog.sqlite_snapshot import write_snapshot
 from campaign_tools.catalog.summary import LoadSummary
 from campaign_tools.catalog.target import CatalogTarget, resolve_target
 from campaign_tools.console import Progress
+from transformer import files
+from transformer.aws import AwsOptions
 from transformer.stores.base import Item
 from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly
 
@@ -171,14 +173,23 @@ def _load_into(
     }
     if not target.in_s3:
         return write_snapshot(records, target.path, **options)
-    from campaign_tools.catalog.s3_objects import download_if_present, publish
-
+    aws = AwsOptions(region=target.region, endpoint_url=target.endpoint_url)
     with tempfile.TemporaryDirectory(prefix="pinrec-load-") as directory:
         local = Path(directory) / "catalog.db"
-        download_if_present(target.location, local, region=target.region, endpoint_url=target.endpoint_url)
+        with _as_load_error():
+            files.download_object(target.location, local, aws=aws)
         summary = write_snapshot(records, local, **options)
-        publish(local, target.location, region=target.region, endpoint_url=target.endpoint_url)
+        with _as_load_error("; the old one still serves"):
+            files.upload_object(local, target.location, aws=aws)
     return summary
+
+
+@contextlib.contextmanager
+def _as_load_error(consequence: str = "") -> Iterator[None]:
+    try:
+        yield
+    except files.SourceError as error:
+        raise CatalogLoadError(f"{error}{consequence}") from None
 
 
 def _announce(message: str) -> None:
@@ -208,11 +219,12 @@ def _local_sqlite(target: CatalogTarget) -> Iterator[Path]:
     if not target.in_s3:
         yield target.path
         return
-    from campaign_tools.catalog.s3_objects import download_if_present
-
     with tempfile.TemporaryDirectory(prefix="pinrec-catalog-") as directory:
         local = Path(directory) / "catalog.db"
-        if not download_if_present(target.location, local, region=target.region, endpoint_url=target.endpoint_url):
+        aws = AwsOptions(region=target.region, endpoint_url=target.endpoint_url)
+        with _as_load_error():
+            found = files.download_object(target.location, local, aws=aws)
+        if not found:
             raise CatalogLoadError(f"{target.location} does not exist (create it with 'pinrec catalog load')")
         yield local
 

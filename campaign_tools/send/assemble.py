@@ -22,6 +22,7 @@ from campaign_tools.send.recommendations import (
     RecommendationSource,
     SegmentRecommendations,
 )
+from transformer.aws import ClientTuning, client
 from transformer.errors import PinrecError
 
 CAMPAIGN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
@@ -34,10 +35,7 @@ ClientFactory = Callable[[str], Any]
 
 def boto_client(service: str) -> Any:
     """A boto3 client; region and endpoint come from the usual AWS settings (AWS_REGION, AWS_ENDPOINT_URL...)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 3}))
+    return client(service, tuning=ClientTuning(attempts=4))
 
 
 def check_campaign_id(campaign_id: str) -> str:

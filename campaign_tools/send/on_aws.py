@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.send.aws_batch import BatchSettings
-from campaign_tools.send.sources import split_s3_uri
 from transformer.errors import PinrecError
+from transformer.files import split_s3_url
 
 FINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 EXECUTION_NAME_LENGTH = 80
@@ -44,7 +44,7 @@ def segment_location(segment: str, s3: Any, bucket: str | None, campaign_id: str
     from botocore.exceptions import BotoCoreError, ClientError
 
     if segment.startswith("s3://"):
-        return split_s3_uri(segment)
+        return split_s3_url(segment)
     path = Path(segment)
     if not path.is_file():
         raise OnAwsError(f"segment {segment} not found")

@@ -25,8 +25,9 @@ from typing import Any, Protocol
 
 from campaign_tools.send.pacing import Backoff
 from campaign_tools.send.segments import MALFORMED_EXAMPLES, SegmentEndpoint
-from campaign_tools.send.sources import is_text, open_text
+from transformer.aws import is_retryable
 from transformer.errors import PinrecError
+from transformer.files import is_text, open_text
 from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 
 MAX_ITEM_ID_LENGTH = 100
@@ -173,9 +174,6 @@ class FileRecommendations:
         return Lookup(found, missing)
 
 
-RETRYABLE_CODES = frozenset(
-    {"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded", "ServiceUnavailable"}
-)
 FATAL_CODES = frozenset(
     {"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException", "InvalidInputException"}
 )
@@ -240,12 +238,11 @@ class PersonalizeRecommendations:
                 response = self.client.get_recommendations(**self.request(key))
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "ClientError")
-                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 if code in FATAL_CODES:
                     raise RecommendationError(
                         f"Personalize GetRecommendations failed: {code}: {error.response['Error'].get('Message', '')}"
                     ) from None
-                if (code in RETRYABLE_CODES or status >= 500) and attempt < self.backoff.max_attempts:
+                if is_retryable(error) and attempt < self.backoff.max_attempts:
                     with self._lock:
                         self.retries += 1
                     self._sleep(self.backoff.delay(attempt))

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from campaign_tools.send.messages import CHANNEL_TYPES, Channel
-from campaign_tools.send.sources import SourceError, is_text, open_text
+from transformer.files import SourceError, is_text, open_text
 
 SegmentFormat = Literal["jsonl", "csv"]
 DEFAULT_LIST_SEPARATOR = "|"
@@ -283,7 +283,7 @@ def read_segment(
     *,
     segment_format: SegmentFormat | None = None,
     list_separator: str = DEFAULT_LIST_SEPARATOR,
-    s3_client: Callable[[], Any] | None = None,
+    s3_client: Any | None = None,
     on_skip: SkipHook | None = None,
 ) -> Iterator[SegmentEndpoint]:
     """Stream the eligible endpoints of a segment file in constant memory.
@@ -291,7 +291,6 @@ def read_segment(
     An id that repeats is yielded again: the send ledger makes sure it gets one message.
     """
     kind = format_of(source, segment_format)
-    opener = open_text(source) if s3_client is None else open_text(source, s3_client)
-    with opener as text:
+    with open_text(source, client=s3_client) as text:
         records = _jsonl_records(text) if kind == "jsonl" else _csv_records(text, list_separator)
         yield from iter_endpoints(records, channel, stats, on_skip)

@@ -48,11 +48,12 @@ class PublishResult:
 
 
 def pinpoint_client(region: str | None = None, profile: str | None = None) -> Any:
-    import boto3
     from botocore.exceptions import BotoCoreError
 
+    from transformer.aws import AwsOptions, client
+
     try:
-        return boto3.session.Session(profile_name=profile, region_name=region).client("pinpoint")
+        return client("pinpoint", AwsOptions(region=region, profile=profile))
     except BotoCoreError as error:
         raise TemplateError(f"cannot create the Pinpoint client: {error}") from None
 

@@ -14,25 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from transformer.aws import is_retryable
 from transformer.backoff import DeadlineBackoff
 from transformer.offers.scoring import personalized_ranking_scores
 
 MAX_RANKING_INPUT = 500
 """Most items one GetPersonalizedRanking call ranks (Amazon Personalize quota for `inputList`)."""
-
-RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "Throttling",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ProvisionedThroughputExceededException",
-        "ServiceUnavailable",
-        "ServiceUnavailableException",
-        "InternalServerError",
-        "InternalFailure",
-    }
-)
 
 RankingScores = dict[str, float]
 
@@ -59,26 +46,12 @@ class RankingFailed(Exception):
 
 def make_client(region: str | None, endpoint_url: str | None, timeout_seconds: float, concurrency: int) -> Any:
     """A personalize-runtime client without botocore's own retries (this module retries within the deadline)."""
-    import boto3
-    from botocore.config import Config
+    from transformer.aws import AwsOptions, ClientTuning, client
 
-    config = Config(
-        retries={"max_attempts": 1, "mode": "standard"},
-        connect_timeout=timeout_seconds,
-        read_timeout=timeout_seconds,
-        max_pool_connections=concurrency,
+    tuning = ClientTuning(
+        attempts=1, connect_timeout=timeout_seconds, read_timeout=timeout_seconds, max_pool_connections=concurrency
     )
-    return boto3.client("personalize-runtime", region_name=region, endpoint_url=endpoint_url, config=config)
-
-
-def _is_retryable(error: Exception) -> bool:
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
-
-    if isinstance(error, ClientError):
-        code = error.response.get("Error", {}).get("Code", "")
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return code in RETRYABLE_CODES or status == 429 or status >= 500
-    return isinstance(error, ConnectionError | HTTPClientError)
+    return client("personalize-runtime", AwsOptions(region=region, endpoint_url=endpoint_url), tuning)
 
 
 class PersonalizeRanker:
@@ -151,7 +124,7 @@ class PersonalizeRanker:
                     campaignArn=self._campaign_arn, inputList=list(request.offer_ids), userId=request.user_id
                 )
             except Exception as error:
-                if not _is_retryable(error) or attempt + 1 == self._max_attempts:
+                if not is_retryable(error) or attempt + 1 == self._max_attempts:
                     raise RankingFailed(type(error).__name__) from None
                 if not self._backoff.pause(attempt, deadline):
                     raise RankingFailed("deadline reached") from None

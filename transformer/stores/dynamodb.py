@@ -13,11 +13,11 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from decimal import Decimal
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import Binary, TypeDeserializer
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from transformer.aws import RETRYABLE_CODES, AwsOptions, ClientTuning
+from transformer.aws import client as make_client
 from transformer.backoff import DeadlineBackoff
 from transformer.errors import CatalogUnavailableError
 from transformer.stores.base import Item
@@ -34,26 +34,11 @@ LOAD_VERSION_ATTRIBUTE = "_pinrec_load"
 DEFAULT_BUDGET_SECONDS = 10.0
 """How long a lookup may take when the caller passes no deadline (the CLI's inspection commands)."""
 
-RETRYABLE_ERROR_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "LimitExceededException",
-    }
-)
 
-
-def client_config(concurrency: int) -> Config:
+def client_tuning(concurrency: int) -> ClientTuning:
     """Short timeouts and no SDK retries: the store retries itself, within the invocation's deadline."""
-    return Config(
-        connect_timeout=1.0,
-        read_timeout=2.0,
-        retries={"total_max_attempts": 1},
-        max_pool_connections=concurrency,
-        tcp_keepalive=True,
+    return ClientTuning(
+        attempts=1, connect_timeout=1.0, read_timeout=2.0, max_pool_connections=concurrency, tcp_keepalive=True
     )
 
 
@@ -104,8 +89,8 @@ class DynamoDbItemStore:
     ) -> None:
         self.table = table
         self.key = key
-        self._client = client or boto3.session.Session().client(
-            "dynamodb", region_name=region, endpoint_url=endpoint_url, config=client_config(concurrency)
+        self._client = client or make_client(
+            "dynamodb", AwsOptions(region=region, endpoint_url=endpoint_url), client_tuning(concurrency)
         )
         self._clock = clock
         self._backoff = DeadlineBackoff(backoff_base, backoff_cap, sleep, clock, jitter)
@@ -151,7 +136,7 @@ class DynamoDbItemStore:
                 response = self._client.batch_get_item(RequestItems={self.table: {"Keys": request}})
             except ClientError as error:
                 code = error.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE_ERROR_CODES:
+                if code not in RETRYABLE_CODES:
                     raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
                 self._pause(attempt, deadline, code)
                 attempt += 1

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import ConfigError
+from transformer.files import SourceError
+from transformer.files import split_s3_url as split_url
 from transformer.observability import logger
 from transformer.stores.base import Item
 from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly
@@ -39,10 +40,10 @@ CHECK_SKIPPED_WITHIN_SECONDS = 3.0
 
 
 def split_s3_url(url: str) -> tuple[str, str]:
-    bucket, _, key = url.removeprefix("s3://").partition("/")
-    if not url.startswith("s3://") or not bucket or not key:
-        raise ConfigError(f"store.path: {url!r} is not s3://BUCKET/KEY")
-    return bucket, key
+    try:
+        return split_url(url)
+    except SourceError as error:
+        raise ConfigError(f"store.path: {error}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +59,10 @@ class ObjectVersion:
 def s3_client(region: str | None = None, endpoint_url: str | None = None, *, for_check: bool = False) -> Any:
     """A client for downloads (retried), or for the refresh check on the request path (one short attempt)."""
     if for_check:
-        config = Config(connect_timeout=0.5, read_timeout=1.0, retries={"total_max_attempts": 1})
+        tuning = ClientTuning(attempts=1, connect_timeout=0.5, read_timeout=1.0)
     else:
-        config = Config(connect_timeout=1.0, read_timeout=5.0, retries={"total_max_attempts": 3, "mode": "standard"})
-    return boto3.session.Session().client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+        tuning = ClientTuning(attempts=3, connect_timeout=1.0, read_timeout=5.0)
+    return client("s3", AwsOptions(region=region, endpoint_url=endpoint_url), tuning)
 
 
 class S3SqliteItemStore:
