@@ -18,7 +18,7 @@ from campaign_tools.aws.recommender import RecommenderSpec
 from campaign_tools.aws.session import AwsSession
 from campaign_tools.aws.setup import SetupPlan, run_setup
 from campaign_tools.cli import main
-from campaign_tools.commands import aws_options
+from campaign_tools.commands import options
 from tests.aws_fixtures import ACCOUNT, CAMPAIGN_ARN, FUNCTION_NAME, REGION, SOLUTION_ARN, stub
 
 SNAPSHOTS = Path(__file__).parent / "data" / "aws"
@@ -65,7 +65,7 @@ def pinpoint_stubs(make_session, monkeypatch) -> list[Callable[[Stubber], None]]
         stubbers.append(stubber)
         return session
 
-    monkeypatch.setattr(aws_options, "open_session", open_session)
+    monkeypatch.setattr(options, "open_session", open_session)
     yield queued
     for stubber in stubbers:
         stubber.assert_no_pending_responses()
@@ -189,7 +189,7 @@ def test_access_denied_is_one_line_naming_call_and_permission(pinpoint_stubs, mo
         iam.add_client_error("get_role", "AccessDenied", "User: bob is not authorized to perform: iam:GetRole")
         return session
 
-    monkeypatch.setattr(aws_options, "open_session", denied_session)
+    monkeypatch.setattr(options, "open_session", denied_session)
     code = main(["role", "create", "--name", "r", "--campaign-arn", CAMPAIGN_ARN, "--solution-arn", SOLUTION_ARN])
     error = capsys.readouterr().err
 
@@ -205,7 +205,7 @@ def test_missing_credentials_are_explained(aws_endpoint, monkeypatch, capsys):
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setattr(
-        aws_options,
+        options,
         "open_session",
         lambda arguments: AwsSession(region=REGION, endpoint_url=aws_endpoint, dry_run=arguments.dry_run),
     )

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from campaign_tools.commands.aws_options import print_json
+from campaign_tools.commands.options import print_json
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.bundle import bundle_entries, config_entries, send_bundle_entries
 from campaign_tools.packaging.reproducible_zip import PackageError, ZipSummary, write_zip

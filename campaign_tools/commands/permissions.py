@@ -13,7 +13,7 @@ from campaign_tools.aws.lambda_permission import (
     revoke_permission,
 )
 from campaign_tools.aws.validation import check_function
-from campaign_tools.commands import aws_options
+from campaign_tools.commands import options
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -42,7 +42,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     show = actions.add_parser("show", help="print the function's resource policy readably")
     show.add_argument("--function", required=True, help="Lambda function name or ARN")
-    aws_options.add_aws_options(show, dry_run=False)
+    options.add_aws_options(show, dry_run=False)
     show.set_defaults(run=run_show)
 
 
@@ -52,7 +52,7 @@ def _add_scope(parser: argparse.ArgumentParser) -> None:
         "--recommender-id",
         help="allow only this recommender configuration (default: all of the account's recommenders)",
     )
-    aws_options.add_aws_options(parser)
+    options.add_aws_options(parser)
 
 
 def _spec(arguments: argparse.Namespace) -> PermissionSpec:
@@ -60,25 +60,25 @@ def _spec(arguments: argparse.Namespace) -> PermissionSpec:
 
 
 def run_grant(arguments: argparse.Namespace) -> int:
-    session = aws_options.open_session(arguments)
-    aws_options.report(arguments, session, [ensure_permission(session, _spec(arguments))])
+    session = options.open_session(arguments)
+    options.report(arguments, session, [ensure_permission(session, _spec(arguments))])
     return 0
 
 
 def run_revoke(arguments: argparse.Namespace) -> int:
-    session = aws_options.open_session(arguments)
-    aws_options.report(arguments, session, [revoke_permission(session, _spec(arguments))])
+    session = options.open_session(arguments)
+    options.report(arguments, session, [revoke_permission(session, _spec(arguments))])
     return 0
 
 
 def run_show(arguments: argparse.Namespace) -> int:
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     violations = check_function(arguments.function, session.region)
     if violations:
         raise ValidationFailed(violations)
     policy = read_policy(session, arguments.function)
     if arguments.output == "json":
-        aws_options.print_json(policy or {"Statement": []})
+        options.print_json(policy or {"Statement": []})
     else:
         print(describe_policy(policy))
     return 0

@@ -16,7 +16,7 @@ from campaign_tools.aws.recommender import (
 )
 from campaign_tools.aws.recommender import register as register_recommender
 from campaign_tools.aws.validation import parse_attribute_options
-from campaign_tools.commands import aws_options
+from campaign_tools.commands import options
 from campaign_tools.console import table
 from transformer.config import load_config
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
@@ -39,16 +39,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     create.add_argument(
         "--role-arn", required=True, help="role Pinpoint assumes to read Personalize (pinrec role create)"
     )
-    aws_options.add_aws_options(create)
+    options.add_aws_options(create)
     create.set_defaults(run=run_register)
 
     listing = actions.add_parser("list", help="list every recommender configuration in the region")
-    aws_options.add_aws_options(listing, dry_run=False)
+    options.add_aws_options(listing, dry_run=False)
     listing.set_defaults(run=run_list)
 
     show = actions.add_parser("show", help="print one configuration")
     show.add_argument("id", metavar="ID", help="recommender id")
-    aws_options.add_aws_options(show, dry_run=False)
+    options.add_aws_options(show, dry_run=False)
     show.set_defaults(run=run_show)
 
     delete = actions.add_parser(
@@ -59,7 +59,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     delete.add_argument("id", metavar="ID", help="recommender id")
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")
-    aws_options.add_aws_options(delete)
+    options.add_aws_options(delete)
     delete.set_defaults(run=run_delete)
 
 
@@ -117,13 +117,13 @@ def recommender_spec(arguments: argparse.Namespace, attributes: dict[str, str], 
 def run_register(arguments: argparse.Namespace) -> int:
     attributes, violations = resolve_attributes(arguments)
     spec = recommender_spec(arguments, attributes, arguments.role_arn)
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     violations += spec.violations(session.region)
     if violations:
         raise ValidationFailed(violations)
     outcome = register_recommender(session, spec)
     recommender_id = outcome.details["recommender_id"]
-    aws_options.report(
+    options.report(
         arguments,
         session,
         [outcome],
@@ -134,10 +134,10 @@ def run_register(arguments: argparse.Namespace) -> int:
 
 
 def run_list(arguments: argparse.Namespace) -> int:
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     items = list(iter_configurations(session))
     if arguments.output == "json":
-        aws_options.print_json(items)
+        options.print_json(items)
         return 0
     if not items:
         print(f"no recommender configurations in {session.region}")
@@ -151,10 +151,10 @@ def run_list(arguments: argparse.Namespace) -> int:
 
 
 def run_show(arguments: argparse.Namespace) -> int:
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     item = get_configuration(session, arguments.id)
     if arguments.output == "json":
-        aws_options.print_json(item)
+        options.print_json(item)
     else:
         print(describe_configuration(item))
     return 0
@@ -165,6 +165,6 @@ def run_delete(arguments: argparse.Namespace) -> int:
         raise ValidationFailed(
             [f"deleting recommender {arguments.id} breaks messages not yet sent with templates that use it; pass --yes"]
         )
-    session = aws_options.open_session(arguments)
-    aws_options.report(arguments, session, [delete_configuration(session, arguments.id)])
+    session = options.open_session(arguments)
+    options.report(arguments, session, [delete_configuration(session, arguments.id)])
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from campaign_tools.aws.iam_role import DEFAULT_DESCRIPTION, POLICY_NAME, RoleSpec, ensure_role
-from campaign_tools.commands import aws_options
+from campaign_tools.commands import options
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -39,7 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="converge a role with this name that pinrec did not create (replaces its trust policy)",
     )
-    aws_options.add_aws_options(create)
+    options.add_aws_options(create)
     create.set_defaults(run=run_create)
 
 
@@ -51,7 +51,7 @@ def run_create(arguments: argparse.Namespace) -> int:
         filter_arns=tuple(arguments.filter_arn),
         description=arguments.description,
     )
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     outcome = ensure_role(session, spec, adopt=arguments.adopt)
-    aws_options.report(arguments, session, [outcome])
+    options.report(arguments, session, [outcome])
     return 0

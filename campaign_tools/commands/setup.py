@@ -9,7 +9,7 @@ from campaign_tools.aws.errors import ValidationFailed
 from campaign_tools.aws.iam_role import RoleSpec
 from campaign_tools.aws.lambda_permission import PermissionSpec
 from campaign_tools.aws.setup import PLACEHOLDER_ROLE_ARN, SetupPlan, run_setup
-from campaign_tools.commands import aws_options
+from campaign_tools.commands import options
 from campaign_tools.commands.recommender import add_recommender_options, recommender_spec, resolve_attributes
 
 DEFAULT_NAME = "pinrec"
@@ -40,7 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="do not grant the invoke permission: the function's stack already does (infra/template.yaml)",
     )
     parser.add_argument("--adopt-role", action="store_true", help="converge an existing role pinrec did not create")
-    aws_options.add_aws_options(parser)
+    options.add_aws_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -56,7 +56,7 @@ def run(arguments: argparse.Namespace) -> int:
         permission=None if arguments.skip_permission else PermissionSpec(function=arguments.function),
         recommender=recommender_spec(arguments, attributes, PLACEHOLDER_ROLE_ARN),
     )
-    session = aws_options.open_session(arguments)
+    session = options.open_session(arguments)
     violations += plan.violations(session.region)
     if violations:
         raise ValidationFailed(violations)
@@ -70,5 +70,5 @@ def run(arguments: argparse.Namespace) -> int:
             f"Use recommender id {recommender_id} in templates (RecommenderId); variables: {variables}",
             f"  pinrec templates publish NAME --recommender-id {recommender_id}",
         ]
-    aws_options.report(arguments, session, outcomes, footer=footer, extra={"recommender_id": recommender_id})
+    options.report(arguments, session, outcomes, footer=footer, extra={"recommender_id": recommender_id})
     return 0

@@ -1,4 +1,9 @@
-"""Options every AWS command shares (--region, --profile, --dry-run, --output) and how results are printed."""
+"""The option groups every command shares, so each flag means the same everywhere:
+
+- `--region`, `--profile`, `--endpoint-url`: where and as whom AWS is called (default: the SDK's own resolution);
+- `--dry-run`: read what is there, change nothing, show what would change;
+- `--output text|json`: how a command prints its result; `--out PATH` is always a path to write to.
+"""
 
 from __future__ import annotations
 
@@ -9,24 +14,52 @@ from typing import Any
 
 from campaign_tools.aws.outcome import Outcome
 from campaign_tools.aws.session import AwsSession, Request
+from transformer.aws import AwsOptions
 
 
-def add_aws_options(parser: argparse.ArgumentParser, *, dry_run: bool = True) -> None:
+def add_aws_options(parser: argparse.ArgumentParser, *, dry_run: bool = True, output: bool = True) -> None:
     group = parser.add_argument_group("AWS options")
-    group.add_argument("--region", help="AWS region of the Pinpoint project (default: the profile's or $AWS_REGION)")
+    group.add_argument("--region", help="AWS region (default: the profile's, or $AWS_REGION)")
     group.add_argument("--profile", help="AWS named profile for credentials (default: the SDK's resolution)")
+    group.add_argument(
+        "--endpoint-url", help="AWS endpoint override, e.g. a local emulator (default: $AWS_ENDPOINT_URL or AWS)"
+    )
     if dry_run:
-        group.add_argument(
-            "--dry-run",
-            action="store_true",
-            help="read the current state, change nothing, and print the exact write requests that would be sent",
-        )
-    group.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+        add_dry_run_option(group)
+    if output:
+        add_output_option(group)
+
+
+def add_dry_run_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, help: str | None = None) -> None:
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=help or "read the current state, change nothing, and print the exact write requests that would be sent",
+    )
+
+
+def add_output_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    parser.add_argument("--output", choices=("text", "json"), default="text", help="output format (default: text)")
+
+
+def aws_options(arguments: argparse.Namespace) -> AwsOptions:
+    """The AWS options of a command run (those of `add_aws_options`)."""
+    return AwsOptions(
+        region=getattr(arguments, "region", None),
+        profile=getattr(arguments, "profile", None),
+        endpoint_url=getattr(arguments, "endpoint_url", None),
+    )
 
 
 def open_session(arguments: argparse.Namespace) -> AwsSession:
     """The session a command runs in. Tests replace this to reach moto or a stubbed client."""
-    return AwsSession(region=arguments.region, profile=arguments.profile, dry_run=getattr(arguments, "dry_run", False))
+    options = aws_options(arguments)
+    return AwsSession(
+        region=options.region,
+        profile=options.profile,
+        endpoint_url=options.endpoint_url,
+        dry_run=getattr(arguments, "dry_run", False),
+    )
 
 
 def print_json(data: Any) -> None:
