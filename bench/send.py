@@ -35,7 +35,7 @@ class BenchComposer:
         self.channel = channel
 
     def compose(self, endpoint_id: str, endpoint: Mapping[str, Any]) -> Any:
-        from campaign_tools.send.messages import EmailMessage
+        from campaign_tools.channels.email import EmailMessage
 
         name = endpoint.get("User", {}).get("UserAttributes", {}).get("FirstName", ["there"])[0]
         titles = endpoint["Recommendations"]["Title"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from campaign_tools.console import table
 from campaign_tools.demo import DemoRun, OffersDemoRun, run_demo, run_offers_demo
-from campaign_tools.templates.preview import PreviewReport
+from campaign_tools.templates.preview import PreviewReport, summary_labels
 from transformer.enrich import RECOMMENDATIONS
 
 
@@ -63,18 +63,14 @@ def render(demo: DemoRun) -> str:
 
 
 def _preview_lines(preview: PreviewReport, event: str = "event.json", config: str = "pinrec.toml") -> list[str]:
+    labels = summary_labels()
     rows = [
-        (
-            endpoint.endpoint_id,
-            endpoint.channel,
-            f"{endpoint.sms.encoding}, {endpoint.sms.segments}" if endpoint.sms else "-",
-            f"{endpoint.email_bytes / 1024:.1f} KB" if endpoint.email_bytes is not None else "-",
-        )
+        (endpoint.endpoint_id, endpoint.channel, *(endpoint.summary(label) or "-" for label in labels))
         for endpoint in preview.endpoints
     ]
     return [
         f"Messages from the {preview.template} template, rendered as Pinpoint would send them:",
-        _indent(table(("endpoint", "channel", "SMS segments", "email size"), rows)),
+        _indent(table(("endpoint", "channel", *labels), rows)),
         f"Open the preview gallery: {preview.index.resolve().as_uri()}",
         f"  (pinrec templates preview {preview.template} --event {demo_path(preview, event)} "
         f"--config {demo_path(preview, config)})",

@@ -11,7 +11,7 @@ from pathlib import Path
 from campaign_tools.console import table
 from campaign_tools.templates.errors import TemplateError
 from campaign_tools.templates.manifest import Manifest, TemplateSource, list_templates, load_template
-from campaign_tools.templates.preview import PreviewReport
+from campaign_tools.templates.preview import PreviewReport, summary_labels
 from transformer.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE, PinrecConfig, load_config
 
 DEFAULT_BUILD_DIR = Path("build") / "templates"
@@ -174,15 +174,20 @@ def run_preview(arguments: argparse.Namespace) -> int:
 
 
 def describe_preview(report: PreviewReport) -> str:
-    rows = []
-    for endpoint in report.endpoints:
-        sms = f"{endpoint.sms.encoding} {endpoint.sms.segments}" if endpoint.sms else "-"
-        size = f"{endpoint.email_bytes / 1024:.1f} KB" if endpoint.email_bytes is not None else "-"
-        rows.append((endpoint.endpoint_id, endpoint.channel, sms, size, endpoint.branch_summary()))
+    labels = summary_labels()
+    rows = [
+        (
+            endpoint.endpoint_id,
+            endpoint.channel,
+            *(endpoint.summary(label) or "-" for label in labels),
+            endpoint.branch_summary(),
+        )
+        for endpoint in report.endpoints
+    ]
     lines = [
         f"Preview of {report.template}: {len(report.endpoints)} endpoint(s), recommendations from {report.enriched_by}",
         "",
-        table(("endpoint", "channel", "SMS segments", "email size", "branches"), rows),
+        table(("endpoint", "channel", *labels, "branches"), rows),
     ]
     details = [(endpoint.endpoint_id, endpoint.branch_details(report.parts)) for endpoint in report.endpoints]
     if any(lines_ for _, lines_ in details):

@@ -1,10 +1,10 @@
 """`pinrec send`: run a campaign without Pinpoint — segment, recommendations, the transformer, a composer, delivery.
 
-One module per job: `sources` opens local, S3 and gzip files; `segments` reads endpoints; `recommendations` fills
-RecommendationItems; `batch` runs the transformer core and the composer on 50 endpoints; `messages` defines what a
-composer returns; `compose` builds messages from templates (or a plugin); `delivery_outbox`, `delivery_ses`,
-`delivery_sms` and `delivery_push` deliver; `ledger`, `ledger_sqlite` and `ledger_dynamodb` record each message
-exactly once; `pacing` paces and backs off; `pipeline` runs a campaign; `assemble` builds its parts from options;
-`dry_run` stands in for delivery and ledger in a dry run; `compose_pool` renders in worker processes;
-`aws_batch` is the Step Functions child Lambda and `on_aws` starts and follows it (`infra/send-statemachine.yaml`).
+`settings` is what a send is asked to do and `run` runs it (the one entry point of `pinrec send` and the send
+Lambda in `child`); `on_aws` starts and follows a send on Step Functions. The run's parts: `segments` reads
+endpoints; `recommendations/` is the family of recommendation sources; `batch` runs the transformer core and the
+composer on 50 endpoints; `compose` and `compose_pool` make messages (template or plugin); `outbox` and `dry_run`
+stand in for the channel's provider (`campaign_tools.channels`); `ledgers/` is the family of send ledgers that
+record each message exactly once; `pacing` paces and backs off; `pipeline` runs the batches; `report` describes
+a run and a ledger.
 """

@@ -6,9 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from campaign_tools.channels.base import Message
+from campaign_tools.send.compose import MessageComposer
 from campaign_tools.send.compose_pool import compose_one
-from campaign_tools.send.messages import Message, MessageComposer
-from campaign_tools.send.recommendations import Lookup
+from campaign_tools.send.recommendations.base import Lookup
 from campaign_tools.send.segments import SegmentEndpoint
 from transformer.enrich import RECOMMENDATION_ITEMS, Enrichment
 from transformer.errors import CatalogUnavailableError, PinrecError

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from campaign_tools.send.compose import ComposerOptions, make_composer
-from campaign_tools.send.messages import ComposeError, Message, MessageComposer
+from campaign_tools.channels.base import ComposeError, Message
+from campaign_tools.send.compose import ComposerOptions, MessageComposer, make_composer
 
 Composed = tuple[str, Message | str]
 """(endpoint id, the message, or the failure reason)."""

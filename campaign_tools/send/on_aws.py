@@ -1,7 +1,8 @@
 """`pinrec send --on-aws`: upload the segment if needed, start the Step Functions execution, follow it to the end.
 
 The state machine is `infra/send-statemachine.yaml`: a Distributed Map over the JSON Lines segment in S3, 50
-endpoints per child, each child the Lambda in `campaign_tools.send.aws_batch`, the ledger in DynamoDB.
+endpoints per child, each child the Lambda in `campaign_tools.send.child` (the same `run_send` as here), the
+ledger in DynamoDB.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from campaign_tools.send.aws_batch import BatchSettings
+from campaign_tools.send.ledgers.base import LedgerSummary
+from campaign_tools.send.settings import SendSettings
 from transformer.errors import PinrecError
 from transformer.files import split_s3_url
 
@@ -58,11 +60,26 @@ def segment_location(segment: str, s3: Any, bucket: str | None, campaign_id: str
     return bucket, key
 
 
-def execution_input(bucket: str, key: str, settings: BatchSettings, max_concurrency: int) -> dict[str, Any]:
+LOCAL_ONLY = frozenset(
+    {"segment", "outbox", "deliver", "dry_run", "ledger", "config", "built", "templates_dir", "compose_processes"}
+    | {"workers", "aws"}
+)
+"""Settings that describe this machine, not the campaign: each child has its own (its environment's)."""
+
+
+def child_settings(settings: SendSettings, template_name: str | None, max_concurrency: int) -> dict[str, Any]:
+    """The settings every child runs with: the campaign's, each child pacing at its share of the rate."""
+    data = settings.model_dump(mode="json", exclude=set(LOCAL_ONLY))
+    data["template"] = settings.template or template_name
+    data["rate"] = settings.rate / max_concurrency if settings.rate else None
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def execution_input(bucket: str, key: str, settings: dict[str, Any], max_concurrency: int) -> dict[str, Any]:
     return {
         "segment": {"Bucket": bucket, "Key": key},
         "max_concurrency": max_concurrency,
-        "settings": settings.to_input(),
+        "settings": settings,
     }
 
 
@@ -120,3 +137,69 @@ def follow(
                 )
             return execution
         sleep(interval)
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    """Where a campaign runs on AWS: the stack's state machine, the bucket a local segment is uploaded to, and how
+    many children run at once."""
+
+    arn: str
+    bucket: str | None = None
+    max_concurrency: int = 10
+
+
+@dataclass(frozen=True)
+class OnAwsResult:
+    execution_arn: str
+    ledger: LedgerSummary
+    seconds: float
+
+
+def check_on_aws(settings: SendSettings, machine: StateMachine) -> None:
+    if not machine.arn:
+        raise OnAwsError("pinrec send --on-aws needs --state-machine-arn")
+    if not settings.ledger.startswith("dynamodb:"):
+        raise OnAwsError("--on-aws needs --ledger dynamodb:TABLE (the stack's LedgerTableName output)")
+    if settings.dry_run or settings.outbox:
+        raise OnAwsError("--on-aws delivers: it takes neither --dry-run nor --outbox")
+    segment = settings.segment or ""
+    if settings.segment_format == "csv" or segment.lower().removesuffix(".gz").endswith(".csv"):
+        raise OnAwsError("--on-aws reads JSON Lines segments (the Distributed Map's JSONL reader)")
+    if not 1 <= machine.max_concurrency <= 10_000:
+        raise OnAwsError("--max-concurrency must be 1 to 10,000")
+
+
+def run_on_aws(
+    settings: SendSettings,
+    machine: StateMachine,
+    clients: Callable[[str], Any],
+    *,
+    say: Callable[[str], None] = lambda _: None,
+    progress: Callable[[MapProgress], None] | None = None,
+) -> OnAwsResult:
+    """Start the campaign's execution, follow it to its end, and read the ledger's summary."""
+    from campaign_tools.send.ledgers.registry import open_ledger
+    from campaign_tools.templates.prebuilt import load_prebuilt
+
+    check_on_aws(settings, machine)
+    if settings.segment is None:
+        raise OnAwsError("pinrec send --on-aws needs --segment")
+    started = time.monotonic()
+    rate = settings.rate or settings.channel_object.default_rate(clients)[0]
+    template = settings.template or (load_prebuilt(Path(settings.built)).name if settings.built else None)
+    paced = settings.model_copy(update={"rate": rate})
+    bucket, key = segment_location(settings.segment, clients("s3"), machine.bucket, settings.campaign_id)
+    sfn = clients("stepfunctions")
+    payload = execution_input(
+        bucket, key, child_settings(paced, template, machine.max_concurrency), machine.max_concurrency
+    )
+    execution_arn = start(sfn, machine.arn, settings.campaign_id, payload)
+    say(f"campaign {settings.campaign_id}: started {execution_arn} over s3://{bucket}/{key}")
+    follow(sfn, execution_arn, progress=progress)
+    ledger = open_ledger(settings.ledger, clients)
+    try:
+        summary = ledger.summary(settings.campaign_id, time.time(), settings.lease_seconds)
+    finally:
+        ledger.close()
+    return OnAwsResult(execution_arn, summary, time.monotonic() - started)

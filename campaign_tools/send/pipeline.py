@@ -10,13 +10,19 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from campaign_tools.channels.base import Deliverer, DeliveryError, Message
 from campaign_tools.send.batch import BATCH_SIZE, BatchComposer, Enricher, PreparedBatch, prepare_batch
-from campaign_tools.send.delivery import Deliverer, DeliveryError, DeliveryStopped
-from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger
-from campaign_tools.send.messages import Message, MessageComposer
+from campaign_tools.send.compose import MessageComposer
+from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, Ledger
 from campaign_tools.send.pacing import Backoff, TokenBucket
-from campaign_tools.send.recommendations import RecommendationSource
+from campaign_tools.send.recommendations.base import RecommendationSource
 from campaign_tools.send.segments import SegmentEndpoint, SegmentStats, SkipReason
+from transformer.errors import PinrecError
+
+
+class DeliveryStopped(PinrecError):
+    """The provider refused the account as a whole; the campaign stops and resumes after the cause is fixed."""
+
 
 RECORDED_SEGMENT_SKIPS = frozenset({SkipReason.OPTED_OUT, SkipReason.INACTIVE, SkipReason.NO_ADDRESS})
 """Segment skips written to the ledger; endpoints of another channel are only counted."""

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-from campaign_tools.send.messages import CHANNEL_TYPES, Channel
+from campaign_tools.channels.base import Channel
+from transformer.errors import PinrecError
 from transformer.files import SourceError, is_text, open_text
 
 SegmentFormat = Literal["jsonl", "csv"]
@@ -120,7 +121,7 @@ def skip_reason(endpoint: Mapping[str, Any], channel: Channel) -> SkipReason | N
         return SkipReason.OPTED_OUT
     if endpoint.get("EndpointStatus") == "INACTIVE":
         return SkipReason.INACTIVE
-    if endpoint.get("ChannelType") not in CHANNEL_TYPES[channel]:
+    if endpoint.get("ChannelType") not in channel.endpoint_types:
         return SkipReason.OTHER_CHANNEL
     address = endpoint.get("Address")
     if not isinstance(address, str) or not address.strip():
@@ -246,6 +247,23 @@ def format_of(source: str, explicit: SegmentFormat | None) -> SegmentFormat:
     if name.endswith(".csv"):
         return "csv"
     raise SourceError(f"cannot tell the format of {source} from its name: pass --segment-format jsonl or csv")
+
+
+def records_from_items(items: Iterable[object], segment_format: str, separator: str) -> Iterator[tuple[int, object]]:
+    """(position, record) per item of a batch handed over whole (a Distributed Map child's `Items`). CSV items
+    arrive as header -> text objects and are unflattened here."""
+    for position, item in enumerate(items, start=1):
+        if segment_format != "csv":
+            yield position, item
+            continue
+        if not isinstance(item, Mapping):
+            yield position, MalformedRow("a CSV item must be an object")
+            continue
+        try:
+            layout = CsvLayout([str(key) for key in item], separator)
+            yield position, layout.record(["" if value is None else str(value) for value in item.values()])
+        except (MalformedRow, PinrecError) as problem:
+            yield position, MalformedRow(str(problem))
 
 
 SkipHook = Callable[[str, SkipReason], None]

@@ -17,8 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import jinja2
 from markupsafe import Markup, escape
 
+from campaign_tools.channels.base import Part
 from campaign_tools.templates.errors import AuthoringError
-from campaign_tools.templates.manifest import Channel, Part, RecommenderAttributes, TemplateSource
+from campaign_tools.templates.manifest import RecommenderAttributes, TemplateSource
 from campaign_tools.templates.paths import describe_path
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
@@ -33,7 +34,7 @@ class SourceKind(StrEnum):
 
 
 def kind_of(source: TemplateSource, part: Part) -> SourceKind:
-    if part is Part.EMAIL_HTML:
+    if part.markup:
         return SourceKind.MJML if source.files[part].name.endswith(".mjml.jinja") else SourceKind.HTML
     return SourceKind.TEXT
 
@@ -128,11 +129,11 @@ class _Functions:
         return self._block("{{#if %s}}{{else}}" % checked, caller(), "{{/if}}")  # noqa: UP031
 
     def utm(self, url: str, content: str | None = None) -> Markup:
-        tagged = self._tagger.tag(str(url), self._part.channel.value, content)
+        tagged = self._tagger.tag(str(url), self._part.channel, content)
         return escape(tagged) if self._markup is not SourceKind.TEXT else _handlebars(tagged)
 
     def unsubscribe(self, text: str, **attributes: str) -> Markup:
-        if self._part.channel is not Channel.EMAIL or self._markup is SourceKind.TEXT:
+        if self._markup is SourceKind.TEXT:
             raise AuthoringError("unsubscribe() makes an HTML link: use it in the email HTML part")
         links = self._source.manifest.links
         if not links.unsubscribe_url:

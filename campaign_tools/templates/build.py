@@ -10,31 +10,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campaign_tools.channels.base import Channel, Part
 from campaign_tools.local_lambda import read_event
 from campaign_tools.templates.authoring import SourceKind, author_part, kind_of
 from campaign_tools.templates.email_pipeline import EmailBuild, StageCheck, StageGuard, build_email
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import (
-    Channel,
-    Part,
-    RecommenderAttributes,
-    TemplateSource,
-    recommender_attributes,
-)
-from campaign_tools.templates.prebuilt import PART_FILES, SEND_FILE, SendableTemplate, render_part
+from campaign_tools.templates.manifest import RecommenderAttributes, TemplateSource, recommender_attributes
+from campaign_tools.templates.prebuilt import SEND_FILE, SendableTemplate, render_part
 from transformer.config import PinrecConfig
 
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 FIXED_UUID = "00000000-0000-4000-8000-000000000000"
 TEST_SEND_SAMPLE = "(test send: no recommendations)"
 """A sample with no values at all: what Pinpoint's test sends see, so the DefaultSubstitutions path is guarded."""
-
-REQUEST_KEYS = {
-    Channel.EMAIL: "EmailTemplateRequest",
-    Channel.SMS: "SMSTemplateRequest",
-    Channel.PUSH: "PushNotificationTemplateRequest",
-}
-TEMPLATE_TYPES = {Channel.EMAIL: "EMAIL", Channel.SMS: "SMS", Channel.PUSH: "PUSH"}
 
 
 def make_renderer(now: datetime = FIXED_NOW, uuid: str = FIXED_UUID) -> Any:
@@ -60,7 +48,7 @@ class BuiltTemplate:
         return self.source.name
 
     def part_name(self, part: Part) -> str:
-        return f"{self.name}/{PART_FILES[part]}"
+        return f"{self.name}/{part.built_file}"
 
     def render(self, renderer: Any, part: Part, endpoint: Mapping[str, Any]) -> Any:
         """One part for one endpoint, the way Pinpoint substitutes it."""
@@ -75,9 +63,7 @@ class BuiltTemplate:
             parts=dict(self.parts),
             default_substitutions=dict(self.default_substitutions),
             unsubscribe_url=manifest.links.unsubscribe_url,
-            sms_max_segments=manifest.sms.max_segments,
-            push_action=manifest.push.action,
-            push_sound=manifest.push.sound,
+            channel_settings=dict(manifest.channel_settings),
             attributes=tuple(self.attributes.names),
         )
 
@@ -90,28 +76,10 @@ class BuiltTemplate:
         }
         if recommender_id is not None:
             common["RecommenderId"] = recommender_id
-        requests: dict[Channel, dict[str, Any]] = {}
-        if Channel.EMAIL in manifest.channels:
-            requests[Channel.EMAIL] = {
-                "Subject": self.parts[Part.EMAIL_SUBJECT],
-                "HtmlPart": self.parts[Part.EMAIL_HTML],
-                "TextPart": self.parts[Part.EMAIL_TEXT],
-                **common,
-            }
-        if Channel.SMS in manifest.channels:
-            requests[Channel.SMS] = {"Body": self.parts[Part.SMS_BODY], **common}
-        if Channel.PUSH in manifest.channels:
-            message: dict[str, Any] = {
-                "Action": manifest.push.action,
-                "Body": self.parts[Part.PUSH_BODY],
-                "Title": self.parts[Part.PUSH_TITLE],
-            }
-            if Part.PUSH_URL in self.parts:
-                message["Url"] = self.parts[Part.PUSH_URL]
-            if manifest.push.sound:
-                message["Sound"] = manifest.push.sound
-            requests[Channel.PUSH] = {"Default": message, **common}
-        return requests
+        return {
+            channel: {**channel.template_request(self.parts, manifest.settings_for(channel)), **common}
+            for channel in manifest.channel_objects
+        }
 
 
 def with_endpoint_id(endpoint_id: str, endpoint: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,10 +120,11 @@ def build_template(
     renderer = renderer if renderer is not None else make_renderer()
     parts = {part: author_part(source, part, attributes) for part in source.files}
     for part, text in parts.items():
-        if kind_of(source, part) is SourceKind.TEXT and part is not Part.EMAIL_TEXT and "\n" in text.strip():
-            raise TemplateError(f"{source.files[part]}: {part.value} must be one line (found a line break)")
-    if manifest.push.action == "URL" and Channel.PUSH in manifest.channels and not parts.get(Part.PUSH_URL):
-        raise TemplateError(f"template {source.name}: push action URL needs push-url.jinja")
+        if part.single_line and "\n" in text.strip():
+            raise TemplateError(f"{source.files[part]}: {part.key} must be one line (found a line break)")
+    for channel in manifest.channel_objects:
+        for problem in channel.check_built(parts, manifest.settings_for(channel)):
+            raise TemplateError(f"template {source.name}: {problem}")
     built = BuiltTemplate(
         source=source,
         attributes=attributes,
@@ -163,10 +132,11 @@ def build_template(
         default_substitutions=dict(manifest.default_substitutions),
         samples=sample_endpoints(source),
     )
-    if Part.EMAIL_HTML in parts:
-        email = _build_email(built, renderer if guarded else None, email_stages or {})
-        parts[Part.EMAIL_HTML] = email.html
-        parts[Part.EMAIL_TEXT] = email.text
+    for part in [part for part in parts if part.markup]:
+        text_part = derived_text_part(source, part)
+        email = _build_email(built, part, text_part, renderer if guarded else None, email_stages or {})
+        parts[part] = email.html
+        parts[text_part] = email.text
         built.mjml = email.mjml
         built.text_derived = email.text_derived
         built.checks = email.checks
@@ -174,7 +144,15 @@ def build_template(
     return built
 
 
-def _build_email(built: BuiltTemplate, renderer: Any | None, stages: Mapping[str, Any]) -> EmailBuild:
+def derived_text_part(source: TemplateSource, markup: Part) -> Part:
+    """The text part written beside a markup part (derived from it when the template does not author it)."""
+    channel = next(channel for channel in source.manifest.channel_objects if markup in channel.parts)
+    return next(part for part in channel.parts if part.derived_from == markup.key)
+
+
+def _build_email(
+    built: BuiltTemplate, part: Part, text_part: Part, renderer: Any | None, stages: Mapping[str, Any]
+) -> EmailBuild:
     source = built.source
 
     def render(text: str, endpoint: Mapping[str, Any], escape: bool) -> str:
@@ -188,9 +166,9 @@ def _build_email(built: BuiltTemplate, renderer: Any | None, stages: Mapping[str
 
     guard = StageGuard(render if renderer is not None else None, built.samples, source.name)
     return build_email(
-        built.parts[Part.EMAIL_HTML],
-        is_mjml=kind_of(source, Part.EMAIL_HTML) is SourceKind.MJML,
-        authored_text=built.parts.get(Part.EMAIL_TEXT),
+        built.parts[part],
+        is_mjml=kind_of(source, part) is SourceKind.MJML,
+        authored_text=built.parts.get(text_part),
         guard=guard,
         **stages,
     )
@@ -201,12 +179,12 @@ def write_build(built: BuiltTemplate, out_dir: Path, recommender_id: str | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for part, text in built.parts.items():
-        written.append(_write(out_dir / PART_FILES[part], text))
+        written.append(_write(out_dir / part.built_file, text))
     if built.mjml is not None:
         written.append(_write(out_dir / "email.mjml", built.mjml))
     for channel, request in built.requests(recommender_id).items():
         body = json.dumps(request, indent=2, ensure_ascii=False) + "\n"
-        written.append(_write(out_dir / f"{REQUEST_KEYS[channel]}.json", body))
+        written.append(_write(out_dir / f"{channel.pinpoint.request_key}.json", body))
     sendable = json.dumps(built.sendable().to_json(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     written.append(_write(out_dir / SEND_FILE, sendable))
     return written

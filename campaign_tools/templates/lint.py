@@ -10,12 +10,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from campaign_tools.channels import email as email_channel
+from campaign_tools.channels import push as push_channel
+from campaign_tools.channels import sms as sms_channel
+from campaign_tools.channels.base import Part
 from campaign_tools.templates.authoring import LinkTagger, author_part, link_tagger
 from campaign_tools.templates.build import BuiltTemplate, build_template
 from campaign_tools.templates.email_pipeline import visible_markup
 from campaign_tools.templates.errors import AuthoringError
 from campaign_tools.templates.handlebars_paths import path_uses
-from campaign_tools.templates.manifest import ASSUMED_MAX_LENGTH, Part, TemplateSource
+from campaign_tools.templates.manifest import ASSUMED_MAX_LENGTH, TemplateSource
 from campaign_tools.templates.paths import (
     CUSTOM_LIST_MAPS,
     CUSTOM_NUMBER_MAP,
@@ -24,7 +28,6 @@ from campaign_tools.templates.paths import (
     describe_path,
     split_path,
 )
-from campaign_tools.templates.prebuilt import HTML_ESCAPED_PARTS
 from transformer.config import PinrecConfig
 from transformer.errors import PinrecError
 
@@ -35,7 +38,13 @@ SMS_TEMPLATE_LIMIT = 1_600
 PUSH_PART_LIMIT = 4_000
 EACH_LIMIT = 15
 WORST_CASE = "(worst case)"
-OTHER_RENDERED_PARTS = (Part.EMAIL_SUBJECT, Part.EMAIL_TEXT, Part.PUSH_TITLE, Part.PUSH_BODY, Part.PUSH_URL)
+OTHER_RENDERED_PARTS = (
+    email_channel.SUBJECT,
+    email_channel.TEXT,
+    push_channel.TITLE,
+    push_channel.BODY,
+    push_channel.URL,
+)
 ITEM_DATA_ROOTS = (RECOMMENDATIONS, RECOMMENDATION_ITEMS, "Attributes", "User")
 OPT_OUT = re.compile(r"\b(STOP|UNSUBSCRIBE|OPT-?OUT|CANCEL|END|QUIT)\b")
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
@@ -106,10 +115,10 @@ class _Linter:
                 if at >= 0:
                     return self._relative(path), text.count("\n", 0, at) + 1
         origin = self.source.files.get(part)
-        label = self._relative(origin) if origin else f"{self.source.name}/{part.value}"
+        label = self._relative(origin) if origin else f"{self.source.name}/{part.key}"
         if line is None:
             return label, None
-        return f"{label} (generated: line {line} of the built {part.value} part)", None
+        return f"{label} (generated: line {line} of the built {part.key} part)", None
 
     def add(self, severity: Severity, rule: str, message: str, part: Part | None = None, **where: Any) -> None:
         if part is not None:
@@ -123,7 +132,7 @@ class _Linter:
     # -- Handlebars paths and helpers ------------------------------------------------------------------------
     def handlebars_parts(self) -> Iterable[tuple[Part, str]]:
         for part, text in self.authored.items():
-            if part is Part.EMAIL_TEXT and self.built.text_derived:
+            if part is email_channel.TEXT and self.built.text_derived:
                 continue
             yield part, text
 
@@ -177,7 +186,7 @@ class _Linter:
                         part,
                         **where,
                     )
-                if use.triple and use.path.split(".")[0] in ITEM_DATA_ROOTS and part in HTML_ESCAPED_PARTS:
+                if use.triple and use.path.split(".")[0] in ITEM_DATA_ROOTS and part.markup:
                     self.add(
                         Severity.ERROR,
                         "triple-stash",
@@ -200,12 +209,12 @@ class _Linter:
             lines = text.splitlines()
             for hazard in lint_hazards(text):
                 if hazard.code == "triple-stash":
-                    if part in HTML_ESCAPED_PARTS and any(
+                    if part.markup and any(
                         use.triple and use.line == hazard.line and use.path.split(".")[0] in ITEM_DATA_ROOTS
                         for use in path_uses(text)
                     ):
                         continue  # reported as an error by check_paths, with the path
-                    level = Severity.WARNING if part in HTML_ESCAPED_PARTS else Severity.NOTE
+                    level = Severity.WARNING if part.markup else Severity.NOTE
                 elif hazard.code == "bare-list":
                     continue  # check_paths reports bare lists with the path and its declared shape
                 else:
@@ -215,11 +224,11 @@ class _Linter:
 
     # -- email -----------------------------------------------------------------------------------------------
     def check_email_static(self) -> None:
-        if Part.EMAIL_HTML not in self.built.parts:
+        if email_channel.HTML not in self.built.parts:
             return
-        html = self.built.parts[Part.EMAIL_HTML]
-        authored = self.authored[Part.EMAIL_HTML]
-        part = Part.EMAIL_HTML
+        html = self.built.parts[email_channel.HTML]
+        authored = self.authored[email_channel.HTML]
+        part = email_channel.HTML
         html_tag = _HTML_TAG.search(html)
         lang = _attribute(html_tag.group(0), "lang") if html_tag else None
         if not lang or lang.lower() == "und":
@@ -275,9 +284,9 @@ class _Linter:
     def check_links_static(self) -> None:
         """Links written in the template (not coming from a variable) to owned domains carry UTM parameters."""
         tagger = link_tagger(self.source)
-        for part in (Part.EMAIL_HTML, Part.EMAIL_TEXT, Part.SMS_BODY, Part.PUSH_BODY, Part.PUSH_URL):
+        for part in (email_channel.HTML, email_channel.TEXT, sms_channel.BODY, push_channel.BODY, push_channel.URL):
             text = self.built.parts.get(part)
-            for url in _literal_urls(text or "", html_part=part is Part.EMAIL_HTML):
+            for url in _literal_urls(text or "", html_part=part is email_channel.HTML):
                 self._check_utm(tagger, url, part, f"link {url}", snippet=url)
 
     def _check_utm(self, tagger: LinkTagger, url: str, part: Part, what: str, snippet: str | None = None) -> None:
@@ -315,17 +324,17 @@ class _Linter:
         samples = {**self.built.samples, WORST_CASE: worst_case_endpoint(self.built)}
         sizes: list[tuple[int, str]] = []
         for sample_id, endpoint in samples.items():
-            if Part.EMAIL_HTML in self.built.parts:
+            if email_channel.HTML in self.built.parts:
                 size = self._check_email_sample(sample_id, endpoint)
                 if size is not None and sample_id != WORST_CASE:
                     sizes.append((size, sample_id))
             for part in OTHER_RENDERED_PARTS:
                 if part in self.built.parts:
                     rendered = self.render(part, sample_id, endpoint)
-                    if part is Part.PUSH_URL and rendered and sample_id != WORST_CASE:
+                    if part is push_channel.URL and rendered and sample_id != WORST_CASE:
                         what = f"rendered push URL {rendered} ({sample_id})"
                         self._check_utm(link_tagger(self.source), rendered, part, what)
-            if Part.SMS_BODY in self.built.parts:
+            if sms_channel.BODY in self.built.parts:
                 self._check_sms_sample(sample_id, endpoint)
         if sizes:
             size, sample_id = max(sizes)
@@ -333,11 +342,11 @@ class _Linter:
                 Severity.NOTE,
                 "email-size",
                 f"largest rendered email: {size / 1024:.1f} KB ({sample_id})",
-                Part.EMAIL_HTML,
+                email_channel.HTML,
             )
 
     def _check_email_sample(self, sample_id: str, endpoint: Mapping[str, Any]) -> int | None:
-        html = self.render(Part.EMAIL_HTML, sample_id, endpoint)
+        html = self.render(email_channel.HTML, sample_id, endpoint)
         if html is None:
             return None
         size = len(html.encode("utf-8"))
@@ -347,25 +356,27 @@ class _Linter:
                 "email-size",
                 f"rendered email for {sample_id} is {size / 1024:.1f} KB, over the "
                 f"{EMAIL_SIZE_BUDGET // 1024} KB budget (Gmail clips at ~102 KB)",
-                Part.EMAIL_HTML,
+                email_channel.HTML,
             )
         if sample_id != WORST_CASE:
             tagger = link_tagger(self.source)
             for link in visible_markup(html).links:
-                self._check_utm(tagger, link, Part.EMAIL_HTML, f"rendered link {link} ({sample_id})")
+                self._check_utm(tagger, link, email_channel.HTML, f"rendered link {link} ({sample_id})")
         return size
 
     def _check_sms_sample(self, sample_id: str, endpoint: Mapping[str, Any]) -> None:
         from campaign_tools.rendering import sms_encoding
 
-        text = self.render(Part.SMS_BODY, sample_id, endpoint)
+        text = self.render(sms_channel.BODY, sample_id, endpoint)
         if text is None:
             return
         if sample_id != WORST_CASE:
             for url in _literal_urls(text, html_part=False):
-                self._check_utm(link_tagger(self.source), url, Part.SMS_BODY, f"rendered link {url} ({sample_id})")
+                self._check_utm(link_tagger(self.source), url, sms_channel.BODY, f"rendered link {url} ({sample_id})")
         info = sms_encoding(text)
-        budget = self.manifest.sms.max_segments
+        sms_settings = self.manifest.settings_for(sms_channel.CHANNEL)
+        assert isinstance(sms_settings, sms_channel.SmsTemplateSettings)
+        budget = sms_settings.max_segments
         level = Severity.WARNING if info.segments > budget else Severity.NOTE
         if sample_id == WORST_CASE:
             ucs2 = sms_encoding(text + "\u2019")  # one character outside GSM-7 anywhere in the data
@@ -376,7 +387,7 @@ class _Linter:
                 f"else {ASSUMED_MAX_LENGTH} characters): {info.characters} characters, {info.segments} "
                 f"{info.encoding} segment(s); {ucs2.segments} if any value has a character outside GSM-7 "
                 f"(budget: {budget})",
-                Part.SMS_BODY,
+                sms_channel.BODY,
             )
             return
         self.add(
@@ -384,25 +395,25 @@ class _Linter:
             "sms-segments",
             f"SMS for {sample_id}: {info.characters} characters, {info.encoding}, {info.segments} "
             f"segment(s) (budget: {budget})",
-            Part.SMS_BODY,
+            sms_channel.BODY,
         )
         if info.non_gsm_chars:
             self.add(
                 Severity.NOTE,
                 "sms-gsm7",
                 f"SMS for {sample_id} is UCS-2 because of its data: {_describe_non_gsm(info.non_gsm_chars)}",
-                Part.SMS_BODY,
+                sms_channel.BODY,
             )
 
     def check_sms_static(self) -> None:
         from campaign_tools.rendering import sms_encoding
 
-        if Part.SMS_BODY not in self.authored:
+        if sms_channel.BODY not in self.authored:
             return
-        text = self.authored[Part.SMS_BODY]
+        text = self.authored[sms_channel.BODY]
         literal = _HANDLEBARS.sub("", text)
         info = sms_encoding(literal)
-        source_text = self.source.files[Part.SMS_BODY].read_text(encoding="utf-8")
+        source_text = self.source.files[sms_channel.BODY].read_text(encoding="utf-8")
         for char in info.non_gsm_chars:
             at = source_text.find(char.char)
             line = source_text.count("\n", 0, at) + 1 if at >= 0 else None
@@ -411,7 +422,7 @@ class _Linter:
                 "sms-gsm7",
                 f"the SMS text itself is outside GSM-7, so every message is UCS-2 (70 characters a segment): "
                 f"{_describe_non_gsm([char])}",
-                file=self._relative(self.source.files[Part.SMS_BODY]),
+                file=self._relative(self.source.files[sms_channel.BODY]),
                 line=line,
             )
         if not OPT_OUT.search(literal):
@@ -419,33 +430,35 @@ class _Linter:
                 Severity.WARNING,
                 "sms-opt-out",
                 'the SMS has no opt-out instruction (e.g. "Reply STOP to opt out")',
-                file=self._relative(self.source.files[Part.SMS_BODY]),
+                file=self._relative(self.source.files[sms_channel.BODY]),
                 line=1,
             )
 
     def check_sizes(self) -> None:
         parts = self.built.parts
-        email = sum(len(parts.get(part, "")) for part in (Part.EMAIL_SUBJECT, Part.EMAIL_HTML, Part.EMAIL_TEXT))
+        email = sum(
+            len(parts.get(part, "")) for part in (email_channel.SUBJECT, email_channel.HTML, email_channel.TEXT)
+        )
         if email > EMAIL_TEMPLATE_LIMIT:
             self.add(
                 Severity.ERROR,
                 "part-size",
                 f"email template is {email:,} characters; Pinpoint accepts {EMAIL_TEMPLATE_LIMIT:,}",
-                Part.EMAIL_HTML,
+                email_channel.HTML,
             )
-        if len(parts.get(Part.SMS_BODY, "")) > SMS_TEMPLATE_LIMIT:
+        if len(parts.get(sms_channel.BODY, "")) > SMS_TEMPLATE_LIMIT:
             self.add(
                 Severity.ERROR,
                 "part-size",
-                f"SMS template is {len(parts[Part.SMS_BODY]):,} characters; Pinpoint accepts {SMS_TEMPLATE_LIMIT:,}",
-                Part.SMS_BODY,
+                f"SMS template is {len(parts[sms_channel.BODY]):,} characters; Pinpoint accepts {SMS_TEMPLATE_LIMIT:,}",
+                sms_channel.BODY,
             )
-        for part in (Part.PUSH_TITLE, Part.PUSH_BODY, Part.PUSH_URL):
+        for part in (push_channel.TITLE, push_channel.BODY, push_channel.URL):
             if len(parts.get(part, "")) > PUSH_PART_LIMIT:
                 self.add(
                     Severity.ERROR,
                     "part-size",
-                    f"push {part.value} is {len(parts[part]):,} characters; Pinpoint accepts {PUSH_PART_LIMIT:,}",
+                    f"push {part.key} is {len(parts[part]):,} characters; Pinpoint accepts {PUSH_PART_LIMIT:,}",
                     part,
                 )
 
@@ -524,7 +537,7 @@ def worst_case_endpoint(built: BuiltTemplate) -> dict[str, Any]:
     names = built.attributes.names
     items = built.source.manifest.items_per_message
     for part, text in built.parts.items():
-        if part is Part.EMAIL_TEXT and built.text_derived:
+        if part is email_channel.TEXT and built.text_derived:
             continue
         for use in path_uses(text):
             info = describe_path(use.path, names)

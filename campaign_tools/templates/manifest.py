@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.base import Channel, Part, Settings
 from campaign_tools.templates.errors import TemplateError
 from transformer.config import PinrecConfig
 from transformer.limits import ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTES, MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
@@ -23,39 +24,13 @@ ASSUMED_MAX_LENGTH = 100
 """Longest value assumed for a variable with no declared max_length: Pinpoint's endpoint attribute value limit."""
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    PUSH = "push"
+def _known_channel(name: str) -> str:
+    if name not in channel_registry.names():
+        raise ValueError(f"unknown channel {name!r}: use {', '.join(channel_registry.names())}")
+    return name
 
 
-class Part(StrEnum):
-    """A template part and the jinja2 source file that holds it."""
-
-    EMAIL_SUBJECT = "email-subject"
-    EMAIL_HTML = "email-html"
-    EMAIL_TEXT = "email-text"
-    SMS_BODY = "sms-body"
-    PUSH_TITLE = "push-title"
-    PUSH_BODY = "push-body"
-    PUSH_URL = "push-url"
-
-    @property
-    def channel(self) -> Channel:
-        return Channel(self.value.split("-")[0])
-
-
-SOURCE_FILES: dict[Part, tuple[str, ...]] = {
-    Part.EMAIL_SUBJECT: ("email-subject.jinja",),
-    Part.EMAIL_HTML: ("email.mjml.jinja", "email.html.jinja"),
-    Part.EMAIL_TEXT: ("email-text.jinja",),
-    Part.SMS_BODY: ("sms.jinja",),
-    Part.PUSH_TITLE: ("push-title.jinja",),
-    Part.PUSH_BODY: ("push-body.jinja",),
-    Part.PUSH_URL: ("push-url.jinja",),
-}
-"""The first existing name wins; `email.mjml.jinja` is MJML, `email.html.jinja` is HTML written by hand."""
-OPTIONAL_PARTS = frozenset({Part.EMAIL_TEXT, Part.PUSH_URL})
+ChannelName = Annotated[str, AfterValidator(_known_channel)]
 
 
 class _Section(BaseModel):
@@ -75,20 +50,11 @@ class Links(_Section):
     unsubscribe_tag: str = Field("optout", pattern=r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class SmsSettings(_Section):
-    max_segments: int = Field(1, ge=1, le=10, description="segment budget; lint warns when a message can exceed it")
-
-
-class PushSettings(_Section):
-    action: Literal["OPEN_APP", "DEEP_LINK", "URL"] = "URL"
-    sound: str | None = None
-
-
 class Manifest(_Section):
     name: str
     description: str = Field(min_length=1, max_length=500)
     lang: str = Field("en", pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-    channels: tuple[Channel, ...] = Field(min_length=1)
+    channels: tuple[ChannelName, ...] = Field(min_length=1)
     items_per_message: int = Field(
         MAX_ITEMS_PER_MESSAGE,
         ge=MIN_ITEMS_PER_MESSAGE,
@@ -99,8 +65,8 @@ class Manifest(_Section):
     default_substitutions: dict[str, str] = Field(default_factory=dict)
     sample_event: str | None = Field(None, description="event file, relative to the template folder")
     links: Links = Links()
-    sms: SmsSettings = SmsSettings()
-    push: PushSettings = PushSettings()
+    channel_settings: dict[str, Settings] = Field(default_factory=dict, exclude=True)
+    """Each channel's own table of template.toml (`[sms]`, `[push]`), validated by the channel's model."""
 
     @field_validator("name")
     @classmethod
@@ -111,7 +77,7 @@ class Manifest(_Section):
 
     @field_validator("channels")
     @classmethod
-    def _unique_channels(cls, value: tuple[Channel, ...]) -> tuple[Channel, ...]:
+    def _unique_channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if len(set(value)) != len(value):
             raise ValueError("channels must not repeat")
         return value
@@ -130,6 +96,15 @@ class Manifest(_Section):
             object.__setattr__(self, "links", self.links.model_copy(update={"utm_campaign": self.name}))
         return self
 
+    def settings_for(self, channel: Channel) -> Settings | None:
+        """The channel's table of template.toml, or its defaults."""
+        return self.channel_settings.get(channel.name) or channel.default_template_settings()
+
+    @property
+    def channel_objects(self) -> tuple[Channel, ...]:
+        """The template's channels, in the registry's order (the order requests are built and published in)."""
+        return tuple(channel for channel in channel_registry.CHANNELS if channel.name in self.channels)
+
 
 @dataclass(frozen=True)
 class TemplateSource:
@@ -138,6 +113,7 @@ class TemplateSource:
     directory: Path
     manifest: Manifest
     files: dict[Part, Path]
+    """The source file of each part the template has, in the channels' part order."""
 
     @property
     def name(self) -> str:
@@ -216,12 +192,34 @@ def list_templates(templates_dir: str | Path | None = None) -> list[Path]:
     return list(seen.values())
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, prefix: str = "") -> list[str]:
     lines = []
     for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        key = prefix + ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {key}: {problem['msg'].removeprefix('Value error, ')}")
-    return "\n".join(lines)
+    return lines
+
+
+def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
+    """Validate template.toml: the manifest's own keys and each channel's table, every problem reported at once."""
+    problems: list[str] = []
+    channel_settings: dict[str, Settings] = {}
+    rest = dict(data)
+    for channel in channel_registry.CHANNELS:
+        model = channel.template_settings
+        if model is None or channel.name not in rest:
+            continue
+        try:
+            channel_settings[channel.name] = model.model_validate(rest.pop(channel.name))
+        except ValidationError as error:
+            problems += _describe(error, f"{channel.name}.")
+    try:
+        manifest = Manifest.model_validate({**rest, "channel_settings": channel_settings})
+    except ValidationError as error:
+        problems = _describe(error) + problems
+    if problems:
+        raise TemplateError(f"invalid {where}:\n" + "\n".join(problems))
+    return manifest
 
 
 def load_template(name: str, templates_dir: str | Path | None = None) -> TemplateSource:
@@ -233,21 +231,18 @@ def load_template(name: str, templates_dir: str | Path | None = None) -> Templat
         raise TemplateError(f"cannot read {manifest_path}: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise TemplateError(f"{manifest_path} is not valid TOML: {error}") from None
-    try:
-        manifest = Manifest.model_validate(data)
-    except ValidationError as error:
-        raise TemplateError(f"invalid {manifest_path}:\n{_describe(error)}") from None
+    manifest = parse_manifest(data, str(manifest_path))
     files: dict[Part, Path] = {}
-    for part, names in SOURCE_FILES.items():
-        if part.channel not in manifest.channels:
-            continue
-        found = next((directory / file for file in names if (directory / file).is_file()), None)
-        if found is not None:
-            files[part] = found
-        elif part not in OPTIONAL_PARTS:
-            raise TemplateError(
-                f"template {manifest.name} has channel {part.channel} but no {' or '.join(names)} in {directory}"
-            )
+    for channel in manifest.channel_objects:
+        for part in channel.parts:
+            found = next((directory / file for file in part.sources if (directory / file).is_file()), None)
+            if found is not None:
+                files[part] = found
+            elif not part.optional:
+                raise TemplateError(
+                    f"template {manifest.name} has channel {channel.name} but no {' or '.join(part.sources)} in "
+                    f"{directory}"
+                )
     if manifest.sample_event and not (directory / manifest.sample_event).is_file():
         raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} not found in {directory}")
     return TemplateSource(directory, manifest, files)

@@ -10,27 +10,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.base import Channel, Part, Settings
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Channel, Part
+from transformer.errors import PinrecError
 
 SEND_FILE = "template.json"
 SEND_FORMAT = 1
-PART_FILES = {
-    Part.EMAIL_SUBJECT: "email-subject.txt",
-    Part.EMAIL_HTML: "email.html",
-    Part.EMAIL_TEXT: "email.txt",
-    Part.SMS_BODY: "sms.txt",
-    Part.PUSH_TITLE: "push-title.txt",
-    Part.PUSH_BODY: "push-body.txt",
-    Part.PUSH_URL: "push-url.txt",
-}
-"""Built Handlebars part -> its file in the build folder."""
-HTML_ESCAPED_PARTS = frozenset({Part.EMAIL_HTML})
-"""Parts rendered with HTML escaping. Text, SMS and push parts are plain text: escaping would show `&amp;`."""
+
+
+def markup_parts(parts: Iterable[Part]) -> frozenset[Part]:
+    """Parts rendered with HTML escaping. Text, SMS and push parts are plain text: escaping would show `&amp;`."""
+    return frozenset(part for part in parts if part.markup)
 
 
 def render_part(
@@ -41,33 +36,50 @@ def render_part(
     endpoint: Mapping[str, Any],
     *,
     defaults: Mapping[str, str],
-    escaped_parts: frozenset[Part] = HTML_ESCAPED_PARTS,
+    escaped_parts: frozenset[Part] | None = None,
 ) -> Any:
     """One part for one endpoint, the way Pinpoint substitutes it (the one place both template forms render)."""
+    escape = part.markup if escaped_parts is None else part in escaped_parts
     return renderer.render(
         text,
         endpoint,
         default_substitutions=defaults,
-        name=f"{template_name}/{PART_FILES[part]}",
-        escape=part in escaped_parts,
+        name=f"{template_name}/{part.built_file}",
+        escape=escape,
     )
+
+
+def _channel_settings_json(settings: Mapping[str, Settings]) -> dict[str, Any]:
+    """Every registered channel's template settings (defaults where the template sets none)."""
+    found: dict[str, Any] = {}
+    for channel in channel_registry.CHANNELS:
+        chosen = settings.get(channel.name) or channel.default_template_settings()
+        if chosen is not None:
+            found[channel.name] = chosen.model_dump(mode="json")
+    return found
 
 
 @dataclass(frozen=True)
 class SendableTemplate:
-    """What composing a message needs: built parts, DefaultSubstitutions, and the sending settings of the manifest."""
+    """What composing a message needs: built parts, DefaultSubstitutions, links and each channel's settings."""
 
     name: str
-    channels: tuple[Channel, ...]
+    channels: tuple[str, ...]
     parts: Mapping[Part, str]
     default_substitutions: Mapping[str, str]
     unsubscribe_url: str | None = None
-    sms_max_segments: int = 1
-    push_action: str = "URL"
-    push_sound: str | None = None
-    escaped_parts: frozenset[Part] = HTML_ESCAPED_PARTS
+    channel_settings: Mapping[str, Settings] = field(default_factory=dict)
+    escaped_parts: frozenset[Part] | None = None
+    """Parts rendered with HTML escaping; None: the markup parts."""
     attributes: tuple[str, ...] = ()
     """The Recommendations attributes the parts read: the config a campaign runs with must declare them."""
+
+    @property
+    def links(self) -> dict[str, Any]:
+        return {"unsubscribe_url": self.unsubscribe_url}
+
+    def settings_for(self, channel: Channel) -> Settings | None:
+        return self.channel_settings.get(channel.name) or channel.default_template_settings()
 
     def check_attributes(self, declared: Iterable[str]) -> None:
         """What building from source checks (`recommender_attributes`), for a template built elsewhere."""
@@ -91,18 +103,18 @@ class SendableTemplate:
         )
 
     def to_json(self) -> dict[str, Any]:
-        """`template.json`: everything but the parts, which live in their own files (PART_FILES)."""
+        """`template.json`: everything but the parts, which live in their own files (`Part.built_file`)."""
+        escaped = self.escaped_parts if self.escaped_parts is not None else markup_parts(self.parts)
         return {
             "format": SEND_FORMAT,
             "name": self.name,
-            "channels": [channel.value for channel in self.channels],
-            "parts": {part.value: PART_FILES[part] for part in sorted(self.parts)},
+            "channels": list(self.channels),
+            "parts": {part.key: part.built_file for part in sorted(self.parts)},
             "attributes": list(self.attributes),
-            "html_escaped_parts": sorted(part.value for part in self.escaped_parts if part in self.parts),
+            "html_escaped_parts": sorted(part.key for part in escaped if part in self.parts),
             "default_substitutions": dict(sorted(self.default_substitutions.items())),
-            "links": {"unsubscribe_url": self.unsubscribe_url},
-            "sms": {"max_segments": self.sms_max_segments},
-            "push": {"action": self.push_action, "sound": self.push_sound},
+            "links": self.links,
+            **_channel_settings_json(self.channel_settings),
         }
 
 
@@ -116,7 +128,7 @@ def load_prebuilt(folder: Path) -> SendableTemplate:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return _from_json(folder, data)
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except (OSError, ValueError, KeyError, TypeError, PinrecError) as error:
         detail = f"missing key {error}" if isinstance(error, KeyError) else str(error)
         raise TemplateError(f"{path}: not a valid built template ({detail})") from None
 
@@ -125,21 +137,25 @@ def _from_json(folder: Path, data: Mapping[str, Any]) -> SendableTemplate:
     if data.get("format") != SEND_FORMAT:
         raise ValueError(f"format {data.get('format')!r} is not {SEND_FORMAT}; rebuild it with this pinrec")
     parts: dict[Part, str] = {}
-    for part_value, file_name in data["parts"].items():
-        part = Part(part_value)
-        if file_name != PART_FILES[part]:
-            raise ValueError(f"part {part_value} must be in {PART_FILES[part]}, not {file_name!r}")
+    for key, file_name in data["parts"].items():
+        part = channel_registry.part(key)
+        if file_name != part.built_file:
+            raise ValueError(f"part {key} must be in {part.built_file}, not {file_name!r}")
         parts[part] = (folder / file_name).read_text(encoding="utf-8")
-    push = data["push"]
+    channels = tuple(str(name) for name in data["channels"])
+    for name in channels:
+        channel_registry.channel(name)
+    settings: dict[str, Settings] = {}
+    for channel in channel_registry.CHANNELS:
+        if channel.template_settings is not None and channel.name in data:
+            settings[channel.name] = channel.template_settings.model_validate(data[channel.name])
     return SendableTemplate(
         name=str(data["name"]),
-        channels=tuple(Channel(value) for value in data["channels"]),
+        channels=channels,
         parts=parts,
         default_substitutions={str(key): str(value) for key, value in data["default_substitutions"].items()},
         unsubscribe_url=data["links"]["unsubscribe_url"],
-        sms_max_segments=int(data["sms"]["max_segments"]),
-        push_action=str(push["action"]),
-        push_sound=push["sound"],
-        escaped_parts=frozenset(Part(value) for value in data["html_escaped_parts"]),
+        channel_settings=settings,
+        escaped_parts=frozenset(channel_registry.part(key) for key in data["html_escaped_parts"]),
         attributes=tuple(str(name) for name in data["attributes"]),
     )

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.base import Part, PreviewOutput
 from campaign_tools.local_lambda import read_event
 from campaign_tools.templates.build import BuiltTemplate, with_endpoint_id
-from campaign_tools.templates.manifest import Part, TemplateSource
+from campaign_tools.templates.manifest import TemplateSource
 
-CHANNEL_PARTS = {
-    "EMAIL": (Part.EMAIL_SUBJECT, Part.EMAIL_HTML, Part.EMAIL_TEXT),
-    "SMS": (Part.SMS_BODY,),
-    "PUSH": (Part.PUSH_TITLE, Part.PUSH_BODY, Part.PUSH_URL),
-}
-PUSH_CHANNEL_TYPES = frozenset({"GCM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "ADM", "BAIDU"})
-PREVIEW_FILES = {
-    Part.EMAIL_SUBJECT: "email-subject.txt",
-    Part.EMAIL_HTML: "email.html",
-    Part.EMAIL_TEXT: "email.txt",
-    Part.SMS_BODY: "sms.txt",
-}
 NO_CONFIG_REASON = "no Recommendations in the event (no transformer configuration given)"
 
 
@@ -42,12 +31,9 @@ def _block_label(lines: list[str], line: int, helper: str) -> str:
 
 
 def channel_family(channel_type: object) -> str | None:
-    """EMAIL, SMS or PUSH for an endpoint's ChannelType."""
-    if channel_type in ("EMAIL", "SMS"):
-        return str(channel_type)
-    if channel_type in PUSH_CHANNEL_TYPES:
-        return "PUSH"
-    return None
+    """EMAIL, SMS or PUSH for an endpoint's ChannelType: the name of the channel that sends to it."""
+    channel = channel_registry.for_endpoint_type(channel_type)
+    return channel.name.upper() if channel is not None else None
 
 
 @dataclass
@@ -57,9 +43,13 @@ class EndpointPreview:
     folder: Path
     rendered: dict[Part, str] = field(default_factory=dict)
     branches: dict[Part, tuple[Any, ...]] = field(default_factory=dict)
-    sms: Any | None = None
-    email_bytes: int | None = None
+    shown: dict[str, PreviewOutput] = field(default_factory=dict)
+    """What each of the template's channels shows of the rendered parts (files, gallery blocks, summary)."""
     errors: list[str] = field(default_factory=list)
+
+    def summary(self, label: str) -> str | None:
+        """The figure a channel reports under `label` (e.g. "SMS segments"), if any."""
+        return next((out.summary for name, out in self.shown.items() if _label(name) == label), None)
 
     def branch_summary(self) -> str:
         hits = [hit for part_hits in self.branches.values() for hit in part_hits]
@@ -80,8 +70,17 @@ class EndpointPreview:
                 described = ", ".join(
                     f"{_block_label(source_lines, hit.line, hit.helper)} {hit.branch}" for hit in hits
                 )
-                lines.append(f"{part.value}: {described}")
+                lines.append(f"{part.key}: {described}")
         return lines
+
+
+def _label(channel_name: str) -> str | None:
+    return channel_registry.channel(channel_name).summary_label
+
+
+def summary_labels() -> list[str]:
+    """The preview summary columns: one per channel that reports a figure, in the registry's order."""
+    return [channel.summary_label for channel in channel_registry.CHANNELS if channel.summary_label]
 
 
 @dataclass
@@ -159,7 +158,7 @@ def _folder_name(endpoint_id: str, taken: set[str]) -> str:
 
 def preview_template(built: BuiltTemplate, enriched: EnrichedEvent, out_dir: Path, renderer: Any) -> PreviewReport:
     """Render every part for every enriched endpoint, write the files and the index.html gallery."""
-    from campaign_tools.rendering import TemplateRenderError, sms_encoding
+    from campaign_tools.rendering import TemplateRenderError
 
     out_dir.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
@@ -172,32 +171,23 @@ def preview_template(built: BuiltTemplate, enriched: EnrichedEvent, out_dir: Pat
             try:
                 rendered = built.render(renderer, part, with_endpoint_id(endpoint_id, endpoint))
             except TemplateRenderError as error:
-                preview.errors.append(f"{part.value}: {error}")
+                preview.errors.append(f"{part.key}: {error}")
                 continue
             preview.rendered[part] = rendered.text
             preview.branches[part] = tuple(rendered.branches)
-        _write_endpoint(preview)
-        if Part.SMS_BODY in preview.rendered:
-            preview.sms = sms_encoding(preview.rendered[Part.SMS_BODY])
-        if Part.EMAIL_HTML in preview.rendered:
-            preview.email_bytes = len(preview.rendered[Part.EMAIL_HTML].encode("utf-8"))
+        folder = preview.folder.relative_to(out_dir).as_posix()
+        for template_channel in built.source.manifest.channel_objects:
+            rendered_parts = {
+                part: preview.rendered[part] for part in template_channel.parts if part in preview.rendered
+            }
+            shown = template_channel.preview(rendered_parts, folder, endpoint_id)
+            preview.shown[template_channel.name] = shown
+            for file_name, text in shown.files.items():
+                (preview.folder / file_name).write_text(text, encoding="utf-8")
         previews.append(preview)
     index = out_dir / "index.html"
     index.write_text(gallery_html(built, enriched, previews, out_dir), encoding="utf-8")
     return PreviewReport(built.name, out_dir, enriched.enriched_by, previews, enriched.left_out, index, built.parts)
-
-
-def _write_endpoint(preview: EndpointPreview) -> None:
-    for part, text in preview.rendered.items():
-        if part in PREVIEW_FILES:
-            (preview.folder / PREVIEW_FILES[part]).write_text(text, encoding="utf-8")
-    push = {
-        key: preview.rendered[part]
-        for key, part in (("title", Part.PUSH_TITLE), ("body", Part.PUSH_BODY), ("url", Part.PUSH_URL))
-        if part in preview.rendered
-    }
-    if push:
-        (preview.folder / "push.json").write_text(json.dumps(push, indent=2, ensure_ascii=False) + "\n", "utf-8")
 
 
 _GALLERY_STYLE = """
@@ -226,12 +216,11 @@ def gallery_html(built: BuiltTemplate, enriched: EnrichedEvent, previews: list[E
     esc = html.escape
     rows = []
     for preview in previews:
-        sms = f"{preview.sms.encoding}, {preview.sms.segments} segment(s)" if preview.sms else "-"
-        size = f"{preview.email_bytes / 1024:.1f} KB" if preview.email_bytes is not None else "-"
+        figures = "".join(f"<td>{esc(preview.summary(label) or '-')}</td>" for label in summary_labels())
         anchor = esc(preview.folder.name)
         rows.append(
             f'<tr><td><a href="#{anchor}">{esc(preview.endpoint_id)}</a></td><td>{esc(preview.channel)}</td>'
-            f"<td>{esc(sms)}</td><td>{esc(size)}</td><td>{esc(preview.branch_summary())}</td></tr>"
+            f"{figures}<td>{esc(preview.branch_summary())}</td></tr>"
         )
     left = "".join(f"<li>{esc(endpoint_id)}: {esc(reason)}</li>" for endpoint_id, reason in enriched.left_out.items())
     sections = [_endpoint_section(preview, out_dir, built.parts) for preview in previews]
@@ -244,7 +233,8 @@ def gallery_html(built: BuiltTemplate, enriched: EnrichedEvent, previews: list[E
         f"{esc(enriched.enriched_by)}; rendered with Pinpoint's Handlebars rules and the template's "
         "DefaultSubstitutions.</p>"
         '<table class="summary"><thead><tr><th scope="col">Endpoint</th><th scope="col">Channel</th>'
-        '<th scope="col">SMS</th><th scope="col">Email size</th><th scope="col">Branches</th></tr></thead>'
+        + "".join(f'<th scope="col">{esc(label[:1].upper() + label[1:])}</th>' for label in summary_labels())
+        + '<th scope="col">Branches</th></tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>"
         + (f"<h2>Left out by the transformer (not sent)</h2><ul>{left}</ul>" if left else "")
         + "".join(sections)
@@ -254,29 +244,7 @@ def gallery_html(built: BuiltTemplate, enriched: EnrichedEvent, previews: list[E
 
 def _endpoint_section(preview: EndpointPreview, out_dir: Path, parts: Mapping[Part, str]) -> str:
     esc = html.escape
-    folder = preview.folder.relative_to(out_dir).as_posix()
-    blocks = []
-    if Part.EMAIL_HTML in preview.rendered:
-        subject = preview.rendered.get(Part.EMAIL_SUBJECT, "")
-        blocks.append(
-            f"<div><h3>Email: {esc(subject)}</h3>"
-            f'<iframe sandbox="" title="Email for {esc(preview.endpoint_id)}" '
-            f'src="{esc(folder)}/email.html"></iframe></div>'
-        )
-    if Part.EMAIL_TEXT in preview.rendered:
-        blocks.append(f"<div><h3>Email text part</h3><pre>{esc(preview.rendered[Part.EMAIL_TEXT])}</pre></div>")
-    if Part.SMS_BODY in preview.rendered and preview.sms is not None:
-        info = preview.sms
-        blocks.append(
-            f"<div><h3>SMS ({esc(info.encoding)}, {info.characters} characters, {info.segments} segment(s))</h3>"
-            f'<div class="sms">{esc(preview.rendered[Part.SMS_BODY])}</div></div>'
-        )
-    if Part.PUSH_BODY in preview.rendered:
-        url = preview.rendered.get(Part.PUSH_URL, "")
-        blocks.append(
-            f'<div><h3>Push</h3><div class="push"><strong>{esc(preview.rendered.get(Part.PUSH_TITLE, ""))}</strong>'
-            f'<br>{esc(preview.rendered[Part.PUSH_BODY])}<br><small class="muted">{esc(url)}</small></div></div>'
-        )
+    blocks = [block for shown in preview.shown.values() for block in shown.blocks]
     details = "".join(f"<li>{esc(line)}</li>" for line in preview.branch_details(parts))
     errors = "".join(f"<li>{esc(error)}</li>" for error in preview.errors)
     return (

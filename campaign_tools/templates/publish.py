@@ -12,16 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from campaign_tools.templates.build import REQUEST_KEYS, TEMPLATE_TYPES, BuiltTemplate
+from campaign_tools.channels.base import Channel
+from campaign_tools.templates.build import BuiltTemplate
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Channel
 
-RESPONSE_KEYS = {
-    Channel.EMAIL: "EmailTemplateResponse",
-    Channel.SMS: "SMSTemplateResponse",
-    Channel.PUSH: "PushNotificationTemplateResponse",
-}
-METHOD_SUFFIX = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
 ACTIVE_LATEST = "latest"
 
 
@@ -77,13 +71,15 @@ def current_version(client: Any, channel: Channel, name: str) -> dict[str, Any] 
     from botocore.exceptions import ClientError
 
     try:
-        response = getattr(client, f"get_{METHOD_SUFFIX[channel]}")(TemplateName=name)
+        response = getattr(client, f"get_{channel.pinpoint.method_suffix}")(TemplateName=name)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "NotFoundException":
             return None
         details = error.response.get("Error", {})
-        raise TemplateError(f"reading template {name} ({channel}) failed: {details.get('Message', error)}") from None
-    return response.get(RESPONSE_KEYS[channel], {})
+        raise TemplateError(
+            f"reading template {name} ({channel.name}) failed: {details.get('Message', error)}"
+        ) from None
+    return response.get(channel.pinpoint.response_key, {})
 
 
 def _lines(value: Any) -> list[str]:
@@ -125,7 +121,7 @@ def publish_template(
     name = built.name
     result = PublishResult(name, dry_run)
     for channel, request in built.requests(recommender_id).items():
-        template_type = TEMPLATE_TYPES[channel]
+        template_type = channel.pinpoint.template_type
         current = current_version(client, channel, name)
         if current is None:
             plan = ChannelPlan(channel, Action.CREATE, request)
@@ -143,13 +139,17 @@ def publish_template(
             if activate and plan.action is Action.UPDATE:
                 say(f"{template_type} {name}: would activate the new version")
             continue
-        suffix = METHOD_SUFFIX[channel]
+        suffix = channel.pinpoint.method_suffix
         if plan.action is Action.CREATE:
-            _call(client, f"create_{suffix}", TemplateName=name, **{REQUEST_KEYS[channel]: request})
+            _call(client, f"create_{suffix}", TemplateName=name, **{channel.pinpoint.request_key: request})
             say(f"{template_type} {name}: created (version 1 is active)")
         elif plan.action is Action.UPDATE:
             _call(
-                client, f"update_{suffix}", TemplateName=name, CreateNewVersion=True, **{REQUEST_KEYS[channel]: request}
+                client,
+                f"update_{suffix}",
+                TemplateName=name,
+                CreateNewVersion=True,
+                **{channel.pinpoint.request_key: request},
             )
             say(f"{template_type} {name}: new version saved; the active version is unchanged")
             if activate:

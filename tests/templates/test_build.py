@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from campaign_tools.channels import email as email_channel
+from campaign_tools.channels import push as push_channel
+from campaign_tools.channels import sms as sms_channel
 from campaign_tools.cli import main
 from campaign_tools.templates.authoring import author_part
 from campaign_tools.templates.build import build_template
 from campaign_tools.templates.email_pipeline import derive_text_part, inline_css, mjml_to_html
 from campaign_tools.templates.errors import AuthoringError, PipelineGuardError, TemplateError
-from campaign_tools.templates.manifest import Channel, Part, load_template, recommender_attributes
+from campaign_tools.templates.manifest import load_template, recommender_attributes
 from transformer.config import parse_config
 
 OFFER_DEFAULTS = {
@@ -29,8 +32,8 @@ OFFER_DESCRIPTION = "One personal coupon offer: title, description, code and exp
 def test_offer_requests_have_exactly_the_pinpoint_shapes(renderer: object) -> None:
     built = build_template(load_template("offer"), renderer=renderer)
     requests = built.requests("rec-123")
-    assert set(requests) == {Channel.EMAIL, Channel.SMS, Channel.PUSH}
-    email, sms, push = requests[Channel.EMAIL], requests[Channel.SMS], requests[Channel.PUSH]
+    assert set(requests) == {email_channel.CHANNEL, sms_channel.CHANNEL, push_channel.CHANNEL}
+    email, sms, push = requests[email_channel.CHANNEL], requests[sms_channel.CHANNEL], requests[push_channel.CHANNEL]
     assert set(email) == {
         "Subject",
         "HtmlPart",
@@ -66,7 +69,7 @@ def test_offer_requests_have_exactly_the_pinpoint_shapes(renderer: object) -> No
         "TemplateDescription": OFFER_DESCRIPTION,
         "RecommenderId": "rec-123",
     }
-    assert "RecommenderId" not in built.requests()[Channel.SMS]
+    assert "RecommenderId" not in built.requests()[sms_channel.CHANNEL]
 
 
 def test_build_command_writes_parts_and_request_json(tmp_path: Path, capsys) -> None:
@@ -98,7 +101,7 @@ def test_build_command_writes_parts_and_request_json(tmp_path: Path, capsys) -> 
 
 
 def test_built_email_is_inlined_accessible_and_keeps_block_tags_in_comments(renderer: object) -> None:
-    html = build_template(load_template("recommended-for-you"), renderer=renderer).parts[Part.EMAIL_HTML]
+    html = build_template(load_template("recommended-for-you"), renderer=renderer).parts[email_channel.HTML]
     assert '<html lang="en"' in html
     assert 'ses:tags="unsubscribeLinkTag:recommended-for-you"' in html
     assert all("alt=" in tag for tag in re.findall(r"<img\b[^>]*>", html))
@@ -113,7 +116,7 @@ def test_built_email_is_inlined_accessible_and_keeps_block_tags_in_comments(rend
 
 def test_derived_text_part_branches_like_the_html(renderer: object) -> None:
     built = build_template(load_template("recommended-for-you"), renderer=renderer)
-    text = built.parts[Part.EMAIL_TEXT]
+    text = built.parts[email_channel.TEXT]
     ana = built.samples["ep-email-ana"]  # three items: the fourth and fifth cards must not appear
     rendered = renderer.render(text, ana, default_substitutions=built.default_substitutions, escape=False).text
     assert "Trail Runner 2 Shoes" in rendered and "Daypack 22 L" in rendered
@@ -124,7 +127,7 @@ def test_derived_text_part_branches_like_the_html(renderer: object) -> None:
 
 def test_test_send_shows_the_featured_card_with_defaults_only(renderer: object) -> None:
     built = build_template(load_template("recommended-for-you"), renderer=renderer)
-    html = built.render(renderer, Part.EMAIL_HTML, {}).text
+    html = built.render(renderer, email_channel.HTML, {}).text
     assert html.count("Our bestsellers this week") == 3  # preheader, and the featured card's image alt and name
     assert html.count("View product") == 1
     assert "Hi there, these are for you" in html
@@ -182,27 +185,27 @@ def test_jinja_delimiters_leave_handlebars_alone(template_copy, renderer: object
         "offer",
         {"push-body.jinja": [("Code ", "{{#each Recommendations.OfferCode}}{{this}}{{/each}} {# not jinja #} Code ")]},
     )
-    text = author_part(source, Part.PUSH_BODY, recommender_attributes(source.manifest))
+    text = author_part(source, push_channel.BODY, recommender_attributes(source.manifest))
     assert text.startswith("{{#each Recommendations.OfferCode}}{{this}}{{/each}} {# not jinja #} Code ")
 
 
 def test_jinja_variables_are_escaped_in_html_and_undefined_names_fail(template_copy) -> None:
     source = template_copy("offer", {"email.mjml.jinja": [("Use my code</mj-button>", "[[ '<b>' ]]</mj-button>")]})
-    html = author_part(source, Part.EMAIL_HTML, recommender_attributes(source.manifest))
+    html = author_part(source, email_channel.HTML, recommender_attributes(source.manifest))
     assert "&lt;b&gt;</mj-button>" in html
     broken = template_copy("offer", {"sms.jinja": [("Example", "[[ shop_name ]]")]})
     with pytest.raises(AuthoringError, match="shop_name") as raised:
-        author_part(broken, Part.SMS_BODY, recommender_attributes(broken.manifest))
+        author_part(broken, sms_channel.BODY, recommender_attributes(broken.manifest))
     assert raised.value.line == 1 and raised.value.file is not None and raised.value.file.name == "sms.jinja"
 
 
 def test_rec_refuses_undeclared_attributes_and_indexes_beyond_the_limit(template_copy) -> None:
     undeclared = template_copy("offer", {"push-title.jinja": [("OfferTitle", "Colour")]})
     with pytest.raises(AuthoringError, match=r"Recommendations.Colour is not among the recommender's attributes"):
-        author_part(undeclared, Part.PUSH_TITLE, recommender_attributes(undeclared.manifest))
+        author_part(undeclared, push_channel.TITLE, recommender_attributes(undeclared.manifest))
     beyond = template_copy("recommended-for-you", {"push-url.jinja": [("'Url', 0", "'Url', 5")]})
     with pytest.raises(AuthoringError, match=r"index 5 is beyond RecommendationsPerMessage \(5\)"):
-        author_part(beyond, Part.PUSH_URL, recommender_attributes(beyond.manifest))
+        author_part(beyond, push_channel.URL, recommender_attributes(beyond.manifest))
 
 
 def test_utm_is_added_to_owned_links_only(template_copy) -> None:
@@ -214,7 +217,7 @@ def test_utm_is_added_to_owned_links_only(template_copy) -> None:
             ]
         },
     )
-    text = author_part(source, Part.SMS_BODY, recommender_attributes(source.manifest))
+    text = author_part(source, sms_channel.BODY, recommender_attributes(source.manifest))
     assert "https://other.example/x Reply" in text
 
 
@@ -277,9 +280,9 @@ def test_when_not_survives_the_pipeline_into_the_text_part(template_copy, render
     )
     (source.directory / "email-text.jinja").unlink()
     built = build_template(load_template(str(source.directory)), renderer=renderer)
-    assert "{{#if Attributes.Vip.[0]}}{{else}}" in built.parts[Part.EMAIL_TEXT]
+    assert "{{#if Attributes.Vip.[0]}}{{else}}" in built.parts[email_channel.TEXT]
     ana = built.samples["ep-email-ana"]
-    for part, escape in ((Part.EMAIL_HTML, True), (Part.EMAIL_TEXT, False)):
+    for part, escape in ((email_channel.HTML, True), (email_channel.TEXT, False)):
         text = renderer.render(built.parts[part], ana, default_substitutions=built.default_substitutions, escape=escape)
         assert "Join our club for more offers." in text.text
         vip = renderer.render(
@@ -294,7 +297,7 @@ def test_when_not_survives_the_pipeline_into_the_text_part(template_copy, render
 def test_jinja_syntax_errors_name_file_and_line(template_copy) -> None:
     source = template_copy("offer", {"email.mjml.jinja": [("<mj-body", "[% if %]\n<mj-body")]})
     with pytest.raises(AuthoringError) as raised:
-        author_part(source, Part.EMAIL_HTML, recommender_attributes(source.manifest))
+        author_part(source, email_channel.HTML, recommender_attributes(source.manifest))
     assert raised.value.file is not None and raised.value.file.name == "email.mjml.jinja"
     text = (source.directory / "email.mjml.jinja").read_text(encoding="utf-8").splitlines()
     assert text[raised.value.line - 1] == "  [% if %]"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from campaign_tools.cli import main
@@ -18,7 +19,7 @@ def test_demo_runs_catalog_event_transformer_and_preview(tmp_path: Path, capsys)
     index = workdir / "preview" / "index.html"
     assert f"Open the preview gallery: {index.resolve().as_uri()}" in out
     assert "Messages from the recommended-for-you template" in out
-    assert "ep-sms-chloe  SMS      UCS-2, 3" in out
+    assert re.search(r"ep-sms-chloe  SMS      [0-9.]+ KB     UCS-2, 3", out)
     gallery = index.read_text(encoding="utf-8")
     for endpoint in ("ep-email-ana", "ep-email-ben", "ep-sms-chloe", "ep-push-dev"):
         assert f'id="{endpoint}"' in gallery

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from campaign_tools.channels import email as email_channel
 from campaign_tools.cli import main
 from campaign_tools.demo import copy_demo_files
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Part, load_template
+from campaign_tools.templates.manifest import load_template
 from campaign_tools.templates.preview import NO_CONFIG_REASON, preview_from_files
 from tests.conftest import write_catalog
 
@@ -47,9 +49,9 @@ def test_preview_renders_every_enriched_endpoint_and_lists_the_left_out(demo_dir
     ben_html = (ben.folder / "email.html").read_text(encoding="utf-8")
     assert "Map Case &lt;b&gt;waterproof&lt;/b&gt; &amp; &quot;clear&quot;" in ben_html
     assert "<b>waterproof</b>" not in ben_html
-    assert ben.email_bytes == len(ben_html.encode("utf-8"))
+    assert ben.summary("email size") == f"{len(ben_html.encode('utf-8')) / 1024:.1f} KB"
     # The SMS is plain text: the catalog's characters as they are, and û makes it UCS-2.
-    assert chloe.sms.encoding == "UCS-2" and chloe.sms.segments == 3
+    assert chloe.summary("SMS segments") == "UCS-2, 3"
     assert "Crème Brûlée Energy Bar (12) ($18.00)" in (chloe.folder / "sms.txt").read_text(encoding="utf-8")
     push = json.loads((dev.folder / "push.json").read_text(encoding="utf-8"))
     assert set(push) == {"title", "body", "url"} and push["url"].startswith("https://shop.example.com/p/P1015?")
@@ -57,7 +59,7 @@ def test_preview_renders_every_enriched_endpoint_and_lists_the_left_out(demo_dir
     details = "\n".join(ana.branch_details(report.parts))
     assert "if Recommendations.ItemId.[2]" in details and "if Recommendations.ItemId.[3]" in details
     assert details.count("Recommendations.ItemId.[3]") >= 1 and "ItemId.[3] (L" in details
-    assert ana.branches[Part.EMAIL_HTML][-1].branch == "else"
+    assert ana.branches[email_channel.HTML][-1].branch == "else"
 
 
 def test_gallery_escapes_event_data_and_sandboxes_the_emails(demo_dir: Path, tmp_path: Path) -> None:
@@ -110,8 +112,8 @@ def test_preview_command_prints_the_table_and_the_gallery(demo_dir: Path, tmp_pa
     )
     printed = capsys.readouterr().out
     assert code == 0
-    assert "endpoint      channel  SMS segments  email size  branches" in printed
-    assert "ep-sms-chloe  SMS      UCS-2 3" in printed
+    assert "endpoint      channel  email size  SMS segments  branches" in printed
+    assert re.search(r"ep-sms-chloe  SMS      [0-9.]+ KB     UCS-2, 3", printed)
     assert "  ep-email-eli: too_few_items" in printed and "  ep-email-fay: no_items" in printed
     assert f"Gallery: {(out / 'index.html').resolve().as_uri()}" in printed
     assert "ana@example.com" not in printed  # no addresses on the terminal

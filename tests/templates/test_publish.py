@@ -10,26 +10,38 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from campaign_tools.channels import email as email_channel
+from campaign_tools.channels import push as push_channel
+from campaign_tools.channels import sms as sms_channel
+from campaign_tools.channels.base import Channel
 from campaign_tools.cli import main
 from campaign_tools.templates.build import BuiltTemplate, build_template
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Channel, load_template
+from campaign_tools.templates.manifest import load_template
 from campaign_tools.templates.publish import Action, publish_template
 
 RECOMMENDER = "a1b2c3d4"
-GETS = {Channel.EMAIL: "get_email_template", Channel.SMS: "get_sms_template", Channel.PUSH: "get_push_template"}
+GETS = {
+    email_channel.CHANNEL: "get_email_template",
+    sms_channel.CHANNEL: "get_sms_template",
+    push_channel.CHANNEL: "get_push_template",
+}
 RESPONSES = {
-    Channel.EMAIL: "EmailTemplateResponse",
-    Channel.SMS: "SMSTemplateResponse",
-    Channel.PUSH: "PushNotificationTemplateResponse",
+    email_channel.CHANNEL: "EmailTemplateResponse",
+    sms_channel.CHANNEL: "SMSTemplateResponse",
+    push_channel.CHANNEL: "PushNotificationTemplateResponse",
 }
-WRITES = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
+WRITES = {
+    email_channel.CHANNEL: "email_template",
+    sms_channel.CHANNEL: "sms_template",
+    push_channel.CHANNEL: "push_template",
+}
 REQUEST_KEYS = {
-    Channel.EMAIL: "EmailTemplateRequest",
-    Channel.SMS: "SMSTemplateRequest",
-    Channel.PUSH: "PushNotificationTemplateRequest",
+    email_channel.CHANNEL: "EmailTemplateRequest",
+    sms_channel.CHANNEL: "SMSTemplateRequest",
+    push_channel.CHANNEL: "PushNotificationTemplateRequest",
 }
-TYPES = {Channel.EMAIL: "EMAIL", Channel.SMS: "SMS", Channel.PUSH: "PUSH"}
+TYPES = {email_channel.CHANNEL: "EMAIL", sms_channel.CHANNEL: "SMS", push_channel.CHANNEL: "PUSH"}
 CREATED = {"CreateTemplateMessageBody": {"Arn": "arn:aws:mobiletargeting:us-east-1:1:templates/offer", "Message": "ok"}}
 UPDATED = {"MessageBody": {"Message": "ok"}}
 
@@ -74,7 +86,7 @@ def _active(stubber: Stubber, channel: Channel, body: dict[str, Any], version: s
 def test_creates_every_channel_when_none_exists(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
     requests = built.requests(RECOMMENDER)
-    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+    for channel in (email_channel.CHANNEL, sms_channel.CHANNEL, push_channel.CHANNEL):
         _not_found(stubber, channel)
         stubber.add_response(
             f"create_{WRITES[channel]}",
@@ -84,26 +96,26 @@ def test_creates_every_channel_when_none_exists(built: BuiltTemplate, client) ->
     said: list[str] = []
     result = publish_template(built, pinpoint, RECOMMENDER, say=said.append)
     assert [plan.action for plan in result.plans] == [Action.CREATE] * 3
-    assert requests[Channel.EMAIL]["RecommenderId"] == RECOMMENDER
+    assert requests[email_channel.CHANNEL]["RecommenderId"] == RECOMMENDER
     assert "EMAIL offer: created (version 1 is active)" in said
 
 
 def test_updates_with_a_new_version_and_shows_the_diff_first(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
     requests = built.requests(RECOMMENDER)
-    old_sms = {**requests[Channel.SMS], "Body": "Old body. Reply STOP to opt out"}
-    _active(stubber, Channel.EMAIL, requests[Channel.EMAIL])
-    _active(stubber, Channel.SMS, old_sms)
+    old_sms = {**requests[sms_channel.CHANNEL], "Body": "Old body. Reply STOP to opt out"}
+    _active(stubber, email_channel.CHANNEL, requests[email_channel.CHANNEL])
+    _active(stubber, sms_channel.CHANNEL, old_sms)
     stubber.add_response(
         "update_sms_template",
         UPDATED,
-        {"TemplateName": "offer", "CreateNewVersion": True, "SMSTemplateRequest": requests[Channel.SMS]},
+        {"TemplateName": "offer", "CreateNewVersion": True, "SMSTemplateRequest": requests[sms_channel.CHANNEL]},
     )
-    _not_found(stubber, Channel.PUSH)
+    _not_found(stubber, push_channel.CHANNEL)
     stubber.add_response(
         "create_push_template",
         CREATED,
-        {"TemplateName": "offer", "PushNotificationTemplateRequest": requests[Channel.PUSH]},
+        {"TemplateName": "offer", "PushNotificationTemplateRequest": requests[push_channel.CHANNEL]},
     )
     said: list[str] = []
     result = publish_template(built, pinpoint, RECOMMENDER, say=said.append)
@@ -119,19 +131,19 @@ def test_updates_with_a_new_version_and_shows_the_diff_first(built: BuiltTemplat
 def test_activate_is_an_explicit_extra_call(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
     requests = built.requests(RECOMMENDER)
-    _active(stubber, Channel.EMAIL, {**requests[Channel.EMAIL], "Subject": "Old subject"})
+    _active(stubber, email_channel.CHANNEL, {**requests[email_channel.CHANNEL], "Subject": "Old subject"})
     stubber.add_response(
         "update_email_template",
         UPDATED,
-        {"TemplateName": "offer", "CreateNewVersion": True, "EmailTemplateRequest": requests[Channel.EMAIL]},
+        {"TemplateName": "offer", "CreateNewVersion": True, "EmailTemplateRequest": requests[email_channel.CHANNEL]},
     )
     stubber.add_response(
         "update_template_active_version",
         UPDATED,
         {"TemplateName": "offer", "TemplateType": "EMAIL", "TemplateActiveVersionRequest": {"Version": "latest"}},
     )
-    _active(stubber, Channel.SMS, requests[Channel.SMS])
-    _active(stubber, Channel.PUSH, requests[Channel.PUSH])
+    _active(stubber, sms_channel.CHANNEL, requests[sms_channel.CHANNEL])
+    _active(stubber, push_channel.CHANNEL, requests[push_channel.CHANNEL])
     result = publish_template(built, pinpoint, RECOMMENDER, activate=True, say=lambda _: None)
     assert [plan.activated for plan in result.plans] == [True, False, False]
 
@@ -139,9 +151,9 @@ def test_activate_is_an_explicit_extra_call(built: BuiltTemplate, client) -> Non
 def test_dry_run_reads_but_never_writes(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
     requests = built.requests(RECOMMENDER)
-    _not_found(stubber, Channel.EMAIL)
-    _active(stubber, Channel.SMS, {**requests[Channel.SMS], "RecommenderId": "older"})
-    _active(stubber, Channel.PUSH, requests[Channel.PUSH])
+    _not_found(stubber, email_channel.CHANNEL)
+    _active(stubber, sms_channel.CHANNEL, {**requests[sms_channel.CHANNEL], "RecommenderId": "older"})
+    _active(stubber, push_channel.CHANNEL, requests[push_channel.CHANNEL])
     said: list[str] = []
     result = publish_template(built, pinpoint, RECOMMENDER, activate=True, dry_run=True, say=said.append)
     assert [plan.action for plan in result.plans] == [Action.CREATE, Action.UPDATE, Action.UNCHANGED]
@@ -153,9 +165,9 @@ def test_dry_run_reads_but_never_writes(built: BuiltTemplate, client) -> None:
 def test_default_substitutions_diff_is_readable_json(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
     requests = built.requests(RECOMMENDER)
-    defaults = json.loads(requests[Channel.EMAIL]["DefaultSubstitutions"])
+    defaults = json.loads(requests[email_channel.CHANNEL]["DefaultSubstitutions"])
     old = json.dumps({**defaults, "Recommendations.OfferCode": "OLDCODE"})
-    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+    for channel in (email_channel.CHANNEL, sms_channel.CHANNEL, push_channel.CHANNEL):
         _active(stubber, channel, {**requests[channel], "DefaultSubstitutions": old})
     result = publish_template(built, pinpoint, RECOMMENDER, dry_run=True, say=lambda _: None)
     assert '-  "Recommendations.OfferCode": "OLDCODE",' in result.plans[0].diff
@@ -164,7 +176,7 @@ def test_default_substitutions_diff_is_readable_json(built: BuiltTemplate, clien
 
 def test_access_denied_is_one_clear_error(built: BuiltTemplate, client) -> None:
     pinpoint, stubber = client
-    _not_found(stubber, Channel.EMAIL)
+    _not_found(stubber, email_channel.CHANNEL)
     stubber.add_client_error(
         "create_email_template", service_error_code="ForbiddenException", service_message="no", http_status_code=403
     )
@@ -191,7 +203,7 @@ def test_publish_command_dry_run_end_to_end(monkeypatch, capsys) -> None:
         "pinpoint", region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
     )
     stubber = Stubber(pinpoint)
-    for channel in (Channel.EMAIL, Channel.SMS, Channel.PUSH):
+    for channel in (email_channel.CHANNEL, sms_channel.CHANNEL, push_channel.CHANNEL):
         _not_found(stubber, channel)
     stubber.activate()
     seen: list[tuple[object, object]] = []

@@ -11,7 +11,16 @@ from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
+from campaign_tools.send.ledgers.base import (
+    Claim,
+    ClaimPolicy,
+    LedgerError,
+    LedgerKind,
+    LedgerRow,
+    LedgerSummary,
+    State,
+    decide,
+)
 from campaign_tools.send.pacing import Backoff
 
 BATCH_GET_LIMIT = 100
@@ -254,3 +263,10 @@ def create_ledger_table(client: Any, table: str) -> None:
         if error.response.get("Error", {}).get("Code") != "ResourceInUseException":
             raise LedgerError(f"cannot create the ledger table {table}: {error}") from None
     client.get_waiter("table_exists").wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+
+def _open(target: str, clients: Callable[[str], Any], durable: bool) -> DynamoDbLedger:
+    return DynamoDbLedger(target, clients("dynamodb"))
+
+
+KIND = LedgerKind("dynamodb", "dynamodb:TABLE", _open)

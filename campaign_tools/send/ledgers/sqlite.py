@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, LedgerError, LedgerRow, LedgerSummary, State, decide
+from campaign_tools.send.ledgers.base import (
+    Claim,
+    ClaimPolicy,
+    LedgerError,
+    LedgerKind,
+    LedgerRow,
+    LedgerSummary,
+    State,
+    decide,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -154,3 +164,10 @@ class SqliteLedger:
                 raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
         for endpoint_id, row_state, reason, attempts, updated_at in found:
             yield LedgerRow(endpoint_id, row_state, reason, attempts, updated_at)
+
+
+def _open(target: str, clients: Callable[[str], Any], durable: bool) -> SqliteLedger:
+    return SqliteLedger(target, durable=durable)
+
+
+KIND = LedgerKind("sqlite", "sqlite:PATH", _open)

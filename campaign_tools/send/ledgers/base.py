@@ -12,10 +12,10 @@ by default, at least once by explicit choice.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from transformer.errors import PinrecError
 
@@ -138,3 +138,14 @@ class Ledger(Protocol):
     def describe(self) -> str: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LedgerKind:
+    """How `--ledger KIND:TARGET` opens one kind of ledger."""
+
+    kind: str
+    usage: str
+    """e.g. sqlite:PATH"""
+    open: Callable[[str, Callable[[str], Any], bool], Ledger]
+    """(target, AWS client factory, durable) -> the ledger; `durable`: every commit reaches the disk first."""

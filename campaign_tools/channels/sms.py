@@ -1,0 +1,195 @@
+"""SMS: one body, sent with AWS End User Messaging SMS (`pinpoint-sms-voice-v2` `SendTextMessage`) within a part
+budget; a body over the budget is refused, never truncated."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import Field
+
+from campaign_tools.channels.base import (
+    Channel,
+    ClientFactory,
+    ComposeError,
+    ComposeInput,
+    Delivered,
+    Deliverer,
+    DeliveryError,
+    Message,
+    OutboxFile,
+    Part,
+    PinpointTemplateType,
+    PreviewOutput,
+    Sender,
+    SendOption,
+    Settings,
+    json_file,
+)
+from transformer.aws import error_code
+
+NAME = "sms"
+BODY = Part("sms-body", NAME, ("sms.jinja",), "sms.txt")
+
+SmsType = Literal["TRANSACTIONAL", "PROMOTIONAL"]
+SegmentCounter = Callable[[str], int]
+"""Counts the SMS parts a body takes (GSM-7 / UCS-2 rules); pinrec's renderer provides the real one."""
+
+THROTTLING_CODES = frozenset({"ThrottlingException"})
+FATAL_CODES = frozenset({"AccessDeniedException", "UnrecognizedClientException"})
+DEFAULT_SMS_RATE = 1.0
+"""End User Messaging's default per-number throughput: 1 part per second for long codes and 10DLC low volume;
+toll-free numbers send 3/s, short codes 100/s. Pass --rate for the origination identity in use."""
+
+
+class SmsTemplateSettings(Settings):
+    """`[sms]` in template.toml."""
+
+    max_segments: int = Field(1, ge=1, le=10, description="segment budget; lint warns when a message can exceed it")
+
+
+class SmsSettings(Settings):
+    origination_identity: str | None = None
+    message_type: SmsType = "PROMOTIONAL"
+    configuration_set: str | None = None
+    max_parts: int | None = Field(None, ge=1, description="part budget; default: the template's sms.max_segments")
+
+
+@dataclass(frozen=True, slots=True)
+class SmsMessage:
+    to: str
+    body: str
+
+
+def renderer_segment_counter() -> SegmentCounter:
+    """The renderer's SMS part counter (GSM-7 / UCS-2, escape and surrogate pairs never split)."""
+    from campaign_tools.rendering import sms_encoding
+
+    return lambda text: int(sms_encoding(text).segments)
+
+
+def _sms(message: Message) -> SmsMessage:
+    if not isinstance(message, SmsMessage):
+        raise DeliveryError("wrong_message_type", detail=type(message).__name__)
+    return message
+
+
+class SmsSender(Sender):
+    def __init__(self, settings: SmsSettings, segments: SegmentCounter, max_parts: int) -> None:
+        if max_parts < 1:
+            raise ValueError("the SMS part budget must be at least 1")
+        self.settings = settings
+        self.segments = segments
+        self.max_parts = max_parts
+
+    def request(self, message: Message, campaign_id: str, endpoint_id: str) -> dict[str, Any]:
+        """The exact SendTextMessage request; refuses a body over the part budget (never sent, never truncated)."""
+        sms = _sms(message)
+        if not sms.body.strip():
+            raise DeliveryError("empty_sms_body")
+        parts = self.segments(sms.body)
+        if parts > self.max_parts:
+            raise DeliveryError("over_part_budget", detail=f"{parts} parts, budget {self.max_parts}")
+        request: dict[str, Any] = {
+            "DestinationPhoneNumber": sms.to,
+            "MessageBody": sms.body,
+            "MessageType": self.settings.message_type,
+            "Context": {"pinrec-campaign": campaign_id, "pinrec-endpoint": endpoint_id},
+        }
+        if self.settings.origination_identity:
+            request["OriginationIdentity"] = self.settings.origination_identity
+        if self.settings.configuration_set:
+            request["ConfigurationSetName"] = self.settings.configuration_set
+        return request
+
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+        return json_file({"SendTextMessage": self.request(message, campaign_id, endpoint_id)})
+
+    def provider(self, clients: ClientFactory) -> Deliverer:
+        return SmsDeliverer(clients("pinpoint-sms-voice-v2"), self)
+
+
+class SmsDeliverer:
+    idempotent = False
+
+    def __init__(self, client: Any, sender: SmsSender) -> None:
+        self.client = client
+        self.sender = sender
+
+    def describe(self) -> str:
+        return f"End User Messaging SMS ({self.sender.settings.message_type})"
+
+    def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        request = self.sender.request(message, campaign_id, endpoint_id)
+        try:
+            response = self.client.send_text_message(**request)
+        except ClientError as error:
+            code = error_code(error)
+            reason = error.response.get("Reason")
+            raise DeliveryError(
+                f"sms_{code}" + (f"_{reason}" if isinstance(reason, str) and reason.isidentifier() else ""),
+                throttled=code in THROTTLING_CODES,
+                fatal=code in FATAL_CODES,
+            ) from None
+        except BotoCoreError as error:
+            raise DeliveryError(f"sms_{type(error).__name__}") from None
+        return Delivered(str(response["MessageId"]))
+
+
+class SmsChannel(Channel):
+    name = NAME
+    endpoint_types = frozenset({"SMS"})
+    parts = (BODY,)
+    pinpoint = PinpointTemplateType("SMS", "SMSTemplateRequest", "SMSTemplateResponse", "sms_template")
+    template_character_limit = 1_600
+    template_settings = SmsTemplateSettings
+    sender_settings = SmsSettings
+    send_options = (
+        SendOption("--configuration-set", "configuration_set", "SES or SMS configuration set"),
+        SendOption("--origination-identity", "origination_identity", "SMS: phone number, sender id, pool or ARN"),
+        SendOption("--sms-type", "message_type", "SMS message type", choices=("PROMOTIONAL", "TRANSACTIONAL")),
+        SendOption(
+            "--sms-max-parts", "max_parts", "SMS part budget (default: the template's sms.max_segments)", type=int
+        ),
+    )
+    summary_label = "SMS segments"
+
+    def template_request(self, parts: Mapping[Part, str], settings: Settings | None) -> dict[str, Any]:
+        return {"Body": parts[BODY]}
+
+    def compose(self, given: ComposeInput) -> SmsMessage:
+        address = given.endpoint.get("Address")
+        if not isinstance(address, str) or not address.strip():
+            raise ComposeError("no_address")
+        return SmsMessage(to=address, body=given.render(BODY).strip())
+
+    def sender(self, settings: Settings, composer: object, template: Settings | None) -> SmsSender:
+        """The part counter and budget come from the composer when it has them, else from the template and the
+        renderer."""
+        assert isinstance(settings, SmsSettings)
+        counter = getattr(composer, "sms_segments", None)
+        template_budget = template.max_segments if isinstance(template, SmsTemplateSettings) else None
+        budget = settings.max_parts or template_budget or getattr(composer, "sms_max_segments", None) or 1
+        return SmsSender(settings, counter if callable(counter) else renderer_segment_counter(), budget)
+
+    def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
+        return DEFAULT_SMS_RATE, f"{DEFAULT_SMS_RATE:g}/s (SMS default for one long code: pass --rate for yours)"
+
+    def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput:
+        from campaign_tools.rendering import sms_encoding
+
+        if BODY not in rendered:
+            return PreviewOutput({}, ())
+        info = sms_encoding(rendered[BODY])
+        block = (
+            f"<div><h3>SMS ({html.escape(info.encoding)}, {info.characters} characters, {info.segments} "
+            f'segment(s))</h3><div class="sms">{html.escape(rendered[BODY])}</div></div>'
+        )
+        return PreviewOutput({BODY.built_file: rendered[BODY]}, (block,), f"{info.encoding}, {info.segments}")
+
+
+CHANNEL = SmsChannel()

@@ -1,0 +1,36 @@
+"""The ledger of a dry run: it records nothing, so a dry run leaves the real ledger as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, LedgerRow, LedgerSummary, State
+
+
+class NullLedger:
+    def describe(self) -> str:
+        return "none (dry run)"
+
+    def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
+        return Claim.CLAIMED
+
+    def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        return None
+
+    def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        return None
+
+    def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        return None
+
+    def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]:
+        return set()
+
+    def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
+        return LedgerSummary(campaign_id)
+
+    def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
+        return iter(())
+
+    def close(self) -> None:
+        return None

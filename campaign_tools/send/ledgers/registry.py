@@ -1,0 +1,34 @@
+"""Every send ledger `--ledger KIND:TARGET` can name. Adding one is a module beside sqlite.py and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from campaign_tools.send.ledgers import dynamodb, sqlite
+from campaign_tools.send.ledgers.base import Ledger, LedgerKind
+from transformer.errors import PinrecError
+
+KINDS: tuple[LedgerKind, ...] = (
+    sqlite.KIND,
+    dynamodb.KIND,
+)
+
+
+def usage() -> str:
+    return " or ".join(kind.usage for kind in KINDS)
+
+
+def check_spec(spec: str) -> str:
+    """`spec` when it names a known ledger kind and a target; PinrecError otherwise."""
+    name, _, target = spec.partition(":")
+    if not target or all(kind.kind != name for kind in KINDS):
+        raise PinrecError(f"--ledger must be {usage()}, got {spec!r}")
+    return spec
+
+
+def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True) -> Ledger:
+    """The ledger `spec` names; `durable`: every commit reaches the disk before delivery goes on."""
+    name, _, target = check_spec(spec).partition(":")
+    kind = next(kind for kind in KINDS if kind.kind == name)
+    return kind.open(target, clients, durable)

@@ -1,0 +1,197 @@
+"""A send: the one entry point both `pinrec send` and the send Lambda (a Step Functions child) run.
+
+Settings in, a summary out: read the segment (or take the records handed over), look up each endpoint's
+recommendations, run the transformer core on batches of 50, compose each message, claim it in the ledger, deliver it
+at the pace, record it. Everything a send needs is built here from its `SendSettings`, so the CLI and the Lambda
+cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from campaign_tools.channels.base import ClientFactory, Deliverer
+from campaign_tools.send.compose import ComposerOptions, MessageComposer, make_composer
+from campaign_tools.send.compose_pool import ComposerPool, InlineComposer
+from campaign_tools.send.dry_run import DryRunDeliverer
+from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger
+from campaign_tools.send.ledgers.null import NullLedger
+from campaign_tools.send.outbox import DEFAULT_OUTBOX, OutboxDeliverer
+from campaign_tools.send.pacing import TokenBucket
+from campaign_tools.send.pipeline import CampaignRun, RunSummary
+from campaign_tools.send.recommendations import registry as source_registry
+from campaign_tools.send.recommendations.base import RecommendationSource
+from campaign_tools.send.segments import iter_endpoints, read_segment, records_from_items
+from campaign_tools.send.settings import SendSettings, SettingsError
+from transformer.aws import AwsOptions, ClientTuning, client
+from transformer.config import PinrecConfig, load_config
+from transformer.files import is_s3_url
+from transformer.service import Transformer
+
+SDK_ATTEMPTS = 4
+"""Attempts per AWS request made by the SDK itself (standard retry mode), before pinrec's own backoff."""
+
+
+def client_factory(options: AwsOptions) -> ClientFactory:
+    """One client per service for the factory's life, made on first use (clients are thread-safe once made)."""
+    clients: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def make(service: str) -> Any:
+        with lock:
+            if service not in clients:
+                clients[service] = client(service, options, ClientTuning(attempts=SDK_ATTEMPTS))
+            return clients[service]
+
+    return make
+
+
+@dataclass(frozen=True)
+class SendParts:
+    """What a send builds once and a warm Lambda keeps between batches: the transformer keeps its cache."""
+
+    config: PinrecConfig
+    transformer: Transformer
+    composer: MessageComposer
+    recommendations: RecommendationSource
+
+
+def prepare(settings: SendSettings, clients: ClientFactory) -> SendParts:
+    config = load_config(settings.config)
+    options = ComposerOptions(settings.template, settings.templates_dir, settings.channel, config, built=settings.built)
+    composer = make_composer(settings.composer, options)
+    source = source_registry.open_source(settings.recommendations, settings.source_options(), clients)
+    return SendParts(config, Transformer(config), composer, source)
+
+
+def _pace(settings: SendSettings, clients: ClientFactory) -> tuple[float | None, str]:
+    if settings.rate is not None:
+        return settings.rate, f"{settings.rate:g}/s (--rate)"
+    if settings.dry_run:
+        return None, "unpaced (dry run)"
+    if not settings.deliver:
+        return None, "unpaced (outbox)"
+    return settings.channel_object.default_rate(clients)
+
+
+class SendRun:
+    """One send, built from its settings; `run` it once, then `close` it (or use it as a context manager)."""
+
+    def __init__(
+        self,
+        settings: SendSettings,
+        *,
+        clients: ClientFactory | None = None,
+        parts: SendParts | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        clients = clients or client_factory(settings.aws.options())
+        self._clients = clients
+        self.parts = parts or prepare(settings, clients)
+        channel = settings.channel_object
+        composer = self.parts.composer
+        sender = channel.sender(settings.sender, composer, getattr(composer, "channel_settings", None))
+        deliverer: Deliverer
+        ledger: Ledger
+        if settings.dry_run:
+            deliverer, ledger = DryRunDeliverer(sender), NullLedger()
+        else:
+            deliverer = (
+                sender.provider(clients)
+                if settings.deliver
+                else OutboxDeliverer(settings.outbox or DEFAULT_OUTBOX, sender)
+            )
+            ledger = ledger_registry.open_ledger(settings.ledger, clients, durable=not deliverer.idempotent)
+        self.ledger = ledger
+        rate, self.pace = _pace(settings, clients)
+        self._composers = (
+            ComposerPool(settings.composer, self._composer_options(), settings.compose_processes)
+            if settings.compose_processes > 1
+            else InlineComposer(composer)
+        )
+        self.campaign = CampaignRun(
+            campaign_id=settings.campaign_id,
+            recommendations=self.parts.recommendations,
+            enricher=self.parts.transformer,
+            composer=self._composers,
+            deliverer=deliverer,
+            ledger=ledger,
+            claim_policy=ClaimPolicy(
+                run_id=uuid.uuid4().hex,
+                lease_seconds=settings.lease_seconds,
+                reclaim_pending=deliverer.idempotent,
+                reclaim_expired=settings.retry_pending,
+            ),
+            pacer=TokenBucket(rate) if rate is not None else None,
+            workers=settings.workers,
+            dry_run=settings.dry_run,
+            progress=progress,
+        )
+
+    def _composer_options(self) -> ComposerOptions:
+        settings = self.settings
+        return ComposerOptions(
+            settings.template, settings.templates_dir, settings.channel, self.parts.config, built=settings.built
+        )
+
+    @property
+    def summary(self) -> RunSummary:
+        return self.campaign.summary
+
+    def describe(self) -> str:
+        """One line: what is sent where, from which recommendations, recorded where, at what pace."""
+        return (
+            f"campaign {self.settings.campaign_id}: {self.settings.channel} via {self.campaign.deliverer.describe()}, "
+            f"recommendations from {self.parts.recommendations.describe()}, ledger {self.ledger.describe()}, "
+            f"pace {self.pace}"
+        )
+
+    def run(self, records: Iterable[object] | None = None) -> RunSummary:
+        """Send the segment's endpoints, or `records` (endpoint records handed over whole, one batch's worth)."""
+        settings = self.settings
+        channel = settings.channel_object
+        stats = self.campaign.summary.segment
+        skip = self.campaign.record_segment_skip
+        if records is not None:
+            rows = records_from_items(records, settings.segment_format or "jsonl", settings.csv_list_separator)
+            return self.campaign.run(iter_endpoints(rows, channel, stats, skip))
+        if settings.segment is None:
+            raise SettingsError("a send needs --segment (the endpoints to send to)")
+        endpoints = read_segment(
+            settings.segment,
+            channel,
+            stats,
+            segment_format=settings.segment_format,
+            list_separator=settings.csv_list_separator,
+            s3_client=self._clients("s3") if is_s3_url(settings.segment) else None,
+            on_skip=skip,
+        )
+        return self.campaign.run(endpoints)
+
+    def close(self) -> None:
+        self._composers.close()
+        self.ledger.close()
+
+    def __enter__(self) -> SendRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def run_send(
+    settings: SendSettings,
+    *,
+    records: Iterable[object] | None = None,
+    clients: ClientFactory | None = None,
+    parts: SendParts | None = None,
+) -> RunSummary:
+    """Run one send to its end and return its summary."""
+    with SendRun(settings, clients=clients, parts=parts) as send:
+        return send.run(records)
