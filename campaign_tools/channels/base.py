@@ -171,6 +171,8 @@ class Channel(ABC):
     """One channel. Subclasses set the class attributes and implement the methods; one instance is registered."""
 
     name: ClassVar[str]
+    title: ClassVar[str]
+    """How messages name the channel: email, SMS, push."""
     endpoint_types: ClassVar[frozenset[str]]
     """The Pinpoint ChannelType values of endpoints this channel sends to."""
     parts: ClassVar[tuple[Part, ...]]

@@ -191,6 +191,7 @@ def _address(endpoint: Mapping[str, Any]) -> str:
 
 class EmailChannel(Channel):
     name = NAME
+    title = "email"
     endpoint_types = frozenset({"EMAIL"})
     parts = (SUBJECT, HTML, TEXT)
     pinpoint = PinpointTemplateType("EMAIL", "EmailTemplateRequest", "EmailTemplateResponse", "email_template")

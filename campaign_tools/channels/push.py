@@ -154,6 +154,7 @@ class PushSender(Sender):
 
 class PushChannel(Channel):
     name = NAME
+    title = "push"
     endpoint_types = frozenset(MESSAGE_KEYS)
     parts = (TITLE, BODY, URL)
     pinpoint = PinpointTemplateType(

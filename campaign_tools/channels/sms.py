@@ -50,6 +50,11 @@ class SmsTemplateSettings(Settings):
     max_segments: int = Field(1, ge=1, le=10, description="segment budget; lint warns when a message can exceed it")
 
 
+def max_segments(settings: Settings | None) -> int:
+    """The template's SMS segment budget (its `[sms] max_segments`, else the default)."""
+    return (settings if isinstance(settings, SmsTemplateSettings) else SmsTemplateSettings()).max_segments
+
+
 class SmsSettings(Settings):
     origination_identity: str | None = None
     message_type: SmsType = "PROMOTIONAL"
@@ -142,6 +147,7 @@ class SmsDeliverer:
 
 class SmsChannel(Channel):
     name = NAME
+    title = "SMS"
     endpoint_types = frozenset({"SMS"})
     parts = (BODY,)
     pinpoint = PinpointTemplateType("SMS", "SMSTemplateRequest", "SMSTemplateResponse", "sms_template")
@@ -172,7 +178,7 @@ class SmsChannel(Channel):
         renderer."""
         assert isinstance(settings, SmsSettings)
         counter = getattr(composer, "sms_segments", None)
-        template_budget = template.max_segments if isinstance(template, SmsTemplateSettings) else None
+        template_budget = max_segments(template) if template is not None else None
         budget = settings.max_parts or template_budget or getattr(composer, "sms_max_segments", None) or 1
         return SmsSender(settings, counter if callable(counter) else renderer_segment_counter(), budget)
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
+import pkgutil
+import re
+
 import pytest
 
 from campaign_tools.cli import main
-from campaign_tools.templates.lint import Severity, lint_template
+from campaign_tools.rendering import hazards
+from campaign_tools.templates.lint import AUTHORING, BUILD, Severity, lint_template, rules
+from campaign_tools.templates.lint.registry import RULES
 from campaign_tools.templates.manifest import load_template
 
 OFFER_UNSUBSCRIBE = "[[ unsubscribe('Unsubscribe', style='color:#4a5561;text-decoration:underline;') ]]"
@@ -83,6 +90,8 @@ BREAKAGES = [
     ),
     ("authoring", "error", "offer", "push-title.jinja", "[[ rec('OfferTitle', 0) ]]", "[[ rec('Color', 0) ]]"),
 ]
+REGISTERED_IDS = {rule_id for rule in RULES for rule_id in rule.ids}
+BUILD_IDS = {AUTHORING, BUILD}
 
 
 @pytest.mark.parametrize("name", ["recommended-for-you", "offer"])
@@ -109,6 +118,43 @@ def test_each_rule_fires_on_a_template_that_breaks_it(
     assert any(finding.severity is Severity(severity) for finding in matching)
     located = [finding for finding in matching if finding.severity is Severity(severity)]
     assert all(finding.file.startswith(name + "/") for finding in located)
+    assert {finding.rule for finding in report.findings} <= REGISTERED_IDS | BUILD_IDS
+
+
+def test_the_registry_lists_every_rule_module_once() -> None:
+    modules = [
+        importlib.import_module(f"{rules.__name__}.{info.name}") for info in pkgutil.iter_modules(rules.__path__)
+    ]
+    assert len(RULES) == len(modules)
+    for module in modules:
+        assert RULES.count(module.RULE) == 1, module.__name__
+        assert module.__name__.rsplit(".", 1)[1] == module.RULE.ids[0].replace("-", "_")  # one module per rule id
+    ids = [rule_id for rule in RULES for rule_id in rule.ids]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_hazard_the_renderer_finds_has_a_rule() -> None:
+    codes = set(re.findall(r'Hazard\(\s*line,\s*"([a-z0-9-]+)"', inspect.getsource(hazards)))
+    assert codes and codes <= REGISTERED_IDS
+
+
+def test_findings_on_one_line_follow_the_source_not_the_registry(template_copy, renderer: object) -> None:
+    source = template_copy(
+        "offer", {"push-title.jinja": [("[[", "{{Recommendations.OfferTitle}} {{User.Nickname}} [[")]}
+    )
+    report = lint_template(source, renderer=renderer)
+    on_line = [finding.rule for finding in report.errors if finding.file == "offer/push-title.jinja"]
+    assert on_line == ["bare-list", "unknown-path"]
+
+
+def test_each_samples_sms_notes_stay_together(renderer: object) -> None:
+    findings = lint_template(load_template("recommended-for-you"), renderer=renderer).findings
+    data_notes = [index for index, finding in enumerate(findings) if finding.rule == "sms-gsm7"]
+    assert data_notes  # a sample in the shipped template has a character outside GSM-7
+    for index in data_notes:
+        sample = findings[index].message.removeprefix("SMS for ").split(" is UCS-2")[0]
+        before = findings[index - 1]
+        assert (before.rule, before.message.split(":")[0]) == ("sms-segments", f"SMS for {sample}")
 
 
 def test_findings_point_at_the_source_file_and_line(template_copy, renderer: object) -> None:

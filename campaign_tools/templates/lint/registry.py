@@ -1,0 +1,58 @@
+"""Every lint rule, in the order they run. Findings made at the same place in the lint walk (see context.py) are
+reported in this order, so a rule that reports at the same place as another keeps its position relative to it."""
+
+from __future__ import annotations
+
+from campaign_tools.templates.lint.rules import (
+    bare_list,
+    each_over_15,
+    email_size,
+    float_literal,
+    html_lang,
+    if_number,
+    img_alt,
+    index_beyond,
+    missing_default,
+    number_print,
+    part_size,
+    render_error,
+    sms_gsm7,
+    sms_opt_out,
+    sms_segments,
+    sms_worst_case,
+    table_role,
+    triple_stash,
+    unknown_default,
+    unknown_helper,
+    unknown_path,
+    unquoted_argument,
+    unsubscribe_link,
+    utm,
+)
+
+RULES = (
+    unknown_default.RULE,
+    unknown_path.RULE,
+    bare_list.RULE,
+    each_over_15.RULE,
+    index_beyond.RULE,
+    missing_default.RULE,
+    triple_stash.RULE,
+    unknown_helper.RULE,
+    unquoted_argument.RULE,
+    float_literal.RULE,
+    if_number.RULE,
+    number_print.RULE,
+    html_lang.RULE,
+    img_alt.RULE,
+    unsubscribe_link.RULE,
+    table_role.RULE,
+    email_size.RULE,
+    utm.RULE,
+    sms_segments.RULE,
+    sms_worst_case.RULE,
+    sms_gsm7.RULE,
+    sms_opt_out.RULE,
+    part_size.RULE,
+    render_error.RULE,
+)

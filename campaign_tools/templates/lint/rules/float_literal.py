@@ -1,0 +1,20 @@
+"""float-literal: a decimal literal argument; Pinpoint's parser takes whole numbers (found by lint_hazards)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from campaign_tools.templates.lint.context import LintContext
+from campaign_tools.templates.lint.report import Finding, Severity
+from campaign_tools.templates.lint.rules import Rule
+
+ID = "float-literal"
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for site in context.hazards:
+        if site.hazard.code == ID:
+            yield context.hazard_finding(site, Severity.WARNING, ID)
+
+
+RULE = Rule((ID,), check)

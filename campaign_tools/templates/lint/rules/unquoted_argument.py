@@ -1,0 +1,20 @@
+"""unquoted-argument: a bare-word argument, read as a variable that has no value (found by lint_hazards)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from campaign_tools.templates.lint.context import LintContext
+from campaign_tools.templates.lint.report import Finding, Severity
+from campaign_tools.templates.lint.rules import Rule
+
+ID = "unquoted-argument"
+
+
+def check(context: LintContext) -> Iterator[Finding]:
+    for site in context.hazards:
+        if site.hazard.code == ID:
+            yield context.hazard_finding(site, Severity.ERROR, ID)
+
+
+RULE = Rule((ID,), check)
