@@ -6,5 +6,6 @@ composer returns; `compose` builds messages from templates (or a plugin); `deliv
 `delivery_sms` and `delivery_push` deliver; `ledger`, `ledger_sqlite` and `ledger_dynamodb` record each message
 exactly once; `pacing` paces and backs off; `pipeline` runs a campaign; `assemble` builds its parts from options;
 `dry_run` stands in for delivery and ledger in a dry run; `compose_pool` renders in worker processes;
-`aws_batch` is the Step Functions child Lambda and `on_aws` starts and follows it (`infra/send-statemachine.yaml`).
+`aws_batch` is what the Step Functions child Lambda (`handlers.send_batch`) runs and `on_aws` starts and follows it
+(`infra/send-statemachine.yaml`).
 """

@@ -1,5 +1,6 @@
-"""The Lambda behind `infra/send-statemachine.yaml`: one Distributed Map child sends one batch of up to 50 endpoints
-with the same pipeline as `pinrec send` (transformer core, composer, delivery, DynamoDB ledger).
+"""What the Lambda behind `infra/send-statemachine.yaml` runs (its entry point is `handlers.send_batch.handler`): one
+Distributed Map child sends one batch of up to 50 endpoints with the same pipeline as `pinrec send` (transformer core,
+composer, delivery, DynamoDB ledger).
 
 Event (Distributed Map with `ItemBatcher`): `{"Items": [endpoint records], "BatchInput": {"settings": {...}}}`;
 `settings` carries the `pinrec send` options (see `BatchSettings`). Environment: `PINREC_CONFIG` (the
@@ -40,7 +41,6 @@ from transformer.errors import PinrecError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, MAX_ITEMS_PER_MESSAGE
 from transformer.service import Transformer
 
-LEDGER_TABLE_ENV = "PINREC_LEDGER_TABLE"
 TEMPLATE_DIR_ENV = "PINREC_TEMPLATE_DIR"
 """The pre-built template packaged with the function (`pinrec package --function send`): composed from as is."""
 
@@ -184,25 +184,3 @@ def send_batch(items: list[object], settings: BatchSettings, table: str, clients
     stats: SegmentStats = run.summary.segment
     records = records_from_items(items, settings.segment_format, settings.csv_list_separator)
     return run.run(iter_endpoints(records, channel, stats, run.record_segment_skip))
-
-
-def summary_dict(summary: RunSummary) -> dict[str, Any]:
-    return {
-        "sent": summary.sent,
-        "skipped": dict(summary.all_skipped()),
-        "failed": dict(summary.failed),
-        "malformed": summary.segment.malformed,
-        "seconds": round(summary.seconds, 3),
-    }
-
-
-def handler(event: Mapping[str, Any], context: object = None) -> dict[str, Any]:
-    items = event.get("Items")
-    if not isinstance(items, list):
-        raise PinrecError("the event has no Items list (run this function as a Distributed Map child with ItemBatcher)")
-    batch_input = event.get("BatchInput") or {}
-    settings = BatchSettings.from_event(batch_input.get("settings") if isinstance(batch_input, Mapping) else None)
-    table = os.environ.get(LEDGER_TABLE_ENV)
-    if not table:
-        raise PinrecError(f"{LEDGER_TABLE_ENV} is not set")
-    return summary_dict(send_batch(items, settings, table))

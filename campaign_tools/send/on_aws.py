@@ -1,7 +1,8 @@
 """`pinrec send --on-aws`: upload the segment if needed, start the Step Functions execution, follow it to the end.
 
 The state machine is `infra/send-statemachine.yaml`: a Distributed Map over the JSON Lines segment in S3, 50
-endpoints per child, each child the Lambda in `campaign_tools.send.aws_batch`, the ledger in DynamoDB.
+endpoints per child, each child the Lambda `handlers.send_batch` (running `campaign_tools.send.aws_batch`), the ledger
+in DynamoDB.
 """
 
 from __future__ import annotations
