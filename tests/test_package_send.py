@@ -109,7 +109,8 @@ for channel in ('email', 'sms', 'push'):
     settings = BatchSettings(campaign_id='c', recommendations='segment', channel=channel, template=sys.argv[3])
     _, composer, _ = aws_batch._parts(settings, os.environ['PINREC_CONFIG'], os.environ['PINREC_TEMPLATE_DIR'])
     messages[channel] = dataclasses.asdict(composer.compose(endpoint['Id'], endpoint))
-for name in ('handlers.send_batch', 'campaign_tools.send.aws_batch', 'campaign_tools.templates.prebuilt', 'campaign_tools.rendering'):
+bundled = ('handlers.send_batch', 'campaign_tools.send.aws_batch', 'campaign_tools.templates.prebuilt')
+for name in (*bundled, 'campaign_tools.rendering'):
     assert sys.modules[name].__file__.startswith(task_root), sys.modules[name].__file__
 loaded = sorted(name for name in sys.modules if name.startswith('campaign_tools.templates'))
 print(json.dumps({'messages': messages, 'loaded': loaded}))
