@@ -15,7 +15,7 @@ from bench.timing import Timing, summarise
 COLD_START_PROBE = """
 import json, sys, time
 started = time.perf_counter()
-import transformer.handler
+import handlers.transformer
 elapsed = time.perf_counter() - started
 print(json.dumps({"seconds": elapsed, "boto3": "boto3" in sys.modules}))
 """
@@ -27,7 +27,7 @@ def peak_kb():  # VmHWM: this process's peak resident set (ru_maxrss would inclu
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
-import transformer.handler as handler
+import handlers.transformer as handler
 transformer = handler.transformer
 before = peak_kb()
 size = int(sys.argv[1])

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from transformer.config import CONFIG_ENV_VAR
 from transformer.errors import PinrecError
 
-HANDLER_MODULE = "transformer.handler"
+HANDLER_MODULE = "handlers.transformer"
 
 
 @dataclass

@@ -105,12 +105,12 @@ def transformer_function(make_session: Callable[..., AwsSession]) -> str:
     role = iam.create_role(RoleName="transformer-execution", AssumeRolePolicyDocument=json.dumps(trust))
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("transformer/handler.py", "def lambda_handler(event, context):\n    return {}\n")
+        archive.writestr("handlers/transformer.py", "def lambda_handler(event, context):\n    return {}\n")
     session.client("lambda").create_function(
         FunctionName=FUNCTION_NAME,
         Runtime="python3.12",
         Role=role["Role"]["Arn"],
-        Handler="transformer.handler.lambda_handler",
+        Handler="handlers.transformer.lambda_handler",
         Code={"ZipFile": code.getvalue()},
         Architectures=["arm64"],
     )

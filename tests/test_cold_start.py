@@ -1,4 +1,5 @@
-"""A cold start imports only the configured store: boto3 stays out of a SQLite container.
+"""A cold start (importing `handlers.transformer`, as Lambda does) imports only the configured store: boto3 stays out
+of a SQLite container.
 
 Powertools imports the bare `botocore` package root (for its user-agent hook); that is small and accepted.
 What must not load is boto3 or botocore's client machinery.
@@ -17,11 +18,11 @@ from tests.store_fixtures import aws, create_table  # noqa: F401
 
 PROBE = """
 import json, sys
-import transformer.handler
+import handlers.transformer
 print(json.dumps({
     "boto3": "boto3" in sys.modules,
     "botocore.client": "botocore.client" in sys.modules,
-    "store": type(transformer.handler.transformer.store).__name__,
+    "store": type(handlers.transformer.transformer.store).__name__,
 }))
 """
 

@@ -129,7 +129,7 @@ def test_cold_start_fails_with_the_config_error(tmp_path, monkeypatch):
 
     bad = _write(tmp_path, VALID.replace('field = "name"', 'field = "name"\ntemplate = "x"'))
     result = subprocess.run(
-        [sys.executable, "-c", "import transformer.handler"],
+        [sys.executable, "-c", "import handlers.transformer"],
         env={"PINREC_CONFIG": str(bad), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

@@ -52,6 +52,11 @@ def test_logs_and_metrics_carry_no_personal_or_recommended_data(demo_dir, sample
     assert leaked == []
 
 
+def test_invoke_imports_the_deployed_handler_module(demo_dir, sample_event):
+    _, module = invoke(sample_event, demo_dir / "pinrec.toml", log=io.StringIO())
+    assert module.__name__ == "handlers.transformer"
+
+
 def test_log_line_and_metrics_count_the_batch(demo_dir, sample_event):
     log = io.StringIO()
     invoke(sample_event, demo_dir / "pinrec.toml", log=log)

@@ -43,7 +43,7 @@ def test_function_settings(template):
     function = _resource(template, "TransformerFunction")
     parameters = template["Parameters"]
     assert template["Resources"]["TransformerFunction"]["Type"] == "AWS::Serverless::Function"
-    assert function["Handler"] == "transformer.handler.lambda_handler"
+    assert function["Handler"] == "handlers.transformer.lambda_handler"
     assert function["Runtime"] in {"python3.12", "python3.13"}
     assert function["Architectures"] == [{"Ref": "Architecture"}]
     assert parameters["Architecture"]["Default"] == "arm64"

@@ -201,7 +201,7 @@ def test_cold_start_of_the_handler_fails_naming_the_offer_line(tmp_path):
     )
     assert load_config(config).offers is not None
     result = subprocess.run(
-        [sys.executable, "-c", "import transformer.handler"],
+        [sys.executable, "-c", "import handlers.transformer"],
         env={"PINREC_CONFIG": str(config), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,

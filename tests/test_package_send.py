@@ -100,6 +100,7 @@ def enriched_endpoint(deploy: Path, endpoint_id: str) -> dict[str, Any]:
 
 CHILD_COMPOSE = """
 import dataclasses, json, os, sys
+import handlers.send_batch
 from campaign_tools.send import aws_batch
 from campaign_tools.send.aws_batch import BatchSettings
 task_root, endpoint = sys.argv[1], json.loads(sys.argv[2])
@@ -108,7 +109,8 @@ for channel in ('email', 'sms', 'push'):
     settings = BatchSettings(campaign_id='c', recommendations='segment', channel=channel, template=sys.argv[3])
     _, composer, _ = aws_batch._parts(settings, os.environ['PINREC_CONFIG'], os.environ['PINREC_TEMPLATE_DIR'])
     messages[channel] = dataclasses.asdict(composer.compose(endpoint['Id'], endpoint))
-for name in ('campaign_tools.send.aws_batch', 'campaign_tools.templates.prebuilt', 'campaign_tools.rendering'):
+bundled = ('handlers.send_batch', 'campaign_tools.send.aws_batch', 'campaign_tools.templates.prebuilt')
+for name in (*bundled, 'campaign_tools.rendering'):
     assert sys.modules[name].__file__.startswith(task_root), sys.modules[name].__file__
 loaded = sorted(name for name in sys.modules if name.startswith('campaign_tools.templates'))
 print(json.dumps({'messages': messages, 'loaded': loaded}))
@@ -165,11 +167,12 @@ def test_the_zip_holds_the_prebuilt_template_and_code_but_no_template_sources(de
     assert {"pinrec.toml", "catalog.db", "template/template.json", "template/email.html", "template/sms.txt"} <= set(
         names
     )
-    assert "campaign_tools/send/aws_batch.py" in names and "transformer/handler.py" in names
+    assert {"handlers/send_batch.py", "handlers/transformer.py", "campaign_tools/send/aws_batch.py"} <= set(names)
     assert "campaign_tools/rendering/renderer.py" in names and "fakedep/__init__.py" in names
     assert not [
-        name for name in names if name.startswith(("campaign_tools/templates/library/", "campaign_tools/demo_data/"))
+        name for name in names if name.startswith(("campaign_tools/demo_data/", "templates/", "pinrec_templates/"))
     ]
+    assert not [name for name in names if name.endswith((".jinja", "template.toml"))], "template sources never ship"
     sendable = json.loads(zipfile.ZipFile(out).read("template/template.json"))
     assert sendable["name"] == TEMPLATE and sendable["html_escaped_parts"] == ["email-html"]
 
@@ -214,7 +217,7 @@ def test_package_errors_are_one_line(deploy, tmp_path, capsys, extra, message):
 def test_importing_the_prebuilt_loader_leaves_the_authoring_pipeline_out():
     script = (
         "import sys\n"
-        "import campaign_tools.templates.prebuilt, campaign_tools.rendering, campaign_tools.send.aws_batch\n"
+        "import campaign_tools.templates.prebuilt, campaign_tools.rendering, handlers.send_batch\n"
         f"print(sorted(name for name in {AUTHORING_MODULES!r} if name in sys.modules))\n"
     )
     completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)

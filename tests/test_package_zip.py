@@ -19,6 +19,7 @@ import pytest
 from campaign_tools.cli import main
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.bundle import bundle_entries
+from campaign_tools.packaging.python_packages import package_entries
 from campaign_tools.packaging.reproducible_zip import FIXED_TIMESTAMP, PackageError, write_zip
 from transformer.errors import ConfigError
 
@@ -41,6 +42,7 @@ def deps_dir(tmp_path: Path) -> Path:
         "fakedep-1.0.dist-info/RECORD": "fakedep/__init__.py,,\n",
         "bin/fakedep-cli": "#!/bin/sh\n",
         "transformer/__init__.py": "stale copy that must not shadow the real package\n",
+        "handlers/__init__.py": "stale copy that must not shadow the real package\n",
     }.items():
         path = deps / relative
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,15 +66,53 @@ def test_zip_holds_config_catalog_transformer_and_dependencies_only(config_dir, 
     assert names == sorted(names)
     assert "pinrec.toml" in names
     assert "data/catalog.db" in names
-    assert "transformer/handler.py" in names
+    assert {"handlers/__init__.py", "handlers/transformer.py", "handlers/send_batch.py"} <= set(names)
+    assert "transformer/handler.py" not in names
     assert "transformer/stores/sqlite.py" in names
     assert "fakedep/__init__.py" in names
     assert "fakedep-1.0.dist-info/RECORD" in names
     assert not [name for name in names if name.startswith(("bin/", "campaign_tools/"))]
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
-    stale = zipfile.ZipFile(summary.path).read("transformer/__init__.py")
-    assert b"stale copy" not in stale
+    for own in ("transformer/__init__.py", "handlers/__init__.py"):
+        assert b"stale copy" not in zipfile.ZipFile(summary.path).read(own)
     assert summary.files == len(names)
+
+
+def test_packages_are_selected_with_their_sub_packages_and_never_their_data_folders(tmp_path, monkeypatch):
+    source = tmp_path / "source"
+    for relative in [
+        "pinrec_probe/__init__.py",
+        "pinrec_probe/module.py",
+        "pinrec_probe/py.typed",
+        "pinrec_probe/__pycache__/module.cpython-312.pyc",
+        "pinrec_probe/sub/__init__.py",
+        "pinrec_probe/sub/leaf.py",
+        "pinrec_probe/sub/stray.pyc",
+        "pinrec_probe/data/sample.json",
+        "pinrec_probe/other/__init__.py",
+    ]:
+        path = source / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x = 1\n")
+    monkeypatch.syspath_prepend(str(source))
+    try:
+        whole = sorted(entry.arcname for entry in package_entries(["pinrec_probe"]))
+        sub_only = sorted(entry.arcname for entry in package_entries(["pinrec_probe.sub", "pinrec_probe.sub"]))
+    finally:  # finding a sub-package imports its parents
+        for name in [name for name in sys.modules if name.partition(".")[0] == "pinrec_probe"]:
+            del sys.modules[name]
+
+    assert whole == [
+        "pinrec_probe/__init__.py",
+        "pinrec_probe/module.py",
+        "pinrec_probe/other/__init__.py",
+        "pinrec_probe/py.typed",
+        "pinrec_probe/sub/__init__.py",
+        "pinrec_probe/sub/leaf.py",
+    ]
+    assert sub_only == ["pinrec_probe/__init__.py", "pinrec_probe/sub/__init__.py", "pinrec_probe/sub/leaf.py"]
+    with pytest.raises(PackageError, match=r"pinrec_probe\.data is not a Python package"):
+        package_entries(["pinrec_probe.data"])
 
 
 def test_rebuild_gives_identical_bytes_even_after_touching_files(config_dir, deps_dir, tmp_path):
@@ -99,7 +139,7 @@ def test_bundled_package_runs_the_handler_like_lambda(config_dir, deps_dir, tmp_
     event = {"Endpoints": {"e1": {"ChannelType": "EMAIL", "RecommendationItems": ["p2", "p1"]}}}
     script = (
         "import json, sys\n"
-        "import transformer.handler as handler\n"
+        "import handlers.transformer as handler\n"
         "assert handler.__file__.startswith(sys.argv[1]), handler.__file__\n"
         "class Context:\n"
         "    function_name = 'pinrec'; memory_limit_in_mb = 512; aws_request_id = 'r1'\n"

@@ -20,8 +20,9 @@ from cfnlint.decode.cfn_yaml import load as load_template
 from campaign_tools.cli import main
 from campaign_tools.packaging.bundle import TEMPLATE_ARCNAME
 from campaign_tools.send import aws_batch, on_aws
-from campaign_tools.send.aws_batch import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV, BatchSettings, handler
+from campaign_tools.send.aws_batch import TEMPLATE_DIR_ENV, BatchSettings
 from campaign_tools.send.ledger_dynamodb import create_ledger_table
+from handlers.send_batch import LEDGER_TABLE_ENV, handler
 from tests.test_send_pipeline import ITEMS
 from transformer.config import CONFIG_ENV_VAR
 from transformer.errors import PinrecError

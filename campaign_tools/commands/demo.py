@@ -37,7 +37,7 @@ def render(demo: DemoRun) -> str:
     endpoints = demo.event["Endpoints"]
     lines = [
         f"Loaded {demo.load.loaded} catalog items into {demo.workdir / 'catalog.db'}",
-        f"Ran transformer.handler.lambda_handler on {demo.workdir / 'event.json'}: "
+        f"Ran handlers.transformer.lambda_handler on {demo.workdir / 'event.json'}: "
         f"{len(endpoints)} endpoints in, {len(demo.response)} out",
         "",
     ]

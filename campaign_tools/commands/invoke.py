@@ -13,7 +13,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "invoke",
         help="run the transformer Lambda handler in-process on an event file",
-        description="Imports transformer.handler as Lambda does (configuration read at cold start), calls "
+        description="Imports handlers.transformer as Lambda does (configuration read at cold start), calls "
         "lambda_handler with the event, and prints the response JSON. Logs and metrics go to stderr.",
     )
     parser.add_argument("--event", required=True, help="JSON file holding a Pinpoint transformer event")

@@ -25,9 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "package",
         help="build the transformer's Lambda deployment zip (reproducible) and report its size",
         description="Installs the runtime dependencies for Lambda's platform with pip (wheels only, manylinux, "
-        "the chosen architecture and Python), adds the transformer package and the config file (as pinrec.toml, "
-        "plus a local SQLite catalog the config names by a relative path), and writes a zip with sorted entries, "
-        "fixed timestamps and permissions: the same inputs always give the same bytes. boto3 is not bundled "
+        "the chosen architecture and Python), adds the handlers and transformer packages and the config file (as "
+        "pinrec.toml, plus a local SQLite catalog the config names by a relative path), and writes a zip with sorted "
+        "entries, fixed timestamps and permissions: the same inputs always give the same bytes. boto3 is not bundled "
         "unless --include-boto3 (the Lambda runtime provides it).",
     )
     parser.add_argument("--config", help="pinrec.toml to deploy (default: $PINREC_CONFIG or ./pinrec.toml)")

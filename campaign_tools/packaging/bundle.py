@@ -1,24 +1,28 @@
-"""What goes into the Lambda zip: the `transformer` package, its runtime dependencies, the config file (as
-`pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the
-config names by a relative path. `campaign_tools` (the CLI) is not deployed."""
+"""What goes into the Lambda zips, with pinrec's own code selected by Python package.
+
+The transformer's zip: the `handlers` and `transformer` packages, their runtime dependencies, the config file (as
+`pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the config
+names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. Folders
+that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path, PurePosixPath
 
-import transformer
+from campaign_tools.packaging.python_packages import package_entries
 from campaign_tools.packaging.reproducible_zip import PackageError, ZipEntry, tree_entries
 from transformer.config import load_config
 
 CONFIG_ARCNAME = "pinrec.toml"
+TRANSFORMER_PACKAGES = ("handlers", "transformer")
+SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
+"""The send child composes and delivers too (campaign_tools.send, .templates.prebuilt, .rendering)."""
 # pip --target also writes console scripts to bin/; the Lambda never runs them.
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
-OWN_PACKAGES = ("transformer", "campaign_tools")
-
-
-def transformer_entries() -> list[ZipEntry]:
-    return tree_entries(Path(transformer.__file__).parent, prefix="transformer/")
+OWN_PACKAGES = SEND_PACKAGES
+"""Always taken from this source, never from the dependency folder, where a stale copy could shadow them."""
 
 
 def dependency_entries(deps_dir: Path) -> list[ZipEntry]:
@@ -51,25 +55,17 @@ def config_entries(config_path: Path) -> list[ZipEntry]:
     return [*entries, ZipEntry(raw.as_posix(), catalog)]
 
 
-def bundle_entries(config_path: Path, deps_dir: Path) -> list[ZipEntry]:
-    return [*config_entries(config_path), *transformer_entries(), *dependency_entries(deps_dir)]
+def bundle_entries(
+    config_path: Path, deps_dir: Path, packages: tuple[str, ...] = TRANSFORMER_PACKAGES
+) -> list[ZipEntry]:
+    return [*config_entries(config_path), *package_entries(packages), *dependency_entries(deps_dir)]
 
 
 TEMPLATE_ARCNAME = "template"
 """The pre-built template's folder in the send zip; infra/send-statemachine.yaml sets PINREC_TEMPLATE_DIR to it."""
-CAMPAIGN_TOOLS_SKIPPED = ("templates/library", "demo_data")
-"""Template sources and demo data: the send function renders the pre-built template and never authors one."""
-
-
-def campaign_tools_entries() -> list[ZipEntry]:
-    import campaign_tools
-
-    skipped = tuple(f"campaign_tools/{folder}/" for folder in CAMPAIGN_TOOLS_SKIPPED)
-    entries = tree_entries(Path(campaign_tools.__file__).parent, prefix="campaign_tools/")
-    return [entry for entry in entries if not entry.arcname.startswith(skipped)]
 
 
 def send_bundle_entries(config_path: Path, deps_dir: Path, built_dir: Path) -> list[ZipEntry]:
     """The send child's zip: the transformer zip's contents plus campaign_tools' code and the pre-built template."""
     template = tree_entries(built_dir, prefix=f"{TEMPLATE_ARCNAME}/")
-    return [*bundle_entries(config_path, deps_dir), *campaign_tools_entries(), *template]
+    return [*bundle_entries(config_path, deps_dir, SEND_PACKAGES), *template]

@@ -1,7 +1,7 @@
 """`pinrec send --on-aws`: upload the segment if needed, start the Step Functions execution, follow it to the end.
 
 The state machine is `infra/send-statemachine.yaml`: a Distributed Map over the JSON Lines segment in S3, 50
-endpoints per child, each child the Lambda in `campaign_tools.send.child` (the same `run_send` as here), the
+endpoints per child, each child the Lambda `handlers.send_batch` (`campaign_tools.send.child`: the same `run_send` as here), the
 ledger in DynamoDB.
 """
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -19,6 +19,7 @@ from transformer.limits import ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTES, MAX_ITEMS
 
 MANIFEST_FILE = "template.toml"
 TEMPLATES_DIR_NAME = "templates"
+SHIPPED_TEMPLATES_PACKAGE = "pinrec_templates"
 TEMPLATE_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 ASSUMED_MAX_LENGTH = 100
 """Longest value assumed for a variable with no declared max_length: Pinpoint's endpoint attribute value limit."""
@@ -161,13 +162,23 @@ def recommender_attributes(manifest: Manifest, config: PinrecConfig | None = Non
 
 
 def builtin_templates_dir() -> Path:
-    """The templates shipped with pinrec (a real folder: the package is installed from files)."""
-    return Path(str(resources.files("campaign_tools.templates") / "library"))
+    """The templates shipped with pinrec: the top-level templates/ folder of the source tree, which pyproject.toml
+    installs as the `pinrec_templates` package (the folder itself in an editable install, a copy in a wheel's)."""
+    spec = importlib.util.find_spec(SHIPPED_TEMPLATES_PACKAGE)
+    locations = (spec.submodule_search_locations or []) if spec is not None else []
+    # An editable install's namespace path also holds the install's import-hook placeholder, which is no folder.
+    found = next((Path(location) for location in locations if Path(location).is_dir()), None)
+    if found is None:
+        raise TemplateError(f"pinrec's shipped templates are not installed (no {SHIPPED_TEMPLATES_PACKAGE} package)")
+    return found
 
 
 def template_search_dirs(templates_dir: str | Path | None = None) -> list[Path]:
+    """Where template names are looked up, in order: ./templates (or --templates-dir), then the shipped templates.
+    Run from a pinrec checkout, ./templates is the shipped folder itself, and it is searched once."""
     first = Path(templates_dir) if templates_dir is not None else Path.cwd() / TEMPLATES_DIR_NAME
-    return [first, builtin_templates_dir()]
+    shipped = builtin_templates_dir()
+    return [first] if first.resolve() == shipped.resolve() else [first, shipped]
 
 
 def find_template(name: str, templates_dir: str | Path | None = None) -> Path:

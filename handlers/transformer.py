@@ -1,4 +1,5 @@
-"""AWS Lambda entry point that Amazon Pinpoint invokes as the recommender transformer.
+"""AWS Lambda entry point that Amazon Pinpoint invokes as the recommender transformer
+(`handlers.transformer.lambda_handler`).
 
 The configuration is read and the catalog opened at cold start, so an invalid configuration fails the
 function's initialisation with a message naming the key and the rule.
