@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 def full_jitter(attempt: int, *, base: float, cap: float, draw: Callable[[], float] = random.random) -> float:
     """The delay before retry `attempt` (0 for the first): uniform in [0, min(cap, base * 2**attempt))."""
-    return draw() * min(cap, base * 2**attempt)
+    return draw() * min(cap, base * 2.0**attempt)
 
 
 class DeadlineBackoff:

@@ -11,7 +11,7 @@ import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, TextIO
+from typing import Any, BinaryIO, Protocol, TextIO, cast
 
 from transformer.aws import AwsOptions, error_code
 from transformer.errors import PinrecError
@@ -87,7 +87,7 @@ def _open_s3(url: str, client: Any) -> io.BufferedReader:
 
 def _open_local(path: str) -> io.BufferedReader:
     try:
-        return open(path, "rb", buffering=READ_BUFFER_BYTES)
+        return io.BufferedReader(io.FileIO(path, "rb"), READ_BUFFER_BYTES)
     except FileNotFoundError:
         raise SourceError(f"{path} not found") from None
     except IsADirectoryError:
@@ -112,7 +112,7 @@ def open_binary(
 def decompressed(buffered: io.BufferedReader) -> tuple[BinaryIO, bool]:
     """The stream's content, gunzipped when it starts with the gzip magic bytes; and whether it was."""
     if buffered.peek(2)[:2] == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=buffered, mode="rb"), True
+        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb")), True
     return buffered, False
 
 

@@ -84,9 +84,9 @@ def record_offers(stats: OfferStats, enrichment: Enrichment) -> None:
     for reason, metric in _OFFERS_LEFT_OUT_METRIC.items():
         metrics.add_metric(name=metric, unit=count, value=left_out.get(reason, 0))
     metrics.add_metric(name="OffersChosen", unit=count, value=stats.offers_chosen)
-    for reason in Exclusion:
-        name = f"OffersExcluded{reason.value.title().replace('_', '')}"
-        metrics.add_metric(name=name, unit=count, value=stats.excluded.get(reason, 0))
+    for exclusion in Exclusion:
+        name = f"OffersExcluded{exclusion.value.title().replace('_', '')}"
+        metrics.add_metric(name=name, unit=count, value=stats.excluded.get(exclusion, 0))
     if stats.scoring == "personalize":
         metrics.add_metric(name="RankingsNeeded", unit=count, value=stats.rankings_needed)
         metrics.add_metric(name="RankingCacheHits", unit=count, value=stats.ranking_cache_hits)

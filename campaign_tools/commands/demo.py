@@ -11,7 +11,7 @@ from campaign_tools.templates.preview import PreviewReport, summary_labels
 from transformer.enrich import RECOMMENDATIONS
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "demo",
         help="load the sample catalog, run the transformer on the sample event, preview the messages",

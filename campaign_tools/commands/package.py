@@ -20,7 +20,7 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, code and layers together
 LAMBDA_DIRECT_UPLOAD_LIMIT = 52_428_800  # 50 MB zipped, when not uploaded through S3
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "package",
         help="build the transformer's Lambda deployment zip (reproducible) and report its size",

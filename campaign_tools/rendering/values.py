@@ -94,7 +94,7 @@ def to_int(value: Any, helper: str, what: str = "argument") -> int:
     return number
 
 
-def tidy_number(value: float) -> int | float:
+def tidy_number(value: int | float) -> int | float:
     """An integral float as an int, so results print and compare like the integers they are."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)

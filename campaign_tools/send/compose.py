@@ -17,7 +17,6 @@ from campaign_tools.templates.prebuilt import SendableTemplate
 from transformer.config import PinrecConfig
 from transformer.errors import PinrecError
 
-
 TEMPLATES_UNAVAILABLE = (
     "templates are not available in this build: pinrec send needs campaign_tools.templates and "
     "campaign_tools.rendering ({error}); pass --composer MODULE:FACTORY to use your own composer"

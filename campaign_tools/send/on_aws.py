@@ -120,7 +120,7 @@ def follow(
 
     while True:
         try:
-            execution = sfn.describe_execution(executionArn=execution_arn)
+            execution: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
             if progress is not None:
                 counts = map_progress(sfn, execution_arn)
                 if counts is not None:

@@ -84,7 +84,7 @@ class _Functions:
         self._attributes = attributes
         self._tagger = link_tagger(source)
 
-    def _checked(self, path: str) -> str:
+    def _checked(self, path: object) -> str:
         if not isinstance(path, str) or re.search(r"[{}\s]", path.replace(" ", "") if "[" in path else path):
             raise AuthoringError(f"{path!r} is not a variable path")
         info = describe_path(path, self._attributes.names)
@@ -104,12 +104,12 @@ class _Functions:
     def var(self, path: str) -> Markup:
         return _handlebars("{{%s}}" % self._checked(path))  # noqa: UP031 - braces are Handlebars, not a format
 
-    def rec_path(self, attribute: str, index: int) -> Markup:
+    def rec_path(self, attribute: str, index: object) -> Markup:
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
             raise AuthoringError(f"rec_path({attribute!r}, {index!r}): the index must be a whole number >= 0")
         return _handlebars(self._checked(f"Recommendations.{attribute}.[{index}]"))
 
-    def rec(self, attribute: str, index: int) -> Markup:
+    def rec(self, attribute: str, index: object) -> Markup:
         return _handlebars("{{%s}}" % self.rec_path(attribute, index))  # noqa: UP031
 
     def _block(self, opening: str, body: str, closing: str) -> Markup:
@@ -201,11 +201,11 @@ def author_part(source: TemplateSource, part: Part, attributes: RecommenderAttri
         where = Path(error.filename) if error.filename else file
         raise AuthoringError(f"jinja2 syntax: {error.message}", where, error.lineno) from None
     except AuthoringError as error:
-        where, line = _source_line(error, candidates)
-        raise AuthoringError(error.message, where or file, line) from None
+        origin, line = _source_line(error, candidates)
+        raise AuthoringError(error.message, origin or file, line) from None
     except jinja2.UndefinedError as error:
-        where, line = _source_line(error, candidates)
-        raise AuthoringError(f"undefined in jinja2 source: {error.message}", where or file, line) from None
+        origin, line = _source_line(error, candidates)
+        raise AuthoringError(f"undefined in jinja2 source: {error.message}", origin or file, line) from None
     except (jinja2.TemplateError, TypeError, ValueError) as error:
-        where, line = _source_line(error, candidates)
-        raise AuthoringError(f"{type(error).__name__}: {error}", where or file, line) from None
+        origin, line = _source_line(error, candidates)
+        raise AuthoringError(f"{type(error).__name__}: {error}", origin or file, line) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,21 +150,27 @@ def derived_text_part(source: TemplateSource, markup: Part) -> Part:
     return next(part for part in channel.parts if part.derived_from == markup.key)
 
 
+def _guard_render(renderer: Any, built: BuiltTemplate) -> Callable[[str, Mapping[str, Any], bool], str]:
+    """Renders a stage's output for a sample endpoint, so the guard can compare what a reader sees."""
+
+    def render(text: str, endpoint: Mapping[str, Any], escape: bool) -> str:
+        rendered = renderer.render(
+            text,
+            endpoint,
+            default_substitutions=built.default_substitutions,
+            name=f"{built.source.name}/email (pipeline guard)",
+            escape=escape,
+        )
+        return str(rendered.text)
+
+    return render
+
+
 def _build_email(
     built: BuiltTemplate, part: Part, text_part: Part, renderer: Any | None, stages: Mapping[str, Any]
 ) -> EmailBuild:
     source = built.source
-
-    def render(text: str, endpoint: Mapping[str, Any], escape: bool) -> str:
-        return renderer.render(
-            text,
-            endpoint,
-            default_substitutions=built.default_substitutions,
-            name=f"{source.name}/email (pipeline guard)",
-            escape=escape,
-        ).text
-
-    guard = StageGuard(render if renderer is not None else None, built.samples, source.name)
+    guard = StageGuard(_guard_render(renderer, built) if renderer is not None else None, built.samples, source.name)
     return build_email(
         built.parts[part],
         is_mjml=kind_of(source, part) is SourceKind.MJML,

@@ -222,13 +222,13 @@ class OfferEngine:
                 {key: scores for key, scores in results.items() if not isinstance(scores, RankingFailed)}
             )
             failed = 0
-            for plan in plans.values():
-                if isinstance(plan, _Plan) and plan.request is not None and plan.model_scores is None:
-                    result = results[_ranking_key(plan.request)]
+            for planned in plans.values():
+                if isinstance(planned, _Plan) and planned.request is not None and planned.model_scores is None:
+                    result = results[_ranking_key(planned.request)]
                     if isinstance(result, RankingFailed):
                         failed += 1
                     else:
-                        plan.model_scores = result
+                        planned.model_scores = result
             if failed > MAJORITY_FAILED * stats.rankings_needed:
                 raise RankingUnavailableError(
                     f"{failed} of {stats.rankings_needed} Personalize rankings failed; the batch will be retried"

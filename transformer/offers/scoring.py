@@ -49,4 +49,4 @@ def exploration_draw(identity: str, campaign_date: date, offer_id: str) -> float
     """
     key = _SEPARATOR.join((identity, campaign_date.isoformat(), offer_id)).encode("utf-8", "surrogatepass")
     digest = hashlib.blake2b(key, digest_size=_DRAW_BITS // 8, person=b"pinrec-offers").digest()
-    return int.from_bytes(digest, "big") / 2**_DRAW_BITS
+    return int.from_bytes(digest, "big") / float(1 << _DRAW_BITS)

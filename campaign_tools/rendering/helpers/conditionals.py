@@ -40,7 +40,7 @@ def _is_number(value: Any) -> bool:
 
 def values_equal(a: Any, b: Any) -> bool:
     if _is_number(a) and _is_number(b):
-        return a == b
+        return bool(a == b)
     if type(a) is not type(b) and not (is_list(a) and is_list(b)):
         return False
     if is_list(a):
@@ -50,7 +50,7 @@ def values_equal(a: Any, b: Any) -> bool:
 
 def compare(a: Any, b: Any, helper: str) -> int:
     if _is_number(a) and _is_number(b):
-        return (a > b) - (a < b)
+        return int(a > b) - int(a < b)
     if isinstance(a, str) and isinstance(b, str):
         left, right = a.encode("utf-16-be"), b.encode("utf-16-be")
         return (left > right) - (left < right)

@@ -58,7 +58,7 @@ class DynamoDbLedger:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return getattr(self.client, operation)(**request)
+            response: dict[str, Any] = getattr(self.client, operation)(**request)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "ClientError")
             if code == CONDITION_FAILED:
@@ -66,6 +66,7 @@ class DynamoDbLedger:
             raise LedgerError(f"send ledger dynamodb:{self.table}: {operation} failed: {code}") from None
         except BotoCoreError as error:
             raise LedgerError(f"send ledger dynamodb:{self.table}: {operation} failed: {error}") from None
+        return response
 
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
         from botocore.exceptions import ClientError
