@@ -21,7 +21,7 @@ from campaign_tools.cli import main
 from campaign_tools.commands import options
 from tests.aws_fixtures import ACCOUNT, CAMPAIGN_ARN, FUNCTION_NAME, REGION, SOLUTION_ARN, stub
 
-SNAPSHOTS = Path(__file__).parent / "data" / "aws"
+SNAPSHOTS = Path(__file__).parents[2] / "data" / "aws"
 DEMO_CONFIG = str(resources.files("campaign_tools") / "demo_data" / "pinrec.toml")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pinrec-personalize-pinrec"
 DEMO_ATTRIBUTES = {
