@@ -1,6 +1,9 @@
 """`pinrec templates publish`: create or version the Pinpoint templates, after showing the diff to the active one.
 
-Activation is its own explicit step (`--activate`): an update creates a new version and leaves the active one alone.
+Every call goes through the command's `AwsSession`: reads with `session.read`, writes with `session.write`, so a dry
+run reads and diffs, records the write requests instead of sending them, and AWS errors are the session's one-line
+messages naming the IAM action. Activation is its own explicit step (`--activate`): an update creates a new
+version and leaves the active one alone.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from campaign_tools.aws.session import AwsSession, Request, error_code
 from campaign_tools.templates.build import REQUEST_KEYS, TEMPLATE_TYPES, BuiltTemplate
-from campaign_tools.templates.errors import TemplateError
 from campaign_tools.templates.manifest import Channel
 
 RESPONSE_KEYS = {
@@ -21,7 +24,8 @@ RESPONSE_KEYS = {
     Channel.SMS: "SMSTemplateResponse",
     Channel.PUSH: "PushNotificationTemplateResponse",
 }
-METHOD_SUFFIX = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
+OPERATION_NOUNS = {Channel.EMAIL: "EmailTemplate", Channel.SMS: "SmsTemplate", Channel.PUSH: "PushTemplate"}
+"""The API operations (and IAM actions) per channel: Get/Create/Update + noun, e.g. mobiletargeting:GetSmsTemplate."""
 ACTIVE_LATEST = "latest"
 
 
@@ -38,6 +42,18 @@ class ChannelPlan:
     request: dict[str, Any]
     diff: str = ""
     activated: bool = False
+    active_version: str | None = None
+    """The version active before publishing; None when there was no template."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "channel": str(self.channel),
+            "template_type": TEMPLATE_TYPES[self.channel],
+            "action": str(self.action),
+            "active_version": self.active_version,
+            "activated": self.activated,
+            "diff": self.diff,
+        }
 
 
 @dataclass
@@ -45,45 +61,29 @@ class PublishResult:
     template: str
     dry_run: bool
     plans: list[ChannelPlan] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "template": self.template,
+            "dry_run": self.dry_run,
+            "results": [plan.to_dict() for plan in self.plans],
+            "seconds": round(self.seconds, 3),
+        }
 
 
-def pinpoint_client(region: str | None = None, profile: str | None = None) -> Any:
-    from botocore.exceptions import BotoCoreError
-
-    from transformer.aws import AwsOptions, client
-
-    try:
-        return client("pinpoint", AwsOptions(region=region, profile=profile))
-    except BotoCoreError as error:
-        raise TemplateError(f"cannot create the Pinpoint client: {error}") from None
+def _is_missing(error: Exception) -> bool:
+    return error_code(error) == "NotFoundException"
 
 
-def _call(client: Any, method: str, **kwargs: Any) -> dict[str, Any]:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return getattr(client, method)(**kwargs)
-    except ClientError as error:
-        details = error.response.get("Error", {})
-        raise TemplateError(
-            f"Pinpoint {method} failed: {details.get('Code', '?')}: {details.get('Message', error)}"
-        ) from None
-    except BotoCoreError as error:
-        raise TemplateError(f"Pinpoint {method} failed: {error}") from None
-
-
-def current_version(client: Any, channel: Channel, name: str) -> dict[str, Any] | None:
+def current_version(session: AwsSession, channel: Channel, name: str) -> dict[str, Any] | None:
     """The active version of the template, or None when there is no template of this name and type."""
-    from botocore.exceptions import ClientError
-
-    try:
-        response = getattr(client, f"get_{METHOD_SUFFIX[channel]}")(TemplateName=name)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "NotFoundException":
-            return None
-        details = error.response.get("Error", {})
-        raise TemplateError(f"reading template {name} ({channel}) failed: {details.get('Message', error)}") from None
-    return response.get(RESPONSE_KEYS[channel], {})
+    request = Request("pinpoint", f"Get{OPERATION_NOUNS[channel]}", {"TemplateName": name})
+    response = session.read(request, absent=_is_missing)
+    if response is None:
+        return None
+    active: dict[str, Any] = response.get(RESPONSE_KEYS[channel], {})
+    return active
 
 
 def _lines(value: Any) -> list[str]:
@@ -114,56 +114,66 @@ def request_diff(current: Mapping[str, Any], request: Mapping[str, Any], label: 
 
 def publish_template(
     built: BuiltTemplate,
-    client: Any,
+    session: AwsSession,
     recommender_id: str,
     *,
     activate: bool = False,
-    dry_run: bool = False,
     say: Callable[[str], None] = print,
 ) -> PublishResult:
-    """For each channel: diff against the active version, then create or update with a new version."""
-    name = built.name
-    result = PublishResult(name, dry_run)
+    """For each channel: diff against the active version, then create or update with a new version (a dry-run
+    session records those writes instead of sending them)."""
+    result = PublishResult(built.name, session.dry_run)
     for channel, request in built.requests(recommender_id).items():
-        template_type = TEMPLATE_TYPES[channel]
-        current = current_version(client, channel, name)
-        if current is None:
-            plan = ChannelPlan(channel, Action.CREATE, request)
-            say(f"{template_type} {name}: new template{' (dry run: not created)' if dry_run else ''}")
-        else:
-            diff = request_diff(current, request, template_type)
-            plan = ChannelPlan(channel, Action.UPDATE if diff else Action.UNCHANGED, request, diff)
-            version = current.get("Version", "?")
-            if diff:
-                say(f"{template_type} {name}: changes against active version {version}:\n{diff}")
-            else:
-                say(f"{template_type} {name}: same as active version {version}, nothing to publish")
+        plan = _plan(session, built.name, channel, request, say)
         result.plans.append(plan)
-        if dry_run:
-            if activate and plan.action is Action.UPDATE:
-                say(f"{template_type} {name}: would activate the new version")
-            continue
-        suffix = METHOD_SUFFIX[channel]
-        if plan.action is Action.CREATE:
-            _call(client, f"create_{suffix}", TemplateName=name, **{REQUEST_KEYS[channel]: request})
-            say(f"{template_type} {name}: created (version 1 is active)")
-        elif plan.action is Action.UPDATE:
-            _call(
-                client, f"update_{suffix}", TemplateName=name, CreateNewVersion=True, **{REQUEST_KEYS[channel]: request}
-            )
-            say(f"{template_type} {name}: new version saved; the active version is unchanged")
-            if activate:
-                _call(
-                    client,
-                    "update_template_active_version",
-                    TemplateName=name,
-                    TemplateType=template_type,
-                    TemplateActiveVersionRequest={"Version": ACTIVE_LATEST},
-                )
-                plan.activated = True
-                say(f"{template_type} {name}: latest version activated")
-    if dry_run:
+        _apply(session, built.name, plan, activate, say)
+    if session.dry_run:
         say("dry run: nothing was created, updated or activated")
     elif not activate and any(plan.action is Action.UPDATE for plan in result.plans):
         say("new versions are not active yet: run again with --activate to make them active")
     return result
+
+
+def _plan(
+    session: AwsSession, name: str, channel: Channel, request: dict[str, Any], say: Callable[[str], None]
+) -> ChannelPlan:
+    template_type = TEMPLATE_TYPES[channel]
+    current = current_version(session, channel, name)
+    if current is None:
+        say(f"{template_type} {name}: new template{' (dry run: not created)' if session.dry_run else ''}")
+        return ChannelPlan(channel, Action.CREATE, request)
+    diff = request_diff(current, request, template_type)
+    version = current.get("Version")
+    if diff:
+        say(f"{template_type} {name}: changes against active version {version or '?'}:\n{diff}")
+    else:
+        say(f"{template_type} {name}: same as active version {version or '?'}, nothing to publish")
+    action = Action.UPDATE if diff else Action.UNCHANGED
+    return ChannelPlan(channel, action, request, diff, active_version=None if version is None else str(version))
+
+
+def _apply(session: AwsSession, name: str, plan: ChannelPlan, activate: bool, say: Callable[[str], None]) -> None:
+    template_type, noun = TEMPLATE_TYPES[plan.channel], OPERATION_NOUNS[plan.channel]
+    body = {REQUEST_KEYS[plan.channel]: plan.request}
+    sent = not session.dry_run
+    if plan.action is Action.CREATE:
+        session.write(Request("pinpoint", f"Create{noun}", {"TemplateName": name, **body}))
+        if sent:
+            say(f"{template_type} {name}: created (version 1 is active)")
+    elif plan.action is Action.UPDATE:
+        session.write(Request("pinpoint", f"Update{noun}", {"TemplateName": name, "CreateNewVersion": True, **body}))
+        if sent:
+            say(f"{template_type} {name}: new version saved; the active version is unchanged")
+        if activate:
+            activation = {
+                "TemplateName": name,
+                "TemplateType": template_type,
+                "TemplateActiveVersionRequest": {"Version": ACTIVE_LATEST},
+            }
+            session.write(Request("pinpoint", "UpdateTemplateActiveVersion", activation))
+            plan.activated = sent
+            say(
+                f"{template_type} {name}: latest version activated"
+                if sent
+                else f"{template_type} {name}: would activate the new version"
+            )
