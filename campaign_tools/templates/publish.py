@@ -24,8 +24,7 @@ RESPONSE_KEYS = {
     Channel.SMS: "SMSTemplateResponse",
     Channel.PUSH: "PushNotificationTemplateResponse",
 }
-OPERATION_NOUNS = {Channel.EMAIL: "EmailTemplate", Channel.SMS: "SmsTemplate", Channel.PUSH: "PushTemplate"}
-"""The API operations (and IAM actions) per channel: Get/Create/Update + noun, e.g. mobiletargeting:GetSmsTemplate."""
+METHOD_SUFFIX = {Channel.EMAIL: "email_template", Channel.SMS: "sms_template", Channel.PUSH: "push_template"}
 ACTIVE_LATEST = "latest"
 
 
@@ -72,13 +71,18 @@ class PublishResult:
         }
 
 
+def operation(verb: str, channel: Channel) -> str:
+    """The API operation, and IAM action, on a channel's template: Get + sms_template -> GetSmsTemplate."""
+    return verb + "".join(word.title() for word in METHOD_SUFFIX[channel].split("_"))
+
+
 def _is_missing(error: Exception) -> bool:
     return error_code(error) == "NotFoundException"
 
 
 def current_version(session: AwsSession, channel: Channel, name: str) -> dict[str, Any] | None:
     """The active version of the template, or None when there is no template of this name and type."""
-    request = Request("pinpoint", f"Get{OPERATION_NOUNS[channel]}", {"TemplateName": name})
+    request = Request("pinpoint", operation("Get", channel), {"TemplateName": name})
     response = session.read(request, absent=_is_missing)
     if response is None:
         return None
@@ -153,27 +157,25 @@ def _plan(
 
 
 def _apply(session: AwsSession, name: str, plan: ChannelPlan, activate: bool, say: Callable[[str], None]) -> None:
-    template_type, noun = TEMPLATE_TYPES[plan.channel], OPERATION_NOUNS[plan.channel]
-    body = {REQUEST_KEYS[plan.channel]: plan.request}
+    """Create the template, or save a new version (and activate it); in a dry run the session only records them."""
+    label = f"{TEMPLATE_TYPES[plan.channel]} {name}"
+    body = {"TemplateName": name, REQUEST_KEYS[plan.channel]: plan.request}
     sent = not session.dry_run
     if plan.action is Action.CREATE:
-        session.write(Request("pinpoint", f"Create{noun}", {"TemplateName": name, **body}))
+        session.write(Request("pinpoint", operation("Create", plan.channel), body))
         if sent:
-            say(f"{template_type} {name}: created (version 1 is active)")
+            say(f"{label}: created (version 1 is active)")
     elif plan.action is Action.UPDATE:
-        session.write(Request("pinpoint", f"Update{noun}", {"TemplateName": name, "CreateNewVersion": True, **body}))
+        session.write(Request("pinpoint", operation("Update", plan.channel), {**body, "CreateNewVersion": True}))
         if sent:
-            say(f"{template_type} {name}: new version saved; the active version is unchanged")
+            say(f"{label}: new version saved; the active version is unchanged")
         if activate:
-            activation = {
-                "TemplateName": name,
-                "TemplateType": template_type,
-                "TemplateActiveVersionRequest": {"Version": ACTIVE_LATEST},
-            }
-            session.write(Request("pinpoint", "UpdateTemplateActiveVersion", activation))
-            plan.activated = sent
-            say(
-                f"{template_type} {name}: latest version activated"
-                if sent
-                else f"{template_type} {name}: would activate the new version"
+            version = {"Version": ACTIVE_LATEST}
+            activation = {"TemplateName": name, "TemplateType": TEMPLATE_TYPES[plan.channel]}
+            session.write(
+                Request(
+                    "pinpoint", "UpdateTemplateActiveVersion", {**activation, "TemplateActiveVersionRequest": version}
+                )
             )
+            plan.activated = sent
+            say(f"{label}: latest version activated" if sent else f"{label}: would activate the new version")
