@@ -15,7 +15,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
-from transformer.config import CONFIG_ENV_VAR
+from transformer.config import CONFIG_ENV_VAR, config_path_from_environment
 from transformer.errors import PinrecError
 
 HANDLER_MODULE = "handlers.transformer"
@@ -58,11 +58,14 @@ def load_handler(config_path: str | os.PathLike[str]) -> ModuleType:
     previous = os.environ.get(CONFIG_ENV_VAR)
     os.environ[CONFIG_ENV_VAR] = config
     try:
-        module = sys.modules.get(HANDLER_MODULE)
-        if module is not None and getattr(module, "_pinrec_config", None) == config:
-            return module
+        loaded = sys.modules.get(HANDLER_MODULE)
+        if loaded is not None and getattr(loaded, "_pinrec_config", None) == config:
+            return loaded
         with contextlib.redirect_stdout(sys.stderr):
-            module = importlib.reload(module) if module is not None else importlib.import_module(HANDLER_MODULE)
+            if loaded is None:
+                from handlers import transformer as module  # the import is the cold start: it reads `config`
+            else:
+                module = importlib.reload(loaded)
         module._pinrec_config = config  # type: ignore[attr-defined]
         return module
     finally:
@@ -89,3 +92,13 @@ def invoke(
         for handler, stream in zip(handlers, streams, strict=True):
             handler.setStream(stream)
     return response, module
+
+
+def invoke_event_file(
+    event_path: str | os.PathLike[str], config_path: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """`pinrec invoke`: the handler's response to the event in `event_path`, with `config_path` (default:
+    $PINREC_CONFIG or ./pinrec.toml)."""
+    event = read_event(event_path)
+    response, _ = invoke(event, config_path or config_path_from_environment())
+    return response

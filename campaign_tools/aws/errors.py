@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from campaign_tools.settings import InvalidSettings
 from transformer.errors import PinrecError
 
 _DENIED = {
@@ -32,12 +35,10 @@ class AwsError(PinrecError):
     """An AWS call failed; the message names the call (as its IAM action) and the likely fix."""
 
 
-class ValidationFailed(PinrecError):
+class ValidationFailed(InvalidSettings):
     """Input broke one or more rules; nothing was sent to AWS. The message lists every violation."""
 
-    def __init__(self, violations: list[str]) -> None:
-        self.violations = list(violations)
-        super().__init__("invalid input, nothing was sent to AWS:\n" + "\n".join(f"  - {v}" for v in violations))
+    heading: ClassVar[str] = "invalid input, nothing was sent to AWS"
 
 
 def _one_line(text: str) -> str:

@@ -10,20 +10,16 @@ policy is rewritten if it drifted, the policy is put if it differs, and stale in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from pydantic.dataclasses import dataclass
 
 from campaign_tools.aws.errors import AwsError, ValidationFailed
 from campaign_tools.aws.outcome import UNCHANGED, Outcome
 from campaign_tools.aws.session import AwsSession, Request, compact_json, error_code
-from campaign_tools.aws.validation import (
-    PERSONALIZE_SOLUTION_ARN,
-    check_campaign_arn,
-    check_filter_arn,
-    check_role_name,
-    check_solution_arn,
-)
+from campaign_tools.aws.validation import PERSONALIZE_SOLUTION_ARN, CampaignArn, FilterArn, RoleName, SolutionArn
+from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings
 
 POLICY_NAME = "pinrec-personalize-access"
 MANAGED_POLICY_PREFIX = "pinrec-"
@@ -31,21 +27,18 @@ MANAGED_TAG = {"Key": "managed-by", "Value": "pinrec"}
 DEFAULT_DESCRIPTION = "Lets Amazon Pinpoint read recommendations from Amazon Personalize (managed by pinrec)"
 
 
-@dataclass(frozen=True)
-class RoleSpec:
-    name: str
-    campaign_arn: str
-    solution_arn: str | None = None
-    filter_arns: tuple[str, ...] = ()
-    description: str = DEFAULT_DESCRIPTION
+@dataclass(frozen=True, config=SETTINGS_CONFIG)
+class RoleSpec(Settings):
+    """The role `pinrec role create` declares (its settings); every rule is checked when it is made."""
 
-    def violations(self) -> list[str]:
-        found = check_role_name(self.name) + check_campaign_arn(self.campaign_arn)
-        if self.solution_arn is not None:
-            found += check_solution_arn(self.solution_arn)
-        for filter_arn in self.filter_arns:
-            found += check_filter_arn(filter_arn)
-        return found
+    invalid: ClassVar[type[InvalidSettings]] = ValidationFailed
+    flags: ClassVar[Mapping[str, str]] = {"filter_arns": "--filter-arn"}
+
+    name: RoleName
+    campaign_arn: CampaignArn
+    solution_arn: SolutionArn | None = None
+    filter_arns: tuple[FilterArn, ...] = ()
+    description: str = DEFAULT_DESCRIPTION
 
 
 def role_arn(account: str, name: str, partition: str = "aws") -> str:
@@ -99,7 +92,7 @@ def solution_of_campaign(session: AwsSession, campaign_arn: str) -> str:
     """The solution a campaign was deployed from, via personalize:DescribeCampaign (solution version ARN minus
     its version segment)."""
     response = session.read(Request("personalize", "DescribeCampaign", {"campaignArn": campaign_arn}))
-    version_arn = response["campaign"]["solutionVersionArn"]
+    version_arn: str = response["campaign"]["solutionVersionArn"]
     solution_arn = version_arn.rsplit("/", 1)[0]
     if not PERSONALIZE_SOLUTION_ARN.fullmatch(solution_arn):
         raise AwsError(
@@ -148,8 +141,6 @@ def _is_missing(error: Exception) -> bool:
 
 def ensure_role(session: AwsSession, spec: RoleSpec, *, adopt: bool = False) -> Outcome:
     """Create the role, or converge an existing one; returns what changed and the role ARN."""
-    if spec.violations():
-        raise ValidationFailed(spec.violations())
     account, region = session.account_id, session.region
     partition = session.partition
     solution_arn = spec.solution_arn or solution_of_campaign(session, spec.campaign_arn)
@@ -171,14 +162,14 @@ def ensure_role(session: AwsSession, spec: RoleSpec, *, adopt: bool = False) -> 
         )
         _put_policy(session, spec.name, policy)
         arn = created["Role"]["Arn"] if created else role_arn(account, spec.name, partition)
-        changes = (
+        created_with = (
             f"trust: pinpoint.amazonaws.com for account {account}'s projects in {region}",
             f"inline policy {POLICY_NAME}: Personalize reads on exactly the campaign, solution and filters",
         )
-        return Outcome("role", "created", spec.name, changes, _details(arn, solution_arn))
+        return Outcome("role", "created", spec.name, created_with, _details(arn, solution_arn))
 
     role = current["Role"]
-    changes = []
+    changes: list[str] = []
     if MANAGED_TAG not in role.get("Tags", []):
         if not adopt:
             raise AwsError(

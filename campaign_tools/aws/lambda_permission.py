@@ -9,13 +9,16 @@ means remove and add again (Lambda has no update for a statement).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import field
+from typing import Any, ClassVar
+
+from pydantic.dataclasses import dataclass
 
 from campaign_tools.aws.errors import AwsError, ValidationFailed
 from campaign_tools.aws.outcome import UNCHANGED, Outcome
 from campaign_tools.aws.session import AwsSession, Request, error_code
-from campaign_tools.aws.validation import STATEMENT_ID, check_function, check_recommender_id
+from campaign_tools.aws.validation import STATEMENT_ID, FunctionRef, RecommenderId, Region, require_in_region
+from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings
 
 STATEMENT_PREFIX = "pinrec-pinpoint-"
 ALL_RECOMMENDERS = "all-recommenders"
@@ -32,16 +35,15 @@ def recommender_source_arn(region: str, account: str, recommender_id: str | None
     return f"arn:{partition}:mobiletargeting:{region}:{account}:recommenders/{recommender_id or '*'}"
 
 
-@dataclass(frozen=True)
-class PermissionSpec:
-    function: str
-    recommender_id: str | None = None
+@dataclass(frozen=True, config=SETTINGS_CONFIG)
+class PermissionSpec(Settings):
+    """The statement `pinrec permissions grant|revoke` declares (its settings); checked when it is made."""
 
-    def violations(self, region: str | None) -> list[str]:
-        found = check_function(self.function, region)
-        if self.recommender_id is not None:
-            found += check_recommender_id(self.recommender_id)
-        return found
+    invalid: ClassVar[type[InvalidSettings]] = ValidationFailed
+
+    function: FunctionRef
+    recommender_id: RecommenderId | None = None
+    region: Region = field(default=None, kw_only=True)
 
 
 def add_permission_request(spec: PermissionSpec, region: str, account: str, partition: str = "aws") -> Request:
@@ -69,7 +71,8 @@ def read_policy(session: AwsSession, function: str) -> dict[str, Any] | None:
     response = session.read(Request("lambda", "GetPolicy", {"FunctionName": function}), absent=_no_policy)
     if response is None or not response.get("Policy"):
         return None
-    return json.loads(response["Policy"])
+    policy: dict[str, Any] = json.loads(response["Policy"])
+    return policy
 
 
 def _statements(policy: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -112,9 +115,7 @@ def _request_terms(request: Request) -> dict[str, Any]:
 
 def ensure_permission(session: AwsSession, spec: PermissionSpec) -> Outcome:
     """Add the invoke statement; leave an identical one alone; replace a differing one."""
-    violations = spec.violations(session.region)
-    if violations:
-        raise ValidationFailed(violations)
+    require_in_region(spec.function, session.region)
     wanted = add_permission_request(spec, session.region, session.account_id, session.partition)
     sid = wanted.params["StatementId"]
     existing = next((s for s in _statements(read_policy(session, spec.function)) if s.get("Sid") == sid), None)
@@ -142,9 +143,7 @@ def ensure_permission(session: AwsSession, spec: PermissionSpec) -> Outcome:
 
 def revoke_permission(session: AwsSession, spec: PermissionSpec) -> Outcome:
     """Remove pinrec's statement for this scope, if present."""
-    violations = spec.violations(session.region)
-    if violations:
-        raise ValidationFailed(violations)
+    require_in_region(spec.function, session.region)
     sid = statement_id(spec.recommender_id)
     present = any(s.get("Sid") == sid for s in _statements(read_policy(session, spec.function)))
     if not present:

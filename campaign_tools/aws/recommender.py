@@ -7,27 +7,35 @@ CloudFormation has no resource for it, which is why this is an SDK step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import field
+from typing import Any, ClassVar
+
+from pydantic.dataclasses import dataclass
 
 from campaign_tools.aws.errors import AwsError, ValidationFailed
 from campaign_tools.aws.outcome import UNCHANGED, Outcome
 from campaign_tools.aws.session import AwsSession, Request
 from campaign_tools.aws.validation import (
-    check_attributes,
-    check_campaign_arn,
-    check_description,
-    check_function,
-    check_per_message,
+    ID_TYPES,
+    AttributeOptions,
+    Attributes,
+    CampaignArn,
+    Description,
+    FunctionRef,
+    IdType,
+    PerMessage,
+    RecommenderName,
+    Region,
+    RoleArn,
     check_recommender_id,
-    check_recommender_name,
-    check_role_arn,
+    require_in_region,
 )
-from transformer.config import PinrecConfig
+from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings
+from transformer.config import PinrecConfig, load_config
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
 
-ID_TYPES = {"endpoint": "PINPOINT_ENDPOINT_ID", "user": "PINPOINT_USER_ID"}
 ATTRIBUTE_KEY_PREFIX = "Recommendations."
 PAGE_SIZE = "20"  # the API takes the page size as a string
 RESPONSE = "RecommenderConfigurationResponse"
@@ -38,25 +46,30 @@ def attributes_from_config(config: PinrecConfig) -> dict[str, str]:
     return {name: config.display_name(name) for name in config.recommendation_attributes()}
 
 
-@dataclass(frozen=True)
-class RecommenderSpec:
-    name: str
-    campaign_arn: str
-    role_arn: str
-    function: str
-    attributes: Mapping[str, str] = field(default_factory=dict)
-    id_type: str = "endpoint"
-    per_message: int = MAX_ITEMS_PER_MESSAGE
-    description: str | None = None
+def declared_attributes(options: Sequence[str], config: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """The `--attribute Name=Display` options when given, else the attributes the configuration declares
+    (`config`, else $PINREC_CONFIG or ./pinrec.toml). Shared by `recommender register` and `setup`."""
+    if options:
+        return AttributeOptions(options)
+    return attributes_from_config(load_config(config))
 
-    def violations(self, region: str | None = None) -> list[str]:
-        found = check_recommender_name(self.name) + check_description(self.description)
-        found += check_campaign_arn(self.campaign_arn) + check_role_arn(self.role_arn)
-        found += check_function(self.function, region) + check_per_message(self.per_message)
-        found += check_attributes(self.attributes)
-        if self.id_type not in ID_TYPES:
-            found.append(f"--id-type {self.id_type!r} must be one of {', '.join(ID_TYPES)}")
-        return found
+
+@dataclass(frozen=True, config=SETTINGS_CONFIG)
+class RecommenderSpec(Settings):
+    """The configuration `pinrec recommender register` declares (its settings); checked when it is made."""
+
+    invalid: ClassVar[type[InvalidSettings]] = ValidationFailed
+    flags: ClassVar[Mapping[str, str]] = {"attributes": "--attribute"}
+
+    name: RecommenderName
+    campaign_arn: CampaignArn
+    role_arn: RoleArn
+    function: FunctionRef
+    attributes: Attributes = field(default_factory=dict)
+    id_type: IdType = "endpoint"
+    per_message: PerMessage = MAX_ITEMS_PER_MESSAGE
+    description: Description | None = None
+    region: Region = field(default=None, kw_only=True)
 
     def body(self) -> dict[str, Any]:
         """The CreateRecommenderConfiguration / UpdateRecommenderConfiguration body."""
@@ -115,9 +128,7 @@ def differences(current: Mapping[str, Any], body: Mapping[str, Any]) -> list[str
 
 def register(session: AwsSession, spec: RecommenderSpec) -> Outcome:
     """Create the configuration named `spec.name`, or update it in place; the id never changes."""
-    violations = spec.violations(session.region)
-    if violations:
-        raise ValidationFailed(violations)
+    require_in_region(spec.function, session.region)
     body = spec.body()
     current = find_by_name(session, spec.name)
     if current is None:
@@ -147,7 +158,8 @@ def get_configuration(session: AwsSession, recommender_id: str) -> dict[str, Any
     if check_recommender_id(recommender_id):
         raise ValidationFailed(check_recommender_id(recommender_id))
     response = session.read(Request("pinpoint", "GetRecommenderConfiguration", {"RecommenderId": recommender_id}))
-    return response[RESPONSE]
+    configuration: dict[str, Any] = response[RESPONSE]
+    return configuration
 
 
 def delete_configuration(session: AwsSession, recommender_id: str) -> Outcome:

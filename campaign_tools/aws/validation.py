@@ -1,11 +1,17 @@
-"""Names, limits and ARN shapes checked before any AWS call. Each check returns its violations as messages."""
+"""Names, limits and ARN shapes checked before any AWS call. Each check returns its violations as messages; the
+annotated types at the end make them the rules of the settings fields (campaign_tools.settings)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Annotated, Any
 
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
+
+from campaign_tools.aws.errors import ValidationFailed
+from campaign_tools.settings import Violations, rule
 from transformer.limits import (
     ATTRIBUTE_NAME_PATTERN,
     DISPLAY_NAME_PATTERN,
@@ -31,6 +37,7 @@ ROLE_NAME = re.compile(r"[\w+=,.@-]{1,64}")
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RECOMMENDER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATEMENT_ID = re.compile(r"[a-zA-Z0-9_-]{1,100}")
+ID_TYPES = {"endpoint": "PINPOINT_ENDPOINT_ID", "user": "PINPOINT_USER_ID"}
 
 
 @dataclass(frozen=True)
@@ -146,6 +153,12 @@ def check_per_message(value: int) -> list[str]:
     return [f"--per-message {value} must be {MIN_ITEMS_PER_MESSAGE} to {MAX_ITEMS_PER_MESSAGE}"]
 
 
+def check_id_type(value: str) -> list[str]:
+    if value in ID_TYPES:
+        return []
+    return [f"--id-type {value!r} must be one of {', '.join(ID_TYPES)}"]
+
+
 def check_attributes(attributes: Mapping[str, str]) -> list[str]:
     """Recommended attributes as name -> display name, against Pinpoint's count, length and character rules."""
     violations = []
@@ -179,3 +192,55 @@ def parse_attribute_options(values: list[str]) -> tuple[dict[str, str], list[str
             violations.append(f"--attribute {name!r} is given more than once")
         attributes[name] = display
     return attributes, violations
+
+
+class AttributeOptions(dict[str, str]):
+    """`--attribute Name=Display` options as name -> display name, remembering the names given more than once."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        attributes, self.repeated = parse_attribute_options(list(values))
+        super().__init__(attributes)
+
+
+def require_in_region(function: str, region: str) -> None:
+    """Refuse a function ARN in another region than the one the run calls (no AWS call is made before this)."""
+    found = check_function(function, region)
+    if found:
+        raise ValidationFailed(found)
+
+
+def _declared_attributes(value: Any) -> Any:
+    if not isinstance(value, Mapping):
+        return value  # not a mapping: pydantic reports the type
+    found = list(getattr(value, "repeated", [])) + check_attributes(value)
+    if found:
+        raise Violations(found)
+    return value
+
+
+def _function_in_region(region: str | None, info: ValidationInfo) -> str | None:
+    """The `region` field of a settings class checks its `function` field (validated before it) against it."""
+    function = info.data.get("function")
+    if region is not None and isinstance(function, str):
+        found = check_function(function, region)
+        if found:
+            raise Violations(found)
+    return region
+
+
+CampaignArn = Annotated[str, rule(check_campaign_arn)]
+SolutionArn = Annotated[str, rule(check_solution_arn)]
+FilterArn = Annotated[str, rule(check_filter_arn)]
+RoleArn = Annotated[str, rule(check_role_arn)]
+RoleName = Annotated[str, rule(check_role_name)]
+FunctionRef = Annotated[str, rule(check_function)]
+"""A function name or ARN; an ARN's region is checked by the `Region` field declared after it."""
+RecommenderId = Annotated[str, rule(check_recommender_id)]
+RecommenderName = Annotated[str, rule(check_recommender_name)]
+Description = Annotated[str, rule(check_description)]
+PerMessage = Annotated[int, rule(check_per_message)]
+IdType = Annotated[str, rule(check_id_type)]
+Attributes = Annotated[dict[str, str], BeforeValidator(_declared_attributes)]
+"""name -> display name; an `AttributeOptions` also reports the names given more than once."""
+Region = Annotated[str | None, AfterValidator(_function_in_region)]
+"""The region the run calls, when known: the settings' function ARN must be in it. None: checked when it runs."""

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from campaign_tools.local_lambda import invoke, read_event
-from transformer.config import config_path_from_environment
+from campaign_tools.local_lambda import invoke_event_file
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "invoke",
         help="run the transformer Lambda handler in-process on an event file",
@@ -22,7 +21,6 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    event = read_event(arguments.event)
-    response, _ = invoke(event, arguments.config or config_path_from_environment())
+    response = invoke_event_file(arguments.event, arguments.config)
     print(json.dumps(response, indent=2, ensure_ascii=False))
     return 0

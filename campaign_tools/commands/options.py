@@ -77,7 +77,7 @@ def report(
     """Print what each step did (or would do) and, in a dry run, every write request."""
     if arguments.output == "json":
         data: dict[str, Any] = {"dry_run": session.dry_run, "results": [outcome.to_dict() for outcome in outcomes]}
-        data["requests" if not session.dry_run else "would_send"] = [r.to_dict() for r in session.requested_writes]
+        data.update(requests_json(session))
         data.update(extra or {})
         print_json(data)
         return
@@ -87,6 +87,12 @@ def report(
     if footer:
         blocks.append("\n".join(footer))
     print("\n\n".join(blocks))
+
+
+def requests_json(session: AwsSession) -> dict[str, Any]:
+    """The write requests of a run: `requests` (sent) or, in a dry run, `would_send`."""
+    key = "would_send" if session.dry_run else "requests"
+    return {key: [request.to_dict() for request in session.requested_writes]}
 
 
 def render_requests(requests: Sequence[Request]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from campaign_tools.aws.errors import ValidationFailed
 from campaign_tools.aws.lambda_permission import (
     PermissionSpec,
     describe_policy,
@@ -12,11 +11,10 @@ from campaign_tools.aws.lambda_permission import (
     read_policy,
     revoke_permission,
 )
-from campaign_tools.aws.validation import check_function
 from campaign_tools.commands import options
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     permissions = commands.add_parser("permissions", help="let Pinpoint invoke the transformer Lambda")
     actions = permissions.add_subparsers(title="actions", metavar="ACTION", required=True)
 
@@ -55,28 +53,26 @@ def _add_scope(parser: argparse.ArgumentParser) -> None:
     options.add_aws_options(parser)
 
 
-def _spec(arguments: argparse.Namespace) -> PermissionSpec:
-    return PermissionSpec(function=arguments.function, recommender_id=arguments.recommender_id)
+def _spec(arguments: argparse.Namespace, region: str) -> PermissionSpec:
+    recommender_id = getattr(arguments, "recommender_id", None)
+    return PermissionSpec(function=arguments.function, recommender_id=recommender_id, region=region)
 
 
 def run_grant(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
-    options.report(arguments, session, [ensure_permission(session, _spec(arguments))])
+    options.report(arguments, session, [ensure_permission(session, _spec(arguments, session.region))])
     return 0
 
 
 def run_revoke(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
-    options.report(arguments, session, [revoke_permission(session, _spec(arguments))])
+    options.report(arguments, session, [revoke_permission(session, _spec(arguments, session.region))])
     return 0
 
 
 def run_show(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
-    violations = check_function(arguments.function, session.region)
-    if violations:
-        raise ValidationFailed(violations)
-    policy = read_policy(session, arguments.function)
+    policy = read_policy(session, _spec(arguments, session.region).function)
     if arguments.output == "json":
         options.print_json(policy or {"Statement": []})
     else:

@@ -3,26 +3,25 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from campaign_tools.aws.errors import ValidationFailed
 from campaign_tools.aws.recommender import (
-    ID_TYPES,
     RecommenderSpec,
-    attributes_from_config,
+    declared_attributes,
     delete_configuration,
     describe_configuration,
     get_configuration,
     iter_configurations,
 )
 from campaign_tools.aws.recommender import register as register_recommender
-from campaign_tools.aws.validation import parse_attribute_options
+from campaign_tools.aws.validation import ID_TYPES
 from campaign_tools.commands import options
 from campaign_tools.console import table
-from transformer.config import load_config
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     recommender = commands.add_parser("recommender", help="Pinpoint recommender configurations (models)")
     actions = recommender.add_subparsers(title="actions", metavar="ACTION", required=True)
 
@@ -93,34 +92,23 @@ def add_recommender_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--description", help="description (at most 128 characters)")
 
 
-def resolve_attributes(arguments: argparse.Namespace) -> tuple[dict[str, str], list[str]]:
-    """--attribute options when given, else the attributes pinrec.toml declares; plus option violations."""
-    if arguments.attribute:
-        return parse_attribute_options(arguments.attribute)
-    return attributes_from_config(load_config(arguments.config)), []
-
-
-def recommender_spec(arguments: argparse.Namespace, attributes: dict[str, str], role_arn: str) -> RecommenderSpec:
-    """The recommender the options of `add_recommender_options` declare."""
-    return RecommenderSpec(
-        name=arguments.name,
-        campaign_arn=arguments.campaign_arn,
-        role_arn=role_arn,
-        function=arguments.function,
-        attributes=attributes,
-        id_type=arguments.id_type,
-        per_message=arguments.per_message,
-        description=arguments.description,
-    )
+def recommender_arguments(arguments: argparse.Namespace) -> dict[str, Any]:
+    """The values of `add_recommender_options` (and --name), as RecommenderSpec and SetupSettings take them."""
+    return {
+        "name": arguments.name,
+        "campaign_arn": arguments.campaign_arn,
+        "function": arguments.function,
+        "attributes": declared_attributes(arguments.attribute, arguments.config),
+        "id_type": arguments.id_type,
+        "per_message": arguments.per_message,
+        "description": arguments.description,
+    }
 
 
 def run_register(arguments: argparse.Namespace) -> int:
-    attributes, violations = resolve_attributes(arguments)
-    spec = recommender_spec(arguments, attributes, arguments.role_arn)
+    values = recommender_arguments(arguments)
     session = options.open_session(arguments)
-    violations += spec.violations(session.region)
-    if violations:
-        raise ValidationFailed(violations)
+    spec = RecommenderSpec(**values, role_arn=arguments.role_arn, region=session.region)
     outcome = register_recommender(session, spec)
     recommender_id = outcome.details["recommender_id"]
     options.report(

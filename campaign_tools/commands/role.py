@@ -8,7 +8,7 @@ from campaign_tools.aws.iam_role import DEFAULT_DESCRIPTION, POLICY_NAME, RoleSp
 from campaign_tools.commands import options
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     role = commands.add_parser("role", help="the IAM role Pinpoint assumes to read Amazon Personalize")
     actions = role.add_subparsers(title="actions", metavar="ACTION", required=True)
     create = actions.add_parser(
@@ -52,6 +52,5 @@ def run_create(arguments: argparse.Namespace) -> int:
         description=arguments.description,
     )
     session = options.open_session(arguments)
-    outcome = ensure_role(session, spec, adopt=arguments.adopt)
-    options.report(arguments, session, [outcome])
+    options.report(arguments, session, [ensure_role(session, spec, adopt=arguments.adopt)])
     return 0

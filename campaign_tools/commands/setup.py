@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import re
 
-from campaign_tools.aws.errors import ValidationFailed
-from campaign_tools.aws.iam_role import RoleSpec
-from campaign_tools.aws.lambda_permission import PermissionSpec
-from campaign_tools.aws.setup import PLACEHOLDER_ROLE_ARN, SetupPlan, run_setup
+from campaign_tools.aws.setup import DEFAULT_NAME, SetupResult, SetupSettings, run_setup
 from campaign_tools.commands import options
-from campaign_tools.commands.recommender import add_recommender_options, recommender_spec, resolve_attributes
-
-DEFAULT_NAME = "pinrec"
+from campaign_tools.commands.recommender import add_recommender_options, recommender_arguments
 
 
-def default_role_name(recommender_name: str) -> str:
-    """One role per recommender, so two recommenders on different campaigns never overwrite each other's policy."""
-    return f"pinrec-personalize-{re.sub(r'[^A-Za-z0-9_-]+', '-', recommender_name)}"[:64]
-
-
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "setup",
         help="create or converge the role, the invoke permission and the recommender, then print the ids",
@@ -45,30 +34,28 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    attributes, violations = resolve_attributes(arguments)
-    plan = SetupPlan(
-        role=RoleSpec(
-            name=arguments.role_name or default_role_name(arguments.name),
-            campaign_arn=arguments.campaign_arn,
-            solution_arn=arguments.solution_arn,
-            filter_arns=tuple(arguments.filter_arn),
-        ),
-        permission=None if arguments.skip_permission else PermissionSpec(function=arguments.function),
-        recommender=recommender_spec(arguments, attributes, PLACEHOLDER_ROLE_ARN),
-    )
+    values = recommender_arguments(arguments)
     session = options.open_session(arguments)
-    violations += plan.violations(session.region)
-    if violations:
-        raise ValidationFailed(violations)
-    outcomes = run_setup(session, plan, adopt_role=arguments.adopt_role)
-    recommender_id = outcomes[-1].details["recommender_id"]
-    variables = ", ".join(f"{{{{Recommendations.{name}.[0]}}}}" for name in attributes)
-    if session.dry_run and outcomes[-1].status == "created":
-        footer = ["The recommender id is assigned when it is created: run without --dry-run to get it."]
-    else:
-        footer = [
-            f"Use recommender id {recommender_id} in templates (RecommenderId); variables: {variables}",
-            f"  pinrec templates publish NAME --recommender-id {recommender_id}",
-        ]
-    options.report(arguments, session, outcomes, footer=footer, extra={"recommender_id": recommender_id})
+    settings = SetupSettings(
+        **values,
+        role_name=arguments.role_name,
+        solution_arn=arguments.solution_arn,
+        filter_arns=tuple(arguments.filter_arn),
+        skip_permission=arguments.skip_permission,
+        adopt_role=arguments.adopt_role,
+        region=session.region,
+    )
+    result = run_setup(session, settings)
+    footer = _next_steps(result)
+    options.report(arguments, session, result.outcomes, footer=footer, extra={"recommender_id": result.recommender_id})
     return 0
+
+
+def _next_steps(result: SetupResult) -> list[str]:
+    if result.recommender_id is None:
+        return ["The recommender id is assigned when it is created: run without --dry-run to get it."]
+    return [
+        f"Use recommender id {result.recommender_id} in templates (RecommenderId); variables: "
+        + ", ".join(result.variables),
+        f"  pinrec templates publish NAME --recommender-id {result.recommender_id}",
+    ]

@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
+from campaign_tools.commands import options
 from campaign_tools.console import table
-from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Manifest, TemplateSource, list_templates, load_template
+from campaign_tools.templates import workflows
 from campaign_tools.templates.preview import PreviewReport, summary_labels
-from transformer.config import CONFIG_ENV_VAR, DEFAULT_CONFIG_FILE, PinrecConfig, load_config
-
-DEFAULT_BUILD_DIR = Path("build") / "templates"
-DEFAULT_PREVIEW_DIR = Path("build") / "preview"
+from campaign_tools.templates.workflows import DEFAULT_BUILD_DIR, DEFAULT_PREVIEW_DIR
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     templates = commands.add_parser(
         "templates",
         help="build, lint, preview and publish Pinpoint message templates",
@@ -76,14 +72,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="create the Pinpoint templates, or save a new version of them",
         description="Lints and builds the template, shows for each channel the diff against the active "
         "version, then creates the template or updates it with CreateNewVersion. A new version becomes active "
-        "only with --activate. --dry-run shows the diff and the plan and changes nothing.",
+        "only with --activate. --dry-run shows the diff, the plan and the exact write requests, and changes nothing.",
     )
     _add_source_options(publish)
     publish.add_argument("--recommender-id", required=True, help="the Pinpoint recommender model the templates use")
     publish.add_argument("--activate", action="store_true", help="make the new versions the active ones")
-    publish.add_argument("--dry-run", action="store_true", help="show the diff and the plan; change nothing")
-    publish.add_argument("--region", help="AWS region (default: the AWS configuration's)")
-    publish.add_argument("--profile", help="AWS named profile")
+    options.add_aws_options(publish)
     publish.set_defaults(run=run_publish)
 
 
@@ -98,77 +92,57 @@ def _add_source_options(parser: argparse.ArgumentParser, *, name: bool = True, c
     parser.add_argument("--templates-dir", help="folder of template folders (default: ./templates)")
 
 
-def _config(path: str | None) -> PinrecConfig | None:
-    return load_config(path) if path else None
-
-
-def _load(arguments: argparse.Namespace) -> TemplateSource:
-    return load_template(arguments.name, arguments.templates_dir)
+def _template(arguments: argparse.Namespace) -> dict[str, Any]:
+    """The values of `_add_source_options`, as every workflow on one template takes them."""
+    return {"name": arguments.name, "templates_dir": arguments.templates_dir, "config": arguments.config}
 
 
 def run_list(arguments: argparse.Namespace) -> int:
-    rows = []
-    for folder in list_templates(arguments.templates_dir):
-        source = load_template(str(folder))
-        manifest: Manifest = source.manifest
-        rows.append((manifest.name, ", ".join(manifest.channels), str(folder), manifest.description))
-    if not rows:
+    sources = workflows.find_templates(workflows.ListSettings(templates_dir=arguments.templates_dir))
+    if not sources:
         print("no templates found")
         return 0
+    rows = [
+        (source.name, ", ".join(source.manifest.channels), str(source.directory), source.manifest.description)
+        for source in sources
+    ]
     print(table(("name", "channels", "folder", "description"), rows))
     return 0
 
 
 def run_build(arguments: argparse.Namespace) -> int:
-    from campaign_tools.templates.build import build_template, write_build
-
-    source = _load(arguments)
-    built = build_template(source, _config(arguments.config))
-    out = Path(arguments.out) if arguments.out else DEFAULT_BUILD_DIR / source.name
-    written = write_build(built, out, arguments.recommender_id)
-    print(f"built {source.name} in {built.seconds:.2f}s -> {out}")
+    settings = workflows.BuildSettings(
+        **_template(arguments), out=arguments.out, recommender_id=arguments.recommender_id
+    )
+    result = workflows.build(settings)
+    built = result.built
+    print(f"built {built.name} in {built.seconds:.2f}s -> {result.out}")
     for check in built.checks:
         print(
             f"  guard {check.stage}: {check.samples} sample(s), {check.words} words and {check.links} links unchanged"
         )
-    for path in written:
-        print(f"  {path} ({path.stat().st_size:,} bytes)")
+    for path, size in result.written.items():
+        print(f"  {path} ({size:,} bytes)")
     return 0
 
 
 def run_lint(arguments: argparse.Namespace) -> int:
-    from campaign_tools.templates.lint import Severity, lint_template
+    from campaign_tools.templates.lint import Severity
 
-    source = _load(arguments)
-    report = lint_template(source, _config(arguments.config))
+    report = workflows.lint(workflows.LintSettings(**_template(arguments)))
     for finding in report.findings:
         if arguments.quiet and finding.severity is Severity.NOTE:
             continue
         print(finding)
     errors, warnings = len(report.errors), len(report.warnings)
-    print(f"{source.name}: {errors} error(s), {warnings} warning(s)")
+    print(f"{report.template}: {errors} error(s), {warnings} warning(s)")
     return 1 if errors else 0
 
 
-def _preview_config(explicit: str | None) -> Path | None:
-    if explicit:
-        return Path(explicit)
-    from_env = os.environ.get(CONFIG_ENV_VAR)
-    if from_env:
-        return Path(from_env)
-    local = Path(DEFAULT_CONFIG_FILE)
-    return local if local.is_file() else None
-
-
 def run_preview(arguments: argparse.Namespace) -> int:
-    from campaign_tools.templates.preview import preview_from_files
-
-    source = _load(arguments)
-    event_path = Path(arguments.event) if arguments.event else source.sample_event_path
-    if event_path is None:
-        raise TemplateError(f"template {source.name} has no sample_event: pass --event FILE")
-    out = Path(arguments.out) if arguments.out else DEFAULT_PREVIEW_DIR / source.name
-    report = preview_from_files(source, event_path, _preview_config(arguments.config), out)
+    report = workflows.preview(
+        workflows.PreviewSettings(**_template(arguments), event=arguments.event, out=arguments.out)
+    )
     print(describe_preview(report))
     return 1 if report.failed else 0
 
@@ -204,19 +178,32 @@ def describe_preview(report: PreviewReport) -> str:
 
 
 def run_publish(arguments: argparse.Namespace) -> int:
-    from campaign_tools.templates import publish
-    from campaign_tools.templates.lint import lint_template
-
-    source = _load(arguments)
-    started = time.perf_counter()
-    report = lint_template(source, _config(arguments.config))
-    if report.errors or report.built is None:
-        for finding in report.errors:
-            print(finding, file=sys.stderr)
-        raise TemplateError(f"template {source.name} has {len(report.errors)} lint error(s): not publishing")
-    client = publish.pinpoint_client(arguments.region, arguments.profile)
-    publish.publish_template(
-        report.built, client, arguments.recommender_id, activate=arguments.activate, dry_run=arguments.dry_run
+    settings = workflows.PublishSettings(
+        **_template(arguments),
+        recommender_id=arguments.recommender_id,
+        activate=arguments.activate,
+        dry_run=arguments.dry_run,
+        region=arguments.region,
+        profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
     )
-    print(f"done in {time.perf_counter() - started:.1f}s")
+    session = options.open_session(arguments)
+    as_text = arguments.output == "text"
+    say: Callable[[str], None] = print if as_text else _quiet
+    try:
+        result = workflows.publish(settings, session, say=say)
+    except workflows.LintRefused as refused:
+        for finding in refused.findings:
+            print(finding, file=sys.stderr)
+        raise
+    if not as_text:
+        options.print_json({**result.to_dict(), **options.requests_json(session)})
+        return 0
+    if session.dry_run:
+        print(f"\n{options.render_requests(session.requested_writes)}")
+    print(f"done in {result.seconds:.1f}s")
     return 0
+
+
+def _quiet(_: str) -> None:
+    pass

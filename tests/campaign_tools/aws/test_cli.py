@@ -12,16 +12,13 @@ from pathlib import Path
 import pytest
 from botocore.stub import Stubber
 
-from campaign_tools.aws.iam_role import RoleSpec
-from campaign_tools.aws.lambda_permission import PermissionSpec
-from campaign_tools.aws.recommender import RecommenderSpec
 from campaign_tools.aws.session import AwsSession
-from campaign_tools.aws.setup import SetupPlan, run_setup
+from campaign_tools.aws.setup import SetupSettings, run_setup
 from campaign_tools.cli import main
 from campaign_tools.commands import options
 from tests.aws_fixtures import ACCOUNT, CAMPAIGN_ARN, FUNCTION_NAME, REGION, SOLUTION_ARN, stub
 
-SNAPSHOTS = Path(__file__).parent / "data" / "aws"
+SNAPSHOTS = Path(__file__).parents[2] / "data" / "aws"
 DEMO_CONFIG = str(resources.files("campaign_tools") / "demo_data" / "pinrec.toml")
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/pinrec-personalize-pinrec"
 DEMO_ATTRIBUTES = {
@@ -289,19 +286,17 @@ def test_new_role_propagation_is_waited_for(make_session, transformer_function):
     pinpoint.add_client_error("create_recommender_configuration", "BadRequestException", "cannot assume role")
     _create(pinpoint)
     attributes = {name.removeprefix("Recommendations."): display for name, display in DEMO_ATTRIBUTES.items()}
-    plan = SetupPlan(
-        role=RoleSpec("pinrec-personalize-pinrec", CAMPAIGN_ARN, SOLUTION_ARN),
-        permission=PermissionSpec(FUNCTION_NAME),
-        recommender=RecommenderSpec("pinrec", CAMPAIGN_ARN, ROLE_ARN, FUNCTION_NAME, attributes),
+    settings = SetupSettings(
+        campaign_arn=CAMPAIGN_ARN, solution_arn=SOLUTION_ARN, function=FUNCTION_NAME, attributes=attributes
     )
     waits: list[float] = []
 
-    outcomes = run_setup(session, plan, sleep=waits.append)
+    result = run_setup(session, settings, sleep=waits.append)
 
     pinpoint.assert_no_pending_responses()
     assert waits == [5.0]
-    assert [outcome.status for outcome in outcomes] == ["created", "added", "created"]
-    assert outcomes[-1].details["recommender_id"] == "rec123"
+    assert [outcome.status for outcome in result.outcomes] == ["created", "added", "created"]
+    assert result.recommender_id == "rec123"
 
 
 def test_setup_can_leave_the_permission_to_the_stack(pinpoint_stubs, transformer_function, capsys, make_session):

@@ -158,12 +158,8 @@ def test_solution_is_looked_up_from_the_campaign_when_not_given(make_session):
     assert solution_statement["Resource"] == SOLUTION_ARN
 
 
-def test_invalid_spec_is_refused_before_any_call(make_session):
-    session = make_session()
-    spec = RoleSpec("bad name!", "arn:aws:personalize:eu-west-1:123456789012:solution/x", None, ("nope",))
-
+def test_invalid_spec_is_refused_before_any_call():
     with pytest.raises(ValidationFailed) as raised:
-        ensure_role(session, spec)
+        RoleSpec("bad name!", "arn:aws:personalize:eu-west-1:123456789012:solution/x", None, ("nope",))
 
     assert len(raised.value.violations) == 3
-    assert session.requested_writes == []

@@ -208,18 +208,19 @@ def test_each_limit_is_checked_before_calling(make_session, change, expected):
 
 
 def test_every_violation_is_reported_at_once():
-    spec = RecommenderSpec(
-        name="n" * 200,
-        campaign_arn="nope",
-        role_arn="nope",
-        function="a b",
-        attributes={"Bad.Name": "x" * 30},
-        per_message=9,
-        description="d" * 200,
-    )
-    violations = spec.violations(REGION)
-    assert len(violations) == 8
-    assert str(ValidationFailed(violations)).count("\n  - ") == 8
+    with pytest.raises(ValidationFailed) as raised:
+        RecommenderSpec(
+            name="n" * 200,
+            campaign_arn="nope",
+            role_arn="nope",
+            function="a b",
+            attributes={"Bad.Name": "x" * 30},
+            per_message=9,
+            description="d" * 200,
+            region=REGION,
+        )
+    assert len(raised.value.violations) == 8
+    assert str(raised.value).count("\n  - ") == 8
 
 
 def test_attribute_options_parse_and_flag_duplicates():

@@ -62,8 +62,12 @@ def test_aws_modules_import_boto3_only_when_a_client_is_made():
         "campaign_tools.aws.setup",
         "campaign_tools.commands.setup",
         "campaign_tools.commands.permissions",
+        "campaign_tools.commands.recommender",
         "campaign_tools.commands.role",
         "campaign_tools.commands.package",
+        "campaign_tools.commands.templates",
+        "campaign_tools.templates.workflows",
+        "campaign_tools.templates.publish",
     ]
     script = (
         "import sys\n"
