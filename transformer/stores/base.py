@@ -134,6 +134,12 @@ class StoreConfig(BaseModel, ABC):
         key: str
 
     @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "key" not in cls.model_fields:
+            raise TypeError(f"{cls.__name__} must declare `key`, the item field holding the item id")
+
+    @classmethod
     @abstractmethod
     def from_location(cls, location: str, key: str) -> Self:
         """The store that `--store KIND:LOCATION` names (raises pydantic's ValidationError when invalid)."""

@@ -42,10 +42,6 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
-def kinds() -> tuple[str, ...]:
-    return tuple(BACKENDS)
-
-
 def store_option_forms() -> str:
     """`sqlite:PATH or dynamodb:TABLE`: the forms `--store` takes."""
     return _one_of([f"{kind}:{backend.location}" for kind, backend in BACKENDS.items()])

@@ -24,9 +24,9 @@ from typing import Literal, Self
 
 from pydantic import Field, field_validator
 
+from transformer import files
 from transformer.aws import AwsOptions
 from transformer.errors import CatalogUnavailableError, ConfigError
-from transformer.files import is_s3_url
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
@@ -65,9 +65,12 @@ class SqliteStoreConfig(StoreConfig):
     @field_validator("path")
     @classmethod
     def _s3_path_names_an_object(cls, value: str) -> str:
-        if value.startswith("s3://"):
-            bucket, _, key = value.removeprefix("s3://").partition("/")
-            if not bucket or not key or key.endswith("/"):
+        if files.is_s3_url(value):
+            try:
+                _, key = files.split_s3_url(value)
+            except files.SourceError:
+                key = ""
+            if not key or key.endswith("/"):
                 raise ValueError("an S3 catalog path must be s3://BUCKET/KEY naming one object")
         elif "://" in value:
             raise ValueError("path must be a local file or s3://BUCKET/KEY")
@@ -83,7 +86,7 @@ class SqliteStoreConfig(StoreConfig):
 
     @property
     def in_s3(self) -> bool:
-        return is_s3_url(self.path)
+        return files.is_s3_url(self.path)
 
     def resolved(self, base_dir: Path) -> Self:
         if self.in_s3 or Path(self.path).is_absolute():
