@@ -100,9 +100,9 @@ def main() -> int:
 
 
 def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
-    from campaign_tools.catalog.dynamodb_snapshot import DynamoDbLoader, dynamodb_client
     from campaign_tools.catalog.records import read_jsonl
-    from transformer.stores.dynamodb import DynamoDbItemStore
+    from transformer.aws import AwsOptions
+    from transformer.stores.dynamodb import DynamoDbItemStore, DynamoDbLoader, loader_client
     from transformer.stores.sqlite import SqliteItemStore
 
     report: dict[str, Any] = {}
@@ -114,7 +114,7 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
 
     say(f"loading {scale.dynamodb_catalog:,} items into DynamoDB (moto)")
     aws.create_table(endpoint, "catalog")
-    loader = DynamoDbLoader(dynamodb_client(endpoint_url=endpoint), "catalog", "id")
+    loader = DynamoDbLoader(loader_client(AwsOptions(endpoint_url=endpoint)), "catalog", "id")
     with open(catalog_file, encoding="utf-8") as lines:
         records = read_jsonl((line for _, line in zip(range(scale.dynamodb_catalog), lines, strict=False)), "id")
         summary = loader.load(records)
@@ -141,7 +141,7 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     report["dynamodb"] = batch_latency(
         "DynamoDB (moto)",
         dynamodb_config,
-        DynamoDbItemStore("catalog", endpoint_url=endpoint, region=aws.REGION),
+        DynamoDbItemStore("catalog", aws=AwsOptions(region=aws.REGION, endpoint_url=endpoint)),
         dynamodb_lookup(aws.client("dynamodb", endpoint), "catalog"),
         cold_runs=cold,
         hot_runs=hot,

@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.catalog.records import read_jsonl
-from campaign_tools.catalog.sqlite_snapshot import write_snapshot
 from transformer.config import parse_config
 from transformer.observability import logger, metrics
 from transformer.offers.engine import build_offer_engine
 from transformer.service import Transformer
-from transformer.stores.sqlite import SqliteItemStore
+from transformer.stores.sqlite import SqliteItemStore, write_snapshot
 
 ENDPOINTS = 50
 OFFERS = 40

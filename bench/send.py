@@ -55,7 +55,7 @@ def make_composer(options: Any) -> BenchComposer:
 
 def prepare(directory: Path, endpoints: int) -> None:
     from campaign_tools.catalog.records import read_jsonl
-    from campaign_tools.catalog.sqlite_snapshot import write_snapshot
+    from transformer.stores.sqlite import write_snapshot
 
     items = [
         json.dumps(

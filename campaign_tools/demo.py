@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.catalog.records import read_jsonl
-from campaign_tools.catalog.sqlite_snapshot import LoadSummary, write_snapshot
 from campaign_tools.local_lambda import invoke, read_event
 from campaign_tools.templates.manifest import load_template
 from campaign_tools.templates.preview import PreviewReport, preview_from_files
 from transformer.config import load_config
 from transformer.enrich import LeftOut
 from transformer.offers.engine import OfferEngine
+from transformer.stores.base import LoadOptions, LoadSummary
 
 DEMO_FILES = ("pinrec.toml", "catalog.jsonl", "event.json")
 DEMO_TEMPLATE = "recommended-for-you"
@@ -44,12 +44,7 @@ def run_demo(workdir: Path) -> DemoRun:
     copy_demo_files(workdir)
     config = load_config(workdir / "pinrec.toml")
     with open(workdir / "catalog.jsonl", encoding="utf-8") as lines:
-        summary = write_snapshot(
-            read_jsonl(lines, config.store.key),
-            Path(config.store.path),
-            key=config.store.key,
-            source="catalog.jsonl",
-        )
+        summary = config.store.load(read_jsonl(lines, config.store.key), LoadOptions(source="catalog.jsonl"))
     event = read_event(workdir / "event.json")
     with open(workdir / "transformer.log", "w", encoding="utf-8") as log:
         response, handler = invoke(event, workdir / "pinrec.toml", log=log)

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from campaign_tools.catalog.records import read_jsonl
-from campaign_tools.catalog.sqlite_snapshot import write_snapshot
 from transformer.config import PinrecConfig, parse_config
+from transformer.stores.sqlite import write_snapshot
 
 DEMO_DATA = resources.files("campaign_tools") / "demo_data"
 

@@ -53,7 +53,7 @@ sys.meta_path.insert(0, Forbid())
 def deploy(tmp_path: Path) -> Path:
     """The demo config and its SQLite catalog, as a team would package them."""
     from campaign_tools.catalog.records import read_jsonl
-    from campaign_tools.catalog.sqlite_snapshot import write_snapshot
+    from transformer.stores.sqlite import write_snapshot
 
     folder = tmp_path / "deploy"
     folder.mkdir()

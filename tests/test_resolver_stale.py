@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_store_dynamodb import FakeClock, answer, request_for, stubbed_store
+from tests.transformer.stores.test_dynamodb import FakeClock, answer, request_for, stubbed_store
 from transformer.config import parse_config
 from transformer.errors import CatalogUnavailableError
 from transformer.service import Transformer

@@ -74,7 +74,7 @@ def test_the_command_reports_missing_templates_as_one_line(
 def demo_endpoints(tmp_path: Path) -> dict[str, Any]:
     """The demo event enriched by the real transformer over the demo catalog."""
     from campaign_tools.catalog.records import read_jsonl
-    from campaign_tools.catalog.sqlite_snapshot import write_snapshot
+    from transformer.stores.sqlite import write_snapshot
 
     config_text = (DEMO_DATA / "pinrec.toml").read_text(encoding="utf-8")
     (tmp_path / "pinrec.toml").write_text(config_text, encoding="utf-8")

@@ -7,7 +7,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -21,6 +21,8 @@ from transformer.limits import (
     MIN_ATTRIBUTES,
     MIN_ITEMS_PER_MESSAGE,
 )
+from transformer.stores.base import StoreConfig
+from transformer.stores.registry import store_config
 
 CONFIG_ENV_VAR = "PINREC_CONFIG"
 DEFAULT_CONFIG_FILE = "pinrec.toml"
@@ -30,44 +32,9 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class SqliteStoreConfig(_Section):
-    kind: Literal["sqlite"]
-    path: str = Field(
-        min_length=1,
-        description="SQLite catalog file, or s3://bucket/key; relative paths are relative to the config",
-    )
-    key: str = Field("id", min_length=1, description="item field holding the item id")
-    refresh_seconds: float = Field(
-        60, gt=0, description="for an s3:// path: how often a container checks S3 for a newer catalog"
-    )
-
-    @field_validator("path")
-    @classmethod
-    def _s3_path_names_an_object(cls, value: str) -> str:
-        if value.startswith("s3://"):
-            bucket, _, key = value.removeprefix("s3://").partition("/")
-            if not bucket or not key or key.endswith("/"):
-                raise ValueError("an S3 catalog path must be s3://BUCKET/KEY naming one object")
-        elif "://" in value:
-            raise ValueError("path must be a local file or s3://BUCKET/KEY")
-        return value
-
-
-class DynamoDbStoreConfig(_Section):
-    kind: Literal["dynamodb"]
-    table: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,255}$", description="DynamoDB table name")
-    key: str = Field("id", min_length=1, description="the table's partition key: a string attribute")
-    region: str | None = Field(None, min_length=1, description="AWS region; default: the SDK's (AWS_REGION)")
-    endpoint_url: str | None = Field(None, pattern=r"^https?://", description="endpoint override (local testing)")
-
-
-StoreConfig = Annotated[SqliteStoreConfig | DynamoDbStoreConfig, Field(discriminator="kind")]
-_STORE_KINDS = ("sqlite", "dynamodb")
-
-
 class CacheConfig(_Section):
-    ttl_seconds: float = Field(300, ge=0, description="per-container cache lifetime; 0 disables the cache")
-    max_items: int = Field(50_000, ge=0, description="cache size bound in items; 0 disables the cache")
+    ttl_seconds: float = Field(default=300, ge=0, description="per-container cache lifetime; 0 disables the cache")
+    max_items: int = Field(default=50_000, ge=0, description="cache size bound in items; 0 disables the cache")
 
     @property
     def enabled(self) -> bool:
@@ -75,7 +42,7 @@ class CacheConfig(_Section):
 
 
 class RecommendationsConfig(_Section):
-    min_items: int = Field(1, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
+    min_items: int = Field(default=1, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
     missing: Literal["drop", "fill"] = "drop"
 
 
@@ -181,10 +148,16 @@ class OffersConfig(_Section):
 
 class PinrecConfig(_Section):
     store: StoreConfig
+    """Validated by the model of its `kind`'s backend (transformer.stores.registry)."""
     cache: CacheConfig = CacheConfig()
     recommendations: RecommendationsConfig = RecommendationsConfig()
     attributes: dict[str, AttributeConfig]
     offers: OffersConfig | None = None
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _store_of_its_kind(cls, value: object) -> StoreConfig:
+        return store_config(value)
 
     @field_validator("attributes")
     @classmethod
@@ -249,14 +222,8 @@ class PinrecConfig(_Section):
 def _describe(error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
-        location = list(problem["loc"])
-        if len(location) > 1 and location[0] == "store" and location[1] in _STORE_KINDS:
-            del location[1]  # the union's tag: `store.table`, not `store.dynamodb.table`
-        key = ".".join(str(part) for part in location if part not in ("function-after",)) or "(top level)"
+        key = ".".join(str(part) for part in problem["loc"] if part not in ("function-after",)) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
-        if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
-            key = f"{key}.kind"
-            message = f"must be one of {', '.join(repr(kind) for kind in _STORE_KINDS)}"
         lines.append(f"  {key}: {message}")
     return "\n".join(lines)
 
@@ -267,11 +234,7 @@ def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: str = "conf
         config = PinrecConfig.model_validate(data)
     except ValidationError as error:
         raise ConfigError(f"invalid {source}:\n{_describe(error)}") from None
-    if isinstance(config.store, SqliteStoreConfig):
-        store_path = Path(config.store.path)
-        if not store_path.is_absolute() and "://" not in config.store.path:
-            store = config.store.model_copy(update={"path": str(base_dir / store_path)})
-            config = config.model_copy(update={"store": store})
+    config = config.model_copy(update={"store": config.store.resolved(base_dir)})
     _check_templates_compile(config, source)
     return _resolve_offers_catalog(config, base_dir)
 

@@ -16,7 +16,6 @@ from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SE
 from transformer.observability import logger, record_batch, record_failure, record_offers
 from transformer.offers.errors import RankingUnavailableError
 from transformer.resolver import Cached, CatalogResolver
-from transformer.stores import open_store
 from transformer.stores.base import ItemStore
 
 if TYPE_CHECKING:
@@ -40,7 +39,8 @@ class Transformer:
     ) -> None:
         self.config = config
         self._clock = clock
-        self.store = store if store is not None else open_store(config)
+        # The store's backend was chosen by its kind when the configuration was validated (stores.registry).
+        self.store = store if store is not None else config.store.open_store()
         projector = ItemProjector(config.attributes)
         cache: TtlLruCache[Cached] = TtlLruCache(config.cache.ttl_seconds, config.cache.max_items, clock)
         self.cache = cache

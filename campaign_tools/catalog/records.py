@@ -12,38 +12,16 @@ import csv
 import json
 import math
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import orjson
 
-from transformer.errors import PinrecError
+from transformer.stores.base import CatalogLoadError, InvalidRecord, Record, Reject
 
 MAX_CSV_FIELD_CHARS = 16 * 1024 * 1024
 HUGE = float(2**63)
 JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
-
-
-class CatalogLoadError(PinrecError):
-    """A catalog source cannot be loaded; nothing was changed."""
-
-
-class InvalidRecord(CatalogLoadError):
-    """One record of the source is malformed; the message names its line."""
-
-
-Reject = Callable[[InvalidRecord], None]
-"""Called with each malformed record when the load skips them instead of failing."""
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    line: int
-    item_id: str
-    item: dict[str, Any]
-    text: str
-    """The item as JSON, ready to store."""
 
 
 def normalise_item_id(value: object) -> str:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
 
-from campaign_tools.catalog.records import CatalogLoadError
 from transformer import files
+from transformer.aws import AwsOptions
+from transformer.stores.base import CatalogLoadError
 
 SourceFormat = Literal["jsonl", "csv"]
 FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
@@ -32,10 +33,10 @@ class OpenedSource:
 
 
 @contextlib.contextmanager
-def _open_binary(source: str) -> Iterator[io.BufferedReader]:
+def _open_binary(source: str, aws: AwsOptions | None) -> Iterator[io.BufferedReader]:
     with contextlib.ExitStack() as stack:
         try:
-            binary = stack.enter_context(files.open_binary(source))
+            binary = stack.enter_context(files.open_binary(source, aws=aws))
         except files.SourceError as error:
             raise CatalogLoadError(str(error)) from None
         yield binary
@@ -67,10 +68,13 @@ def _format_from_name(source: str) -> SourceFormat | None:
 
 
 @contextlib.contextmanager
-def open_source(source: str, source_format: SourceFormat | None = None) -> Iterator[OpenedSource]:
-    """Open `source` for streaming. The format is `source_format`, else the file name's, else sniffed:
-    a first non-blank line starting with `{` is JSON Lines, anything else CSV."""
-    with _open_binary(source) as binary:
+def open_source(
+    source: str, source_format: SourceFormat | None = None, *, aws: AwsOptions | None = None
+) -> Iterator[OpenedSource]:
+    """Open `source` for streaming (an s3:// source through a client made for `aws`). The format is
+    `source_format`, else the file name's, else sniffed: a first non-blank line starting with `{` is JSON Lines,
+    anything else CSV."""
+    with _open_binary(source, aws) as binary:
         stream, compressed = files.decompressed(binary)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
         lines: Iterator[str] = _guarded(text, source)

@@ -1,63 +1,57 @@
-"""Which catalog a command works on: `--store sqlite:PATH|dynamodb:TABLE`, or the `[store]` of a config file."""
+"""Which catalog a command works on: `--store KIND:LOCATION`, or the `[store]` of a config file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
-from transformer.config import SqliteStoreConfig, load_config
-from transformer.errors import PinrecError
-
-STORE_KINDS = ("sqlite", "dynamodb")
+from transformer.aws import AwsOptions
+from transformer.config import load_config
+from transformer.stores.base import CatalogLoadError, StoreConfig
+from transformer.stores.registry import parse_store_option
 
 
 @dataclass(frozen=True, slots=True)
 class CatalogTarget:
-    kind: str
-    location: str
-    """A SQLite file path or s3://BUCKET/KEY, or a DynamoDB table name."""
-    key: str = "id"
-    region: str | None = None
-    endpoint_url: str | None = None
+    store: StoreConfig
+    """The configured backend: its reader, writer and stats."""
+    aws: AwsOptions = field(default_factory=AwsOptions)
+    """A command's --region, --profile, --endpoint-url; the store's own settings fill what is None here."""
 
     @property
-    def path(self) -> Path:
-        return Path(self.location)
-
-    @property
-    def in_s3(self) -> bool:
-        return self.kind == "sqlite" and self.location.startswith("s3://")
+    def key(self) -> str:
+        return self.store.key
 
     def describe(self) -> str:
-        return f"DynamoDB table {self.location}" if self.kind == "dynamodb" else f"catalog {self.location}"
-
-
-def parse_store_option(value: str, key: str = "id") -> CatalogTarget:
-    kind, separator, location = value.partition(":")
-    if not separator or not location:
-        raise PinrecError(f"--store {value!r}: expected sqlite:PATH or dynamodb:TABLE")
-    if kind not in STORE_KINDS:
-        raise PinrecError(f"--store {value!r}: unknown store kind {kind!r} (expected sqlite or dynamodb)")
-    return CatalogTarget(kind, location, key)
+        return self.store.describe()
 
 
 def resolve_target(
     store: str | None,
     config: str | None,
     key: str | None = None,
-    *,
-    region: str | None = None,
-    endpoint_url: str | None = None,
+    aws: AwsOptions | None = None,
 ) -> CatalogTarget:
-    """The target named by --store, else by the configuration; --key, --region, --endpoint-url override."""
+    """The target named by --store, else by the configuration; --key overrides the configured id field."""
     if store is not None:
-        target = parse_store_option(store, key or "id")
+        settings = parse_store_option(store, key or "id")
     else:
         settings = load_config(config).store
-        if isinstance(settings, SqliteStoreConfig):
-            target = CatalogTarget("sqlite", settings.path, key or settings.key)
-        else:
-            target = CatalogTarget(
-                "dynamodb", settings.table, key or settings.key, settings.region, settings.endpoint_url
-            )
-    return replace(target, region=region or target.region, endpoint_url=endpoint_url or target.endpoint_url)
+        if key:
+            settings = settings.model_copy(update={"key": key})
+    return CatalogTarget(settings, aws or AwsOptions())
+
+
+@contextlib.contextmanager
+def sdk_errors() -> Iterator[None]:
+    """An AWS SDK error raised before any request (a --profile missing from the AWS config files, no region) as a
+    one-line CatalogLoadError; backends report the errors of their requests themselves."""
+    try:
+        yield
+    except Exception as error:
+        from botocore.exceptions import BotoCoreError  # on this error path only: a local catalog never loads it
+
+        if not isinstance(error, BotoCoreError):
+            raise
+        raise CatalogLoadError(f"AWS: {error}") from None

@@ -1,28 +1,19 @@
-"""`pinrec catalog load|get|stats`: load a catalog snapshot into SQLite, S3 or DynamoDB, and look inside one."""
+"""`pinrec catalog load|get|stats`: parse the options, call campaign_tools.catalog, print the result."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import sqlite3
 import sys
-import tempfile
-from collections import Counter
-from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
-from campaign_tools.catalog.records import CatalogLoadError, InvalidRecord, Record, read_csv, read_jsonl
-from campaign_tools.catalog.sources import open_source
-from campaign_tools.catalog.sqlite_snapshot import write_snapshot
-from campaign_tools.catalog.summary import LoadSummary
+from campaign_tools.catalog.inspect import catalog_stats, get_items
+from campaign_tools.catalog.load import CatalogLoadSettings, load_catalog
 from campaign_tools.catalog.target import CatalogTarget, resolve_target
+from campaign_tools.commands.options import add_aws_options, aws_options, print_json
 from campaign_tools.console import Progress
-from transformer import files
-from transformer.aws import AwsOptions
-from transformer.stores.base import Item
-from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly
+from transformer.stores.base import InvalidRecord, LoadSummary
+from transformer.stores.registry import store_option_forms
 
 LOAD_DESCRIPTION = """\
 Load a catalog source as a complete snapshot: items absent from the source are gone afterwards (use --merge
@@ -39,7 +30,7 @@ CSV cells that are JSON numbers become numbers, true/false become booleans, empt
 everything else is text; --string-columns keeps the named columns as text."""
 
 
-def register(commands: argparse._SubParsersAction) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     catalog = commands.add_parser("catalog", help="load and inspect item catalogs")
     actions = catalog.add_subparsers(title="actions", metavar="ACTION", required=True)
 
@@ -91,105 +82,17 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _add_target_options(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--config", help="pinrec.toml whose [store] to use (default: $PINREC_CONFIG or ./pinrec.toml)")
-    target.add_argument("--store", help="the store directly, as sqlite:PATH or dynamodb:TABLE")
+    target.add_argument("--store", help=f"the store directly, as {store_option_forms()}")
     parser.add_argument("--key", help="item id field (default: the config's store.key, else 'id')")
-    parser.add_argument(
-        "--region", help="AWS region of the store: DynamoDB, or an s3:// SQLite path (default: config's, else SDK's)"
-    )
-    parser.add_argument(
-        "--endpoint-url", help="AWS endpoint of the store, e.g. a local DynamoDB (default: the config's, else SDK's)"
-    )
+    add_aws_options(parser, dry_run=False)
 
 
 def _target(arguments: argparse.Namespace) -> CatalogTarget:
-    return resolve_target(
-        arguments.store,
-        arguments.config,
-        arguments.key,
-        region=arguments.region,
-        endpoint_url=arguments.endpoint_url,
-    )
+    return resolve_target(arguments.store, arguments.config, arguments.key, aws_options(arguments))
 
 
-class _Rejections:
-    """Reports each skipped record on stderr as it happens and counts them."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, problem: InvalidRecord) -> None:
-        self.count += 1
-        print(f"pinrec: rejected {problem}", file=sys.stderr)
-
-
-def run_load(arguments: argparse.Namespace) -> int:
-    target = _target(arguments)
-    if arguments.concurrency < 1:
-        raise CatalogLoadError("--concurrency must be at least 1")
-    rejections = _Rejections() if arguments.skip_invalid else None
-    progress = Progress("loading")
-    try:
-        with open_source(arguments.source, arguments.format) as opened:
-            if opened.format == "csv":
-                records: Iterable[Record] = read_csv(opened.lines, target.key, rejections, arguments.string_columns)
-            else:
-                if arguments.string_columns:
-                    raise CatalogLoadError("--string-columns applies to CSV sources only")
-                records = read_jsonl(opened.lines, target.key, rejections)
-            summary = _load_into(target, records, arguments, rejections, progress)
-    finally:
-        progress.done()
-    summary.rejected = rejections.count if rejections is not None else 0
-    print(_describe(summary, target))
-    return 0
-
-
-def _load_into(
-    target: CatalogTarget,
-    records: Iterable[Record],
-    arguments: argparse.Namespace,
-    rejections: _Rejections | None,
-    progress: Progress,
-) -> LoadSummary:
-    if target.kind == "dynamodb":
-        from campaign_tools.catalog.dynamodb_snapshot import DynamoDbLoader, dynamodb_client
-
-        client = dynamodb_client(target.region, target.endpoint_url, arguments.concurrency)
-        loader = DynamoDbLoader(client, target.location, target.key, concurrency=arguments.concurrency)
-        return loader.load(
-            records,
-            merge=arguments.merge,
-            allow_empty=arguments.allow_empty,
-            on_reject=rejections,
-            progress=progress,
-            on_phase=_announce,
-        )
-    options: dict[str, Any] = {
-        "key": target.key,
-        "source": arguments.source,
-        "allow_empty": arguments.allow_empty,
-        "merge": arguments.merge,
-        "progress": progress,
-    }
-    if not target.in_s3:
-        return write_snapshot(records, target.path, **options)
-    aws = AwsOptions(region=target.region, endpoint_url=target.endpoint_url)
-    with tempfile.TemporaryDirectory(prefix="pinrec-load-") as directory:
-        local = Path(directory) / "catalog.db"
-        with _as_load_error():
-            files.download_object(target.location, local, aws=aws)
-        summary = write_snapshot(records, local, **options)
-        with _as_load_error("; the old one still serves"):
-            files.upload_object(local, target.location, aws=aws)
-    return summary
-
-
-@contextlib.contextmanager
-def _as_load_error(consequence: str = "") -> Iterator[None]:
-    try:
-        yield
-    except files.SourceError as error:
-        raise CatalogLoadError(f"{error}{consequence}") from None
+def _report_rejection(problem: InvalidRecord) -> None:
+    print(f"pinrec: rejected {problem}", file=sys.stderr)
 
 
 def _announce(message: str) -> None:
@@ -198,10 +101,37 @@ def _announce(message: str) -> None:
         print(f"\n{message}", file=sys.stderr, flush=True)
 
 
+def run_load(arguments: argparse.Namespace) -> int:
+    settings = CatalogLoadSettings(
+        source=arguments.source,
+        target=_target(arguments),
+        format=arguments.format,
+        string_columns=tuple(arguments.string_columns),
+        merge=arguments.merge,
+        skip_invalid=arguments.skip_invalid,
+        allow_empty=arguments.allow_empty,
+        concurrency=arguments.concurrency,
+    )
+    progress = Progress("loading")
+    try:
+        summary = load_catalog(settings, on_reject=_report_rejection, progress=progress, on_phase=_announce)
+    finally:
+        progress.done()
+    if arguments.output == "json":
+        print_json({"store": _store_figures(settings.target), **summary.to_dict()})
+    else:
+        print(_describe(summary, settings.target))
+    return 0
+
+
+def _store_figures(target: CatalogTarget) -> dict[str, Any]:
+    return {"kind": target.store.kind, "location": target.store.location}
+
+
 def _describe(summary: LoadSummary, target: CatalogTarget) -> str:
-    rate = summary.records / summary.seconds if summary.seconds > 0 else 0.0
     lines = [
-        f"{target.describe()}: loaded {summary.loaded:,} items in {summary.seconds:.2f}s ({rate:,.0f} records/s): "
+        f"{target.describe()}: loaded {summary.loaded:,} items in {summary.seconds:.2f}s "
+        f"({summary.records_per_second:,.0f} records/s): "
         f"{summary.added:,} added, {summary.replaced:,} replaced, {summary.purged:,} purged, "
         f"{summary.rejected:,} rejected; it now holds {summary.total:,} items"
     ]
@@ -213,109 +143,22 @@ def _describe(summary: LoadSummary, target: CatalogTarget) -> str:
     return "\n".join(lines)
 
 
-@contextlib.contextmanager
-def _local_sqlite(target: CatalogTarget) -> Iterator[Path]:
-    """The SQLite catalog file to read: the path itself, or a temporary copy of the S3 object."""
-    if not target.in_s3:
-        yield target.path
-        return
-    with tempfile.TemporaryDirectory(prefix="pinrec-catalog-") as directory:
-        local = Path(directory) / "catalog.db"
-        aws = AwsOptions(region=target.region, endpoint_url=target.endpoint_url)
-        with _as_load_error():
-            found = files.download_object(target.location, local, aws=aws)
-        if not found:
-            raise CatalogLoadError(f"{target.location} does not exist (create it with 'pinrec catalog load')")
-        yield local
-
-
-def _fetch(target: CatalogTarget, ids: list[str]) -> dict[str, Item]:
-    if target.kind == "dynamodb":
-        from transformer.stores.dynamodb import DynamoDbItemStore
-
-        store: Any = DynamoDbItemStore(
-            target.location, target.key, region=target.region, endpoint_url=target.endpoint_url
-        )
-        try:
-            return store.get_many(ids)
-        finally:
-            store.close()
-    with _local_sqlite(target) as path:
-        store = SqliteItemStore(path)
-        try:
-            return store.get_many(ids)
-        finally:
-            store.close()
-
-
 def run_get(arguments: argparse.Namespace) -> int:
-    target = _target(arguments)
-    items = _fetch(target, list(dict.fromkeys(arguments.ids)))
-    missing = [item_id for item_id in arguments.ids if item_id not in items]
-    for item_id in arguments.ids:
-        if item_id in items:
-            print(json.dumps(items[item_id], ensure_ascii=False))
-    for item_id in missing:
-        print(f"pinrec: not in the catalog: {item_id}", file=sys.stderr)
-    return 1 if missing else 0
+    lookup = get_items(_target(arguments), arguments.ids)
+    if arguments.output == "json":
+        print_json({"items": lookup.found, "missing": lookup.missing})
+    else:
+        for item in lookup.found:
+            print(json.dumps(item, ensure_ascii=False))
+        for item_id in lookup.missing:
+            print(f"pinrec: not in the catalog: {item_id}", file=sys.stderr)
+    return 1 if lookup.missing else 0
 
 
 def run_stats(arguments: argparse.Namespace) -> int:
-    target = _target(arguments)
-    if target.kind == "dynamodb":
-        _dynamodb_stats(target, exact=arguments.count)
-        return 0
-    with _local_sqlite(target) as path:
-        connection = open_catalog_readonly(path)
-        try:
-            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-            count = connection.execute("SELECT count(*) FROM items").fetchone()[0]
-        except sqlite3.Error as error:
-            raise CatalogLoadError(f"cannot read catalog {target.location}: {error}") from None
-        finally:
-            connection.close()
-        size = path.stat().st_size
-    print(f"catalog    {target.location}")
-    print(f"items      {count:,}")
-    print(f"size       {size:,} bytes")
-    print(f"key field  {meta.get('key_field', '?')}")
-    print(f"source     {meta.get('source', '?')}")
-    print(f"loaded at  {meta.get('loaded_at', '?')}")
-    return 0
-
-
-def _dynamodb_stats(target: CatalogTarget, *, exact: bool) -> None:
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from campaign_tools.catalog.dynamodb_snapshot import dynamodb_client
-    from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE
-
-    client = dynamodb_client(target.region, target.endpoint_url)
-    try:
-        table = client.describe_table(TableName=target.location)["Table"]
-        versions: Counter[str] = Counter()
-        if exact:
-            pages = client.get_paginator("scan").paginate(
-                TableName=target.location,
-                ProjectionExpression="#v",
-                ExpressionAttributeNames={"#v": LOAD_VERSION_ATTRIBUTE},
-            )
-            for page in pages:
-                versions.update(item.get(LOAD_VERSION_ATTRIBUTE, {}).get("S", "(none)") for item in page["Items"])
-    except ClientError as error:
-        raise CatalogLoadError(
-            f"DynamoDB table {target.location}: {error.response.get('Error', {}).get('Code', 'error')}"
-        ) from None
-    except BotoCoreError as error:
-        raise CatalogLoadError(f"DynamoDB table {target.location}: {error}") from None
-    key = ", ".join(f"{element['AttributeName']} ({element['KeyType']})" for element in table["KeySchema"])
-    print(f"table      {target.location}")
-    if exact:
-        print(f"items      {sum(versions.values()):,}")
-        for version, count in sorted(versions.items()):
-            print(f"  load {version}: {count:,}")
+    stats = catalog_stats(_target(arguments), exact=arguments.count)
+    if arguments.output == "json":
+        print_json(dict(stats.figures))
     else:
-        print(f"items      ~{table.get('ItemCount', 0):,} (DynamoDB's estimate; --count for an exact scan)")
-    print(f"size       ~{table.get('TableSizeBytes', 0):,} bytes")
-    print(f"key        {key}")
-    print(f"status     {table.get('TableStatus', '?')}")
+        print(stats.text())
+    return 0

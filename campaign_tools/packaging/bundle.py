@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from campaign_tools.packaging.python_packages import package_entries
 from campaign_tools.packaging.reproducible_zip import PackageError, ZipEntry, tree_entries
 from transformer.config import load_config
+from transformer.stores.registry import store_config
 
 CONFIG_ARCNAME = "pinrec.toml"
 TRANSFORMER_PACKAGES = ("handlers", "transformer")
@@ -34,11 +35,13 @@ def dependency_entries(deps_dir: Path) -> list[ZipEntry]:
 def config_entries(config_path: Path) -> list[ZipEntry]:
     """The config file, validated, and the SQLite catalog it names when that lives next to it."""
     load_config(config_path)  # the same validation the Lambda runs at cold start, before anything is built
-    store = tomllib.loads(config_path.read_text(encoding="utf-8")).get("store", {})
+    # The [store] as written (relative paths unresolved): the file its backend reads locally, if any, is bundled.
+    store = store_config(tomllib.loads(config_path.read_text(encoding="utf-8")).get("store", {}))
     entries = [ZipEntry(CONFIG_ARCNAME, config_path)]
-    if store.get("kind") != "sqlite" or "://" in store.get("path", ""):
+    local_file = store.bundled_file()
+    if local_file is None:
         return entries
-    raw = PurePosixPath(store["path"])
+    raw = PurePosixPath(local_file)
     if raw.is_absolute():
         raise PackageError(
             f"{config_path}: store.path {raw} is absolute, so the deployed function would look for it outside "

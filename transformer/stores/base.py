@@ -1,14 +1,30 @@
-"""The interface every item store implements."""
+"""What every catalog backend provides, and the types its reader and writer share.
+
+A backend is one module of this package holding its `[store]` model (a `StoreConfig` subclass), its reader (an
+`ItemStore`: what the transformer uses), its writer (`StoreConfig.load`: what `pinrec catalog load` uses) and its
+stats. `transformer.stores.registry` maps each `kind` to its module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from typing import Any, Protocol
+import contextlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, Self
+
+from pydantic import BaseModel, ConfigDict
+
+from transformer.aws import AwsOptions
+from transformer.errors import PinrecError
 
 Item = Mapping[str, Any]
 
 
 class ItemStore(Protocol):
+    """The reader: what the transformer resolves item ids with."""
+
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
         """Fetch the items with these ids (unique). Unknown ids are absent from the result.
 
@@ -18,3 +34,154 @@ class ItemStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class CatalogLoadError(PinrecError):
+    """A catalog source cannot be loaded; nothing was changed."""
+
+
+class InvalidRecord(CatalogLoadError):
+    """One record of the source is malformed; the message names its line."""
+
+
+Reject = Callable[[InvalidRecord], None]
+"""Called with each malformed record when the load skips them instead of failing."""
+
+Progress = Callable[[int], None]
+"""Called now and then with the number of records processed so far."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One item of a catalog source, as a writer stores it."""
+
+    line: int
+    item_id: str
+    item: dict[str, Any]
+    text: str
+    """The item as JSON, ready to store."""
+
+
+@dataclass(slots=True)
+class LoadSummary:
+    """What a catalog load did, whichever store it wrote to."""
+
+    records: int = 0
+    """Records read from the source and accepted (duplicates included, rejected lines excluded)."""
+    loaded: int = 0
+    """Distinct items written by this load."""
+    added: int = 0
+    replaced: int = 0
+    purged: int = 0
+    rejected: int = 0
+    total: int = 0
+    """Items in the catalog after the load."""
+    duplicates: int = 0
+    duplicate_examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "records_per_second": self.records_per_second}
+
+
+@dataclass(frozen=True, slots=True)
+class LoadOptions:
+    """How a writer loads: snapshot or merge, and the callbacks of a long load."""
+
+    source: str = ""
+    """The source's name, recorded by stores that keep it (a SQLite catalog's meta table)."""
+    merge: bool = False
+    """Upsert the records and keep every other item; otherwise the catalog ends holding exactly the records."""
+    allow_empty: bool = False
+    """Accept a source with no items (otherwise refused, so a broken export cannot empty the catalog)."""
+    concurrency: int = 8
+    """Write requests in flight, for stores written over the network."""
+    aws: AwsOptions = field(default_factory=AwsOptions)
+    """Where and as whom to call AWS, for stores in AWS; the store's own settings fill what is None here."""
+    on_reject: Reject | None = None
+    """Called with each malformed record, which is then skipped; None: the first one fails the load."""
+    progress: Progress | None = None
+    on_phase: Callable[[str], None] | None = None
+    """Told when a long load enters a new phase (a DynamoDB purge), for a terminal to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogStats:
+    """What `pinrec catalog stats` shows: the figures (machine-readable) and the text lines of the same figures."""
+
+    figures: Mapping[str, Any]
+    lines: Sequence[str]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class StoreConfig(BaseModel, ABC):
+    """A `[store]` table, validated by its backend's subclass; a configured backend: reader, writer and stats.
+
+    A subclass declares `kind: Literal["<kind>"]`, `key` (the item id field, default "id") and its own keys.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: str
+
+    if TYPE_CHECKING:  # each backend declares `key` among its own keys, so its errors keep the table's order
+        key: str
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if "key" not in cls.model_fields:
+            raise TypeError(f"{cls.__name__} must declare `key`, the item field holding the item id")
+
+    @classmethod
+    @abstractmethod
+    def from_location(cls, location: str, key: str) -> Self:
+        """The store that `--store KIND:LOCATION` names (raises pydantic's ValidationError when invalid)."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the catalog is, as `--store KIND:LOCATION` names it: a path, a URL, a table name."""
+
+    def describe(self) -> str:
+        """The catalog as a load summary names it."""
+        return f"catalog {self.location}"
+
+    def resolved(self, base_dir: Path) -> Self:
+        """This store with relative paths resolved against `base_dir` (the configuration file's folder)."""
+        return self
+
+    def bundled_file(self) -> str | None:
+        """The local file (as written in the configuration) a deployment must ship with the function, if any."""
+        return None
+
+    @abstractmethod
+    def open_store(self, aws: AwsOptions | None = None) -> ItemStore:
+        """The reader that serves the transformer; `aws` overrides the store's own AWS settings."""
+
+    def reading(self, aws: AwsOptions | None = None) -> contextlib.AbstractContextManager[ItemStore]:
+        """A reader for one inspection (`pinrec catalog get`), closed on exit."""
+        return _closing(self.open_store(aws))
+
+    @abstractmethod
+    def load(self, records: Iterable[Record], options: LoadOptions) -> LoadSummary:
+        """Write `records` as a snapshot (or, with `options.merge`, an upsert); the first invalid record raises
+        InvalidRecord unless `options.on_reject` takes it. A failed load leaves the previous catalog serving."""
+
+    @abstractmethod
+    def stats(self, aws: AwsOptions | None = None, *, exact: bool = False) -> CatalogStats:
+        """Size, key, source and load time; `exact`: count items exactly where counting is slow (a scan)."""
+
+
+@contextlib.contextmanager
+def _closing(store: ItemStore) -> Iterator[ItemStore]:
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,4 +1,6 @@
-"""A SQLite catalog published to S3: fetched to local disk at cold start, refreshed when the object changes.
+"""A SQLite catalog held in S3 (`[store] kind = "sqlite"` with `path = "s3://BUCKET/KEY"`): the SQLite backend
+with the file in S3. The reader fetches it to local disk at cold start and follows the object's changes; the writer
+builds the new file locally with SQLite's writer and uploads it whole; stats read a temporary copy.
 
 Refresh design: every `refresh_seconds` the request that finds the check due sends one HeadObject (one attempt,
 0.5 s to connect and 1 s to answer; postponed when the invocation is short of time) and compares the ETag and
@@ -19,20 +21,19 @@ import secrets
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from transformer import files
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import ConfigError
-from transformer.files import SourceError
-from transformer.files import split_s3_url as split_url
 from transformer.observability import logger
-from transformer.stores.base import Item
-from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly
+from transformer.stores.base import CatalogLoadError, CatalogStats, Item, ItemStore, LoadOptions, LoadSummary, Record
+from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly, sqlite_stats, write_snapshot
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20
 CHECK_SKIPPED_WITHIN_SECONDS = 3.0
@@ -41,8 +42,8 @@ CHECK_SKIPPED_WITHIN_SECONDS = 3.0
 
 def split_s3_url(url: str) -> tuple[str, str]:
     try:
-        return split_url(url)
-    except SourceError as error:
+        return files.split_s3_url(url)
+    except files.SourceError as error:
         raise ConfigError(f"store.path: {error}") from None
 
 
@@ -56,13 +57,13 @@ class ObjectVersion:
         return cls(response["ETag"], response.get("VersionId"))
 
 
-def s3_client(region: str | None = None, endpoint_url: str | None = None, *, for_check: bool = False) -> Any:
+def s3_client(aws: AwsOptions | None = None, *, for_check: bool = False) -> Any:
     """A client for downloads (retried), or for the refresh check on the request path (one short attempt)."""
     if for_check:
         tuning = ClientTuning(attempts=1, connect_timeout=0.5, read_timeout=1.0)
     else:
         tuning = ClientTuning(attempts=3, connect_timeout=1.0, read_timeout=5.0)
-    return client("s3", AwsOptions(region=region, endpoint_url=endpoint_url), tuning)
+    return client("s3", aws, tuning)
 
 
 class S3SqliteItemStore:
@@ -73,14 +74,15 @@ class S3SqliteItemStore:
         url: str,
         *,
         refresh_seconds: float = 60.0,
+        aws: AwsOptions | None = None,
         client: Any | None = None,
         directory: str | os.PathLike[str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.url = url
         self._bucket, self._key = split_s3_url(url)
-        self._client = client if client is not None else s3_client()
-        self._check_client = client if client is not None else s3_client(for_check=True)
+        self._client = client if client is not None else s3_client(aws)
+        self._check_client = client if client is not None else s3_client(aws, for_check=True)
         digest = hashlib.sha256(url.encode()).hexdigest()[:16]
         self.local_path = Path(directory or tempfile.gettempdir()) / f"pinrec-catalog-{digest}" / "catalog.db"
         self.local_path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,3 +176,63 @@ def _reason(error: BaseException) -> str:
 
 def _log_fields(error: BaseException) -> dict[str, str]:
     return {"error_type": type(error).__name__, "error": _reason(error)}
+
+
+# Inspection, writer and stats for `pinrec catalog`: each works on a temporary local copy.
+
+
+@contextlib.contextmanager
+def _as_load_error(consequence: str = "") -> Iterator[None]:
+    try:
+        yield
+    except files.SourceError as error:
+        raise CatalogLoadError(f"{error}{consequence}") from None
+
+
+@contextlib.contextmanager
+def _local_copy(url: str, aws: AwsOptions | None) -> Iterator[Path]:
+    """A temporary copy of the catalog object; CatalogLoadError when there is none."""
+    with tempfile.TemporaryDirectory(prefix="pinrec-catalog-") as directory:
+        local = Path(directory) / "catalog.db"
+        with _as_load_error():
+            found = files.download_object(url, local, aws=aws)
+        if not found:
+            raise CatalogLoadError(f"{url} does not exist (create it with 'pinrec catalog load')")
+        yield local
+
+
+@contextlib.contextmanager
+def reading_copy(url: str, aws: AwsOptions | None) -> Iterator[ItemStore]:
+    """A reader of a temporary copy of the catalog object (no refresh, nothing kept afterwards)."""
+    with _local_copy(url, aws) as local:
+        store = SqliteItemStore(local)
+        try:
+            yield store
+        finally:
+            store.close()
+
+
+def load_into_object(url: str, records: Iterable[Record], options: LoadOptions, *, key: str) -> LoadSummary:
+    """Build the catalog locally (from a copy of the current object, if any) and upload it whole: readers see the
+    old object or the new one; a failed load uploads nothing."""
+    with tempfile.TemporaryDirectory(prefix="pinrec-load-") as directory:
+        local = Path(directory) / "catalog.db"
+        with _as_load_error():
+            files.download_object(url, local, aws=options.aws)
+        summary = write_snapshot(
+            records,
+            local,
+            key=key,
+            source=options.source,
+            allow_empty=options.allow_empty,
+            merge=options.merge,
+            progress=options.progress,
+        )
+        with _as_load_error("; the old one still serves"):
+            files.upload_object(local, url, aws=options.aws)
+    return summary
+
+
+def stats_of_object(url: str, aws: AwsOptions | None) -> CatalogStats:
+    with _local_copy(url, aws) as local:
+        return sqlite_stats(local, url)

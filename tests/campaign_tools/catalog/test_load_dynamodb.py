@@ -4,21 +4,20 @@ numbers, and failures that purge nothing while the transformer keeps resolving t
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
-from campaign_tools.catalog.dynamodb_snapshot import DynamoDbLoader, to_dynamodb_value
-from campaign_tools.catalog.records import CatalogLoadError, Record, read_jsonl
 from campaign_tools.cli import main
+from tests.campaign_tools.catalog.test_sources import jsonl
 from tests.store_fixtures import REGION, aws, client, create_table  # noqa: F401
-from tests.test_loader_sources import jsonl
 from transformer.attributes import scalar_text
-from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, DynamoDbItemStore, number_from_decimal
+from transformer.aws import AwsOptions
+from transformer.stores.dynamodb import (
+    LOAD_VERSION_ATTRIBUTE,
+    DynamoDbItemStore,
+)
 
 
 def load(source: Path, table: str, endpoint: str, *extra: str) -> int:
@@ -31,18 +30,7 @@ def scan(endpoint: str, table: str) -> dict[str, dict[str, Any]]:
 
 
 def store(endpoint: str, table: str) -> DynamoDbItemStore:
-    return DynamoDbItemStore(table, endpoint_url=endpoint, region=REGION)
-
-
-def test_floats_go_in_as_decimals_and_come_back_without_drift() -> None:
-    for value in (19.99, 0.1, 1e-7, 123456.789, -0.0001, 89.0, 2.5e20):
-        stored = to_dynamodb_value(value)
-        assert number_from_decimal(stored) == value
-    for value in (19.99, 0.1, 1e-7, 123456.789, -0.0001, 89.0):
-        assert scalar_text(number_from_decimal(to_dynamodb_value(value))) == scalar_text(value)
-    assert str(to_dynamodb_value(19.99)) == "19.99"
-    with pytest.raises(ArithmeticError):
-        to_dynamodb_value(10**40 + 1)  # more digits than DynamoDB holds: refused, never rounded
+    return DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=endpoint))
 
 
 def test_snapshot_loads_then_purges_older_versions(
@@ -105,20 +93,6 @@ def test_a_malformed_record_fails_before_any_purge_and_old_items_keep_serving(
     assert len(found) == 40  # nothing purged: the transformer still resolves every previous item
 
 
-def test_an_interrupted_load_purges_nothing(aws: str) -> None:  # noqa: F811
-    table = create_table(aws)
-    loader = DynamoDbLoader(client("dynamodb", aws), table, "id")
-    loader.load(read_jsonl([jsonl({"id": "keep", "name": "Kept"})], "id"))
-
-    def interrupted() -> Iterator[Record]:
-        yield from read_jsonl([jsonl({"id": f"n{n}"}) for n in range(100)], "id")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        loader.load(interrupted())
-    assert store(aws, table).get_many(["keep"]) == {"keep": {"id": "keep", "name": "Kept"}}
-
-
 def test_skip_invalid_rejects_items_dynamodb_cannot_hold(
     aws: str,  # noqa: F811
     tmp_path: Path,
@@ -151,27 +125,6 @@ def test_a_table_with_the_wrong_key_is_refused(aws: str, tmp_path: Path, capsys:
     assert "does not exist" in capsys.readouterr().err
 
 
-def test_unprocessed_writes_are_retried_then_fail_clearly() -> None:
-    dynamodb = boto3.session.Session().client(
-        "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    sleeps: list[float] = []
-    loader = DynamoDbLoader(dynamodb, "items", "id", concurrency=1, sleep=sleeps.append)
-    put = [{"PutRequest": {"Item": {"id": {"S": "a"}}}}, {"PutRequest": {"Item": {"id": {"S": "b"}}}}]
-    with Stubber(dynamodb) as stubber:
-        stubber.add_response(
-            "batch_write_item", {"UnprocessedItems": {"items": put[1:]}}, {"RequestItems": {"items": put}}
-        )
-        stubber.add_client_error("batch_write_item", service_error_code="ProvisionedThroughputExceededException")
-        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {"items": put[1:]}})
-        assert loader._write_batch(put) == 2
-        for _ in range(10):
-            stubber.add_response("batch_write_item", {"UnprocessedItems": {"items": put}})
-        with pytest.raises(CatalogLoadError, match=r"kept throttling writes.*nothing was purged"):
-            loader._write_batch(put)
-    assert len(sleeps) == 2 + 10
-
-
 def test_get_and_stats_read_dynamodb(aws: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
     table = create_table(aws)
     (tmp_path / "a.jsonl").write_text(jsonl({"id": "a", "price": 19.99}, {"id": "b"}))
@@ -187,21 +140,32 @@ def test_get_and_stats_read_dynamodb(aws: str, tmp_path: Path, capsys: pytest.Ca
     assert "key        id (HASH)" in output
 
 
-def test_a_failing_count_scan_is_a_clear_error_before_anything_is_written() -> None:
-    dynamodb = boto3.session.Session().client(
-        "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+def test_the_profile_option_reaches_the_client(
+    aws: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = create_table(aws)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name)
+    (tmp_path / "config").write_text(f"[profile catalog-loader]\nregion = {REGION}\n", encoding="utf-8")
+    (tmp_path / "credentials").write_text(
+        "[catalog-loader]\naws_access_key_id = testing\naws_secret_access_key = testing\n", encoding="utf-8"
     )
-    table = {
-        "Table": {
-            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-        }
-    }
-    loader = DynamoDbLoader(dynamodb, "items", "id")
-    with Stubber(dynamodb) as stubber:
-        stubber.add_response("describe_table", table)
-        stubber.add_client_error("scan", service_error_code="AccessDeniedException")
-        with pytest.raises(CatalogLoadError, match="AccessDeniedException: counting items failed; nothing was changed"):
-            loader.load(read_jsonl([jsonl({"id": "a"})], "id"))
-        stubber.assert_no_pending_responses()
-    assert loader.write_calls == 0
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    (tmp_path / "a.jsonl").write_text(jsonl({"id": "a"}))
+    assert load(tmp_path / "a.jsonl", table, aws, "--profile", "catalog-loader") == 0
+    capsys.readouterr()
+    target = ["--store", f"dynamodb:{table}", "--endpoint-url", aws]
+    assert main(["catalog", "get", "a", *target, "--profile", "catalog-loader"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"id": "a"}
+    assert main(["catalog", "stats", "--count", *target, "--profile", "catalog-loader", "--output", "json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["kind"], stats["location"], stats["items"], stats["items_exact"]) == ("dynamodb", table, 1, True)
+    assert list(stats["load_versions"].values()) == [1]
+    assert stats["key"] == [{"attribute": "id", "type": "HASH"}]
+    for command in (["stats", *target], ["get", "a", *target], ["load", str(tmp_path / "a.jsonl"), *target]):
+        assert main(["catalog", *command, "--profile", "nobody"]) == 1
+        assert "pinrec: error: AWS: The config profile (nobody) could not be found" in capsys.readouterr().err

@@ -1,8 +1,9 @@
-"""The DynamoDB store: real BatchGetItem over loopback (moto), and stubbed fault paths moto cannot produce."""
+"""The DynamoDB backend: reader and writer over loopback (moto), and stubbed fault paths moto cannot produce."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -11,14 +12,23 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer
 from botocore.stub import Stubber
 
+from campaign_tools.catalog.records import read_jsonl
+from tests.campaign_tools.catalog.test_sources import jsonl
 from tests.conftest import config_for
 from tests.store_fixtures import REGION, aws, client, create_table  # noqa: F401
 from transformer.attributes import scalar_text
+from transformer.aws import AwsOptions
 from transformer.config import parse_config
 from transformer.errors import CatalogUnavailableError
 from transformer.service import Transformer
-from transformer.stores import open_store
-from transformer.stores.dynamodb import LOAD_VERSION_ATTRIBUTE, DynamoDbItemStore, number_from_decimal
+from transformer.stores.base import CatalogLoadError, Record
+from transformer.stores.dynamodb import (
+    LOAD_VERSION_ATTRIBUTE,
+    DynamoDbItemStore,
+    DynamoDbLoader,
+    number_from_decimal,
+    to_dynamodb_value,
+)
 
 SERIALIZE = TypeSerializer().serialize
 
@@ -84,7 +94,7 @@ def test_reads_a_batch_over_http_in_chunks_of_at_most_100(aws: str) -> None:  # 
     ]
     items[0].update(tags={"b", "a"}, dims={"w": Decimal("1.5"), "h": 2}, sizes=[Decimal("38"), Decimal("38.5")])
     put_items(aws, table, items)
-    store = DynamoDbItemStore(table, endpoint_url=aws, region=REGION)
+    store = DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=aws))
     wanted = [f"p{n}" for n in range(240)] + ["absent-1", "absent-2"]
     try:
         found = store.get_many(wanted)
@@ -102,7 +112,7 @@ def test_reads_a_batch_over_http_in_chunks_of_at_most_100(aws: str) -> None:  # 
 def test_duplicate_ids_are_requested_once(aws: str) -> None:  # noqa: F811
     table = create_table(aws)
     put_items(aws, table, [{"id": "a", "n": 1}])
-    store = DynamoDbItemStore(table, endpoint_url=aws, region=REGION)
+    store = DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=aws))
     assert store.get_many(["a", "a", "b", "a"]) == {"a": {"id": "a", "n": 1}}
     assert store.calls == 1
 
@@ -117,7 +127,7 @@ def test_transformer_resolves_through_a_dynamodb_config(aws: str, tmp_path: Any)
         },
         base_dir=tmp_path,
     )
-    store = open_store(config)
+    store = config.store.open_store()
     assert isinstance(store, DynamoDbItemStore)
     response = Transformer(config, store=store).handle({"Endpoints": {"e1": {"RecommendationItems": ["m1", "nope"]}}})
     assert response == {
@@ -196,7 +206,7 @@ def test_one_failing_chunk_fails_the_whole_lookup() -> None:
 def test_responses_slower_than_the_budget_raise_at_the_deadline(aws: str) -> None:  # noqa: F811
     table = create_table(aws)
     put_items(aws, table, [{"id": "a"}])
-    store = DynamoDbItemStore(table, endpoint_url=aws, region=REGION)
+    store = DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=aws))
     release = 3.0
 
     def slow_send(**_: Any) -> None:
@@ -213,13 +223,83 @@ def test_responses_slower_than_the_budget_raise_at_the_deadline(aws: str) -> Non
 def test_sqlite_config_still_opens_the_sqlite_store(make_catalog: Any) -> None:
     catalog = make_catalog([{"id": "a", "name": "A"}])
     config = config_for(catalog, {"Name": {"field": "name"}})
-    assert type(open_store(config)).__name__ == "SqliteItemStore"
+    assert type(config.store.open_store()).__name__ == "SqliteItemStore"
 
 
 def test_ids_that_cannot_be_keys_are_absent_instead_of_failing_the_batch(aws: str) -> None:  # noqa: F811
     table = create_table(aws)
     put_items(aws, table, [{"id": "a"}])
-    store = DynamoDbItemStore(table, endpoint_url=aws, region=REGION)
+    store = DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=aws))
     assert store.get_many(["", "a", "x" * 3000]) == {"a": {"id": "a"}}
     assert store.get_many(["", "é" * 1500]) == {}
     assert store.calls == 1
+
+
+# The writer (`pinrec catalog load` goes through it: tests/campaign_tools/catalog/test_load_dynamodb.py).
+
+
+def test_floats_go_in_as_decimals_and_come_back_without_drift() -> None:
+    for value in (19.99, 0.1, 1e-7, 123456.789, -0.0001, 89.0, 2.5e20):
+        stored = to_dynamodb_value(value)
+        assert number_from_decimal(stored) == value
+    for value in (19.99, 0.1, 1e-7, 123456.789, -0.0001, 89.0):
+        assert scalar_text(number_from_decimal(to_dynamodb_value(value))) == scalar_text(value)
+    assert str(to_dynamodb_value(19.99)) == "19.99"
+    with pytest.raises(ArithmeticError):
+        to_dynamodb_value(10**40 + 1)  # more digits than DynamoDB holds: refused, never rounded
+
+
+def test_an_interrupted_load_purges_nothing(aws: str) -> None:  # noqa: F811
+    table = create_table(aws)
+    loader = DynamoDbLoader(client("dynamodb", aws), table, "id")
+    loader.load(read_jsonl([jsonl({"id": "keep", "name": "Kept"})], "id"))
+
+    def interrupted() -> Iterator[Record]:
+        yield from read_jsonl([jsonl({"id": f"n{n}"}) for n in range(100)], "id")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        loader.load(interrupted())
+    reader = DynamoDbItemStore(table, aws=AwsOptions(region=REGION, endpoint_url=aws))
+    assert reader.get_many(["keep"]) == {"keep": {"id": "keep", "name": "Kept"}}
+
+
+def test_unprocessed_writes_are_retried_then_fail_clearly() -> None:
+    dynamodb = boto3.session.Session().client(
+        "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    sleeps: list[float] = []
+    loader = DynamoDbLoader(dynamodb, "items", "id", concurrency=1, sleep=sleeps.append)
+    put = [{"PutRequest": {"Item": {"id": {"S": "a"}}}}, {"PutRequest": {"Item": {"id": {"S": "b"}}}}]
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response(
+            "batch_write_item", {"UnprocessedItems": {"items": put[1:]}}, {"RequestItems": {"items": put}}
+        )
+        stubber.add_client_error("batch_write_item", service_error_code="ProvisionedThroughputExceededException")
+        stubber.add_response("batch_write_item", {"UnprocessedItems": {}}, {"RequestItems": {"items": put[1:]}})
+        assert loader._write_batch(put) == 2
+        for _ in range(10):
+            stubber.add_response("batch_write_item", {"UnprocessedItems": {"items": put}})
+        with pytest.raises(CatalogLoadError, match=r"kept throttling writes.*nothing was purged"):
+            loader._write_batch(put)
+    assert len(sleeps) == 2 + 10
+
+
+def test_a_failing_count_scan_is_a_clear_error_before_anything_is_written() -> None:
+    dynamodb = boto3.session.Session().client(
+        "dynamodb", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    table = {
+        "Table": {
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        }
+    }
+    loader = DynamoDbLoader(dynamodb, "items", "id")
+    with Stubber(dynamodb) as stubber:
+        stubber.add_response("describe_table", table)
+        stubber.add_client_error("scan", service_error_code="AccessDeniedException")
+        with pytest.raises(CatalogLoadError, match="AccessDeniedException: counting items failed; nothing was changed"):
+            loader.load(read_jsonl([jsonl({"id": "a"})], "id"))
+        stubber.assert_no_pending_responses()
+    assert loader.write_calls == 0

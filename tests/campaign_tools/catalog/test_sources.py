@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from campaign_tools.catalog.records import read_csv, typed_cell
 from campaign_tools.cli import main
 from tests.store_fixtures import aws, client, create_bucket  # noqa: F401
 from transformer.stores.sqlite import SqliteItemStore
@@ -41,24 +40,6 @@ def test_jsonl_keeps_value_types(tmp_path: Path) -> None:
     assert items_in(tmp_path / "c.db") == {
         "7": {"id": "7", "price": 19.99, "n": 3, "ok": True, "tags": ["a"], "dims": {"w": 1.5}}
     }
-
-
-def test_csv_cells_are_typed_by_the_documented_rule() -> None:
-    assert typed_cell("12") == 12
-    assert typed_cell("-3.5") == -3.5
-    assert typed_cell("1e3") == 1000.0
-    assert typed_cell("012") == "012"  # not a JSON number: a zip code stays text
-    assert typed_cell("1,5") == "1,5"
-    assert typed_cell("true") is True
-    assert typed_cell("True") == "True"
-    assert typed_cell("1e999") == "1e999"  # would be infinite: stays text
-    rows = ["id,name,price,zip,sku\n", '1,"Shoe, red",19.99,01234,0042\n', "2,Hat,,,17\n"]
-    records = list(read_csv(rows, "id", string_columns=["sku"]))
-    assert [record.item for record in records] == [
-        {"id": "1", "name": "Shoe, red", "price": 19.99, "zip": "01234", "sku": "0042"},
-        {"id": "2", "name": "Hat", "sku": "17"},
-    ]
-    assert [record.line for record in records] == [2, 3]
 
 
 def test_gzip_is_recognised_by_content_not_name(tmp_path: Path) -> None:

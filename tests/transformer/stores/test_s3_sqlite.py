@@ -11,7 +11,8 @@ import pytest
 
 from tests.conftest import config_for, write_catalog
 from tests.store_fixtures import aws, client, create_bucket  # noqa: F401
-from tests.test_store_dynamodb import FakeClock
+from tests.transformer.stores.test_dynamodb import FakeClock
+from transformer.aws import AwsOptions
 from transformer.errors import ConfigError
 from transformer.service import Transformer
 from transformer.stores.s3_sqlite import S3SqliteItemStore, s3_client
@@ -36,7 +37,11 @@ def published(aws: str, tmp_path: Path) -> tuple[str, str]:  # noqa: F811
 
 def open_store(endpoint: str, url: str, tmp_path: Path, clock: FakeClock) -> S3SqliteItemStore:
     return S3SqliteItemStore(
-        url, refresh_seconds=REFRESH, client=s3_client(endpoint_url=endpoint), directory=tmp_path / "tmp", clock=clock
+        url,
+        refresh_seconds=REFRESH,
+        client=s3_client(AwsOptions(endpoint_url=endpoint)),
+        directory=tmp_path / "tmp",
+        clock=clock,
     )
 
 

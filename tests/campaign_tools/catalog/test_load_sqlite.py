@@ -8,16 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from campaign_tools.catalog.records import Record, read_jsonl
-from campaign_tools.catalog.sqlite_snapshot import write_snapshot
+from campaign_tools.catalog.records import read_jsonl
 from campaign_tools.cli import main
-from tests.test_loader_sources import items_in, jsonl
-from transformer.stores.sqlite import SqliteItemStore
+from tests.campaign_tools.catalog.test_sources import items_in, jsonl
+from transformer.stores.sqlite import SqliteItemStore, write_snapshot
 
 
 def test_snapshot_replaces_and_merge_upserts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -41,21 +39,6 @@ def test_an_empty_source_never_empties_the_catalog_by_accident(tmp_path: Path) -
     assert main(["catalog", "load", str(tmp_path / "one.jsonl"), "--store", f"sqlite:{catalog}"]) == 0
     assert main(["catalog", "load", str(tmp_path / "empty.jsonl"), "--store", f"sqlite:{catalog}"]) == 1
     assert set(items_in(catalog)) == {"a"}
-
-
-def test_an_exception_mid_stream_leaves_the_previous_snapshot_serving(tmp_path: Path) -> None:
-    catalog = tmp_path / "c.db"
-    write_snapshot(read_jsonl([jsonl({"id": "old"})], "id"), catalog, key="id", source="first")
-    reader = SqliteItemStore(catalog)
-
-    def failing() -> Iterator[Record]:
-        yield from read_jsonl([jsonl({"id": f"n{n}"}) for n in range(20_000)], "id")
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        write_snapshot(failing(), catalog, key="id", source="second")
-    assert reader.get_many(["old", "n1"]) == {"old": {"id": "old"}}
-    assert sorted(os.listdir(tmp_path)) == ["c.db"]  # the half-built file was removed
 
 
 def test_a_killed_loader_leaves_the_previous_snapshot_serving(tmp_path: Path) -> None:

@@ -144,3 +144,55 @@ def test_load_uses_the_store_and_key_of_a_config(tmp_path):
 def test_store_option_is_validated(tmp_path, capsys):
     assert main(["catalog", "stats", "--store", "postgres:x"]) == 1
     assert "unknown store kind 'postgres'" in capsys.readouterr().err
+
+
+def test_summaries_as_json(tmp_path, capsys):
+    catalog = tmp_path / "catalog.db"
+    source = _jsonl(tmp_path / "a.jsonl", [{"id": "1", "n": "x"}, {"id": "2"}, {"id": "1", "n": "y"}])
+    assert _load(source, catalog, "--output", "json") == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["store"] == {"kind": "sqlite", "location": str(catalog)}
+    assert {name: summary[name] for name in ("records", "loaded", "added", "purged", "total", "duplicates")} == {
+        "records": 3,
+        "loaded": 2,
+        "added": 2,
+        "purged": 0,
+        "total": 2,
+        "duplicates": 1,
+    }
+    assert summary["duplicate_examples"] == ["1"]
+    assert summary["seconds"] >= 0 and summary["records_per_second"] >= 0
+    assert main(["catalog", "get", "1", "9", "--store", f"sqlite:{catalog}", "--output", "json"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"items": [{"id": "1", "n": "y"}], "missing": ["9"]}
+    assert main(["catalog", "stats", "--store", f"sqlite:{catalog}", "--output", "json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["items"] == 2 and stats["key_field"] == "id" and stats["source"] == str(source)
+    assert stats["size_bytes"] == catalog.stat().st_size
+
+
+def test_load_settings_report_every_problem_at_once(tmp_path):
+    from campaign_tools.catalog.load import CatalogLoadSettings
+    from campaign_tools.catalog.target import resolve_target
+    from transformer.stores.base import CatalogLoadError
+
+    target = resolve_target(f"sqlite:{tmp_path / 'c.db'}", None)
+    with pytest.raises(CatalogLoadError) as raised:
+        CatalogLoadSettings(source="a.jsonl", target=target, format="jsonl", string_columns=("sku",), concurrency=0)
+    assert str(raised.value) == "--concurrency must be at least 1; --string-columns applies to CSV sources only"
+
+
+def test_load_catalog_is_the_library_call_behind_the_command(tmp_path):
+    from campaign_tools.catalog.load import CatalogLoadSettings, load_catalog
+    from campaign_tools.catalog.target import resolve_target
+
+    source = tmp_path / "a.jsonl"
+    source.write_text('{"id": "a"}\nnot json\n{"id": "b"}\n', encoding="utf-8")
+    target = resolve_target(f"sqlite:{tmp_path / 'c.db'}", None)
+    rejected: list[str] = []
+    summary = load_catalog(
+        CatalogLoadSettings(source=str(source), target=target, skip_invalid=True),
+        on_reject=lambda problem: rejected.append(str(problem)),
+    )
+    assert (summary.loaded, summary.rejected) == (2, 1)
+    assert rejected == ["line 2: not valid JSON (Expecting value at column 1)"]
+    assert SqliteItemStore(tmp_path / "c.db").get_many(["a", "b"]) == {"a": {"id": "a"}, "b": {"id": "b"}}

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from transformer.config import DynamoDbStoreConfig, SqliteStoreConfig, parse_config
+from transformer.config import parse_config
 from transformer.errors import ConfigError
+from transformer.stores.dynamodb import DynamoDbStoreConfig
+from transformer.stores.sqlite import SqliteStoreConfig
 
 ATTRIBUTES = {"Name": {"field": "name"}}
 

@@ -1,0 +1,124 @@
+"""`pinrec catalog load` as a library call: validated settings, then `load_catalog(settings)`.
+
+The source streams (constant memory) through the record parser into the target's writer; which writer is the
+target's backend's business (see transformer.stores).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, InstanceOf, ValidationError, ValidatorFunctionWrapHandler, model_validator
+
+from campaign_tools.catalog.records import read_csv, read_jsonl
+from campaign_tools.catalog.sources import OpenedSource, SourceFormat, open_source
+from campaign_tools.catalog.target import CatalogTarget, sdk_errors
+from transformer.aws import AwsOptions
+from transformer.stores.base import CatalogLoadError, InvalidRecord, LoadOptions, LoadSummary, Progress, Record, Reject
+
+
+class CatalogLoadSettings(BaseModel):
+    """What to load where, and how. Built with every problem reported at once, as one CatalogLoadError."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str
+    """A local file, s3://BUCKET/KEY, or - for standard input."""
+    target: InstanceOf[CatalogTarget]
+    format: SourceFormat | None = None
+    """None: from the source's name, else sniffed (a first line starting with `{` is JSON Lines)."""
+    string_columns: tuple[str, ...] = ()
+    """CSV columns whose cells stay text even when they look like numbers or booleans."""
+    merge: bool = False
+    skip_invalid: bool = False
+    allow_empty: bool = False
+    concurrency: int = 8
+    """Write requests in flight, for stores written over the network (DynamoDB)."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_as_one_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            settings = handler(data)
+        except ValidationError as error:
+            raise CatalogLoadError("; ".join(_problem(problem) for problem in error.errors())) from None
+        problems = settings._rule_problems()
+        if problems:
+            raise CatalogLoadError("; ".join(problems))
+        return settings
+
+    def _rule_problems(self) -> list[str]:
+        found = []
+        if self.concurrency < 1:
+            found.append("--concurrency must be at least 1")
+        if self.string_columns and self.format == "jsonl":
+            found.append(STRING_COLUMNS_ARE_CSV_ONLY)
+        return found
+
+    @property
+    def source_aws(self) -> AwsOptions:
+        """An s3:// source is read as the target's profile, from the SDK's region and endpoint (those of the
+        target's options name where the store is)."""
+        return AwsOptions(profile=self.target.aws.profile)
+
+
+STRING_COLUMNS_ARE_CSV_ONLY = "--string-columns applies to CSV sources only"
+
+
+def _problem(problem: Any) -> str:
+    where = ".".join(str(part) for part in problem["loc"])
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+class _Rejections:
+    """Counts skipped records and passes each on."""
+
+    def __init__(self, report: Reject | None) -> None:
+        self.count = 0
+        self._report = report
+
+    def __call__(self, problem: InvalidRecord) -> None:
+        self.count += 1
+        if self._report is not None:
+            self._report(problem)
+
+
+def _records(
+    opened: OpenedSource, key: str, on_reject: Reject | None, string_columns: tuple[str, ...]
+) -> Iterable[Record]:
+    if opened.format == "csv":
+        return read_csv(opened.lines, key, on_reject, string_columns)
+    if string_columns:
+        raise CatalogLoadError(STRING_COLUMNS_ARE_CSV_ONLY)
+    return read_jsonl(opened.lines, key, on_reject)
+
+
+def load_catalog(
+    settings: CatalogLoadSettings,
+    *,
+    on_reject: Reject | None = None,
+    progress: Progress | None = None,
+    on_phase: Callable[[str], None] | None = None,
+) -> LoadSummary:
+    """Load the source into the target: a snapshot (afterwards the catalog holds exactly the source's items) or,
+    with `merge`, an upsert. A malformed record fails the load, naming its line, before anything is swapped or
+    purged; with `skip_invalid` it is skipped, counted, and passed to `on_reject`. `progress` is called with the
+    records read so far; `on_phase` is told when a long load enters a new phase."""
+    target = settings.target
+    rejections = _Rejections(on_reject) if settings.skip_invalid else None
+    options = LoadOptions(
+        source=settings.source,
+        merge=settings.merge,
+        allow_empty=settings.allow_empty,
+        concurrency=settings.concurrency,
+        aws=target.aws,
+        on_reject=rejections,
+        progress=progress,
+        on_phase=on_phase,
+    )
+    with sdk_errors(), open_source(settings.source, settings.format, aws=settings.source_aws) as opened:
+        summary = target.store.load(_records(opened, target.key, rejections, settings.string_columns), options)
+    summary.rejected = rejections.count if rejections is not None else 0
+    return summary
