@@ -2,19 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-from campaign_tools.templates.lint.context import LintContext
-from campaign_tools.templates.lint.report import Finding, Severity
-from campaign_tools.templates.lint.rules import Rule
+from campaign_tools.templates.lint.report import Severity
+from campaign_tools.templates.lint.rules import hazard_rule
 
 ID = "if-number"
-
-
-def check(context: LintContext) -> Iterator[Finding]:
-    for site in context.hazards:
-        if site.hazard.code == ID:
-            yield context.hazard_finding(site, Severity.WARNING, ID)
-
-
-RULE = Rule((ID,), check)
+RULE = hazard_rule(ID, Severity.WARNING)
