@@ -1,4 +1,5 @@
-"""Delivery adapters: SES v2 through moto's server, SMS and push through Stubber, and the outbox files."""
+"""Email: the SES v2 SendEmail request and deliverer (moto's server, Stubber for errors and the account's rate), and
+the `.eml` the outbox writes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,18 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from campaign_tools.send.delivery import DeliveryError
-from campaign_tools.send.delivery_outbox import OutboxDeliverer, file_name
-from campaign_tools.send.delivery_push import PushDeliverer, PushSettings, push_request
-from campaign_tools.send.delivery_ses import EmailSettings, SesDeliverer, ses_max_send_rate, ses_request
-from campaign_tools.send.delivery_sms import SmsDeliverer, SmsSettings
-from campaign_tools.send.messages import EmailMessage, PushMessage, SmsMessage
+from campaign_tools.channels.base import DeliveryError
+from campaign_tools.channels.email import (
+    DEFAULT_FROM,
+    EmailMessage,
+    EmailSender,
+    EmailSettings,
+    SesDeliverer,
+    ses_max_send_rate,
+    ses_request,
+)
+from campaign_tools.send.outbox import OutboxDeliverer
+from transformer.errors import PinrecError
 
 EMAIL = EmailMessage(
     to="ana@example.com",
@@ -26,14 +33,6 @@ EMAIL = EmailMessage(
     text="Hi Ana",
     unsubscribe_url="https://shop.example.com/u?e=ep-1",
 )
-SMS = SmsMessage(to="+15550100", body="Hi Ana: Trail Runner 2")
-PUSH = PushMessage(
-    token="tok-1", channel_type="GCM", title="For Ana", body="Trail Runner 2", url="https://s.example/p", action="URL"
-)
-
-
-def one_part(text: str) -> int:
-    return -(-len(text) // 160)
 
 
 def aws_client(service: str, endpoint_url: str | None = None) -> Any:
@@ -53,7 +52,7 @@ def test_ses_send_email_through_moto_server_with_exact_request(moto_module_endpo
     ses.meta.events.register(
         "before-send.sesv2.SendEmail", lambda request, **_: sent_bodies.append(json.loads(request.body))
     )
-    deliverer = SesDeliverer(ses, EmailSettings("news@shop.example.com", "marketing"))
+    deliverer = SesDeliverer(ses, EmailSettings(from_address="news@shop.example.com", configuration_set="marketing"))
     delivered = deliverer.deliver("spring-2026", "ep-1", EMAIL)
     assert delivered.message_id
     assert sent_bodies == [
@@ -84,7 +83,9 @@ def test_ses_send_email_through_moto_server_with_exact_request(moto_module_endpo
 
 
 def test_ses_unverified_sender_is_a_per_message_failure(moto_module_endpoint: str) -> None:
-    deliverer = SesDeliverer(aws_client("sesv2", moto_module_endpoint), EmailSettings("nobody@elsewhere.example"))
+    deliverer = SesDeliverer(
+        aws_client("sesv2", moto_module_endpoint), EmailSettings(from_address="nobody@elsewhere.example")
+    )
     with pytest.raises(DeliveryError) as caught:
         deliverer.deliver("c", "ep-1", EMAIL)
     assert caught.value.reason == "ses_MessageRejected"
@@ -106,13 +107,15 @@ def test_ses_error_classes(code: str, throttled: bool, fatal: bool) -> None:
     with Stubber(ses) as stubber:
         stubber.add_client_error("send_email", code, http_status_code=400)
         with pytest.raises(DeliveryError) as caught:
-            SesDeliverer(ses, EmailSettings("a@b.example")).deliver("c", "e", EMAIL)
+            SesDeliverer(ses, EmailSettings(from_address="a@b.example")).deliver("c", "e", EMAIL)
     assert (caught.value.reason, caught.value.throttled, caught.value.fatal) == (f"ses_{code}", throttled, fatal)
 
 
 def test_ses_request_without_text_part_or_configuration_set() -> None:
     request = ses_request(
-        EmailMessage("b@x.org", "S", "<b>H</b>", None, "https://u.example/1"), EmailSettings("a@x.org"), "c"
+        EmailMessage("b@x.org", "S", "<b>H</b>", None, "https://u.example/1"),
+        EmailSettings(from_address="a@x.org"),
+        "c",
     )
     assert request["Content"]["Simple"]["Body"] == {"Html": {"Data": "<b>H</b>", "Charset": "UTF-8"}}
     assert "ConfigurationSetName" not in request
@@ -129,122 +132,8 @@ def test_ses_send_rate_from_get_account() -> None:
         assert ses_max_send_rate(ses) is None
 
 
-def sms_settings(**overrides: Any) -> SmsSettings:
-    values: dict[str, Any] = {
-        "segments": one_part,
-        "max_parts": 1,
-        "origination_identity": "+15550199",
-        "message_type": "PROMOTIONAL",
-        "configuration_set": "sms-events",
-    }
-    values.update(overrides)
-    return SmsSettings(**values)
-
-
-def test_sms_send_text_message_exact_request() -> None:
-    client = aws_client("pinpoint-sms-voice-v2")
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "send_text_message",
-            {"MessageId": "sms-1"},
-            {
-                "DestinationPhoneNumber": "+15550100",
-                "OriginationIdentity": "+15550199",
-                "MessageBody": "Hi Ana: Trail Runner 2",
-                "MessageType": "PROMOTIONAL",
-                "ConfigurationSetName": "sms-events",
-                "Context": {"pinrec-campaign": "spring", "pinrec-endpoint": "ep-2"},
-            },
-        )
-        assert SmsDeliverer(client, sms_settings()).deliver("spring", "ep-2", SMS).message_id == "sms-1"
-        stubber.assert_no_pending_responses()
-
-
-def test_sms_over_the_part_budget_is_refused_before_any_call() -> None:
-    client = aws_client("pinpoint-sms-voice-v2")
-    counted: list[str] = []
-
-    def three_parts(text: str) -> int:
-        counted.append(text)
-        return 3
-
-    with Stubber(client), pytest.raises(DeliveryError) as caught:  # no responses queued: a call would fail
-        SmsDeliverer(client, sms_settings(segments=three_parts, max_parts=2)).deliver("c", "e", SMS)
-    assert caught.value.reason == "over_part_budget"
-    assert counted == [SMS.body]
-
-
-@pytest.mark.parametrize(
-    ("code", "reason", "throttled"),
-    [
-        ("ThrottlingException", "sms_ThrottlingException", True),
-        ("ValidationException", "sms_ValidationException", False),
-    ],
-)
-def test_sms_errors(code: str, reason: str, throttled: bool) -> None:
-    client = aws_client("pinpoint-sms-voice-v2")
-    with Stubber(client) as stubber:
-        stubber.add_client_error("send_text_message", code, http_status_code=400)
-        with pytest.raises(DeliveryError) as caught:
-            SmsDeliverer(client, sms_settings()).deliver("c", "e", SMS)
-    assert (caught.value.reason, caught.value.throttled) == (reason, throttled)
-
-
-def push_response(status: str, token: str = "tok-1") -> dict[str, Any]:
-    return {
-        "MessageResponse": {
-            "ApplicationId": "app-1",
-            "Result": {token: {"DeliveryStatus": status, "StatusCode": 200, "MessageId": "push-1"}},
-        }
-    }
-
-
-def test_push_send_messages_exact_request_per_channel() -> None:
-    client = aws_client("pinpoint")
-    with Stubber(client) as stubber:
-        stubber.add_response(
-            "send_messages",
-            push_response("SUCCESSFUL"),
-            {
-                "ApplicationId": "app-1",
-                "MessageRequest": {
-                    "Addresses": {"tok-1": {"ChannelType": "GCM"}},
-                    "MessageConfiguration": {
-                        "GCMMessage": {
-                            "Title": "For Ana",
-                            "Body": "Trail Runner 2",
-                            "Action": "URL",
-                            "Url": "https://s.example/p",
-                        }
-                    },
-                    "Context": {"pinrec-campaign": "spring", "pinrec-endpoint": "ep-3"},
-                },
-            },
-        )
-        assert PushDeliverer(client, PushSettings("app-1")).deliver("spring", "ep-3", PUSH).message_id == "push-1"
-    apns = PushMessage(token="t", channel_type="APNS_SANDBOX", title="T", body="B", sound="default")
-    request = push_request(apns, PushSettings("app-1"), "c", "e")
-    assert request["MessageRequest"]["MessageConfiguration"] == {
-        "APNSMessage": {"Title": "T", "Body": "B", "Action": "OPEN_APP", "Sound": "default"}
-    }
-    with pytest.raises(DeliveryError, match="unsupported_push_channel"):
-        push_request(PushMessage(token="t", channel_type="EMAIL", title="T", body="B"), PushSettings("a"), "c", "e")
-
-
-@pytest.mark.parametrize(
-    ("status", "throttled"), [("THROTTLED", True), ("PERMANENT_FAILURE", False), ("OPT_OUT", False)]
-)
-def test_push_delivery_status_other_than_successful_is_a_failure(status: str, throttled: bool) -> None:
-    client = aws_client("pinpoint")
-    with Stubber(client) as stubber:
-        stubber.add_response("send_messages", push_response(status))
-        with pytest.raises(DeliveryError) as caught:
-            PushDeliverer(client, PushSettings("app-1")).deliver("c", "e", PUSH)
-    assert (caught.value.reason, caught.value.throttled) == (f"push_{status}", throttled)
-
-
 def test_outbox_email_is_an_rfc5322_message_with_both_parts(tmp_path: Path) -> None:
-    outbox = OutboxDeliverer(tmp_path, email=EmailSettings("news@shop.example.com"))
+    outbox = OutboxDeliverer(tmp_path, EmailSender(EmailSettings(from_address="news@shop.example.com")))
     delivered = outbox.deliver("spring/2026", "ep:1", EMAIL)
     path = tmp_path / delivered.message_id
     assert path == tmp_path / "spring%2F2026" / "ep%3A1.eml"
@@ -262,31 +151,26 @@ def test_outbox_email_is_an_rfc5322_message_with_both_parts(tmp_path: Path) -> N
     assert sorted(p.name for p in path.parent.iterdir()) == ["ep%3A1.eml"], "no temporary file is left behind"
 
 
-def test_outbox_sms_and_push_are_the_exact_requests(tmp_path: Path) -> None:
-    outbox = OutboxDeliverer(tmp_path, sms=sms_settings(), push=PushSettings("app-1"))
-    sms_file = tmp_path / outbox.deliver("c", "ep-2", SMS).message_id
-    push_file = tmp_path / outbox.deliver("c", "ep-3", PUSH).message_id
-    assert json.loads(sms_file.read_text())["SendTextMessage"]["MessageBody"] == SMS.body
-    assert json.loads(push_file.read_text()) == {"SendMessages": push_request(PUSH, PushSettings("app-1"), "c", "ep-3")}
-    with pytest.raises(DeliveryError, match="over_part_budget"):
-        OutboxDeliverer(tmp_path, sms=sms_settings(segments=lambda _: 2)).deliver("c", "ep-4", SMS)
-    assert not (tmp_path / "c" / "ep-4.json").exists()
-
-
-@pytest.mark.parametrize("identifier", ["..", ".", "a/b", "a%2Fb", "é", "x" * 300, "CON", "a b"])
-def test_outbox_file_names_are_safe_and_distinct(identifier: str) -> None:
-    name = file_name(identifier)
-    assert "/" not in name and name not in (".", "..") and len(name) <= 200
-    others = {
-        file_name(other)
-        for other in ["..", ".", "a/b", "a%2Fb", "é", "x" * 300, "x" * 299, "a b"]
-        if other != identifier
-    }
-    assert name not in others
-
-
 def test_outbox_keeps_a_long_unsubscribe_url_as_one_header_value(tmp_path: Path) -> None:
     url = "https://shop.example.com/preferences?endpoint=ep-1&utm_source=pinpoint&utm_medium=email&utm_campaign=x" * 2
     message = EmailMessage("b@x.org", "S", "<p>H</p>", None, url)
-    path = tmp_path / OutboxDeliverer(tmp_path).deliver("c", "e", message).message_id
+    path = tmp_path / OutboxDeliverer(tmp_path, EmailSender(EmailSettings())).deliver("c", "e", message).message_id
     assert f"List-Unsubscribe: <{url}>\r\n".encode() in path.read_bytes()
+
+
+def test_the_outbox_sends_from_a_reserved_address_without_from(tmp_path: Path) -> None:
+    path = tmp_path / OutboxDeliverer(tmp_path, EmailSender(EmailSettings())).deliver("c", "e", EMAIL).message_id
+    assert email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["From"] == DEFAULT_FROM
+
+
+def test_delivering_email_needs_a_from_address() -> None:
+    clients: dict[str, object] = {}
+
+    def factory(service: str) -> object:
+        return clients.setdefault(service, object())
+
+    deliverer = EmailSender(EmailSettings(from_address="a@b.example")).provider(factory)
+    assert isinstance(deliverer, SesDeliverer) and deliverer.client is clients["sesv2"]
+    for settings in (EmailSettings(), EmailSettings(from_address=DEFAULT_FROM)):
+        with pytest.raises(PinrecError, match="needs --from"):
+            EmailSender(settings).provider(factory)
