@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
+from campaign_tools.channels import registry as channel_registry
 from campaign_tools.cli import main
 from campaign_tools.packaging import dependencies
 from campaign_tools.send.compose import ComposerOptions, TemplateComposer
-from campaign_tools.send.messages import Channel
 from tests.conftest import DEMO_DATA
 from transformer.config import load_config
 from transformer.service import Transformer
@@ -101,15 +101,16 @@ def enriched_endpoint(deploy: Path, endpoint_id: str) -> dict[str, Any]:
 CHILD_COMPOSE = """
 import dataclasses, json, os, sys
 import handlers.send_batch
-from campaign_tools.send import aws_batch
-from campaign_tools.send.aws_batch import BatchSettings
+from campaign_tools.send import child
+from campaign_tools.send.run import prepare
 task_root, endpoint = sys.argv[1], json.loads(sys.argv[2])
+environment = {**os.environ, child.LEDGER_TABLE_ENV: 'ledger'}
 messages = {}
 for channel in ('email', 'sms', 'push'):
-    settings = BatchSettings(campaign_id='c', recommendations='segment', channel=channel, template=sys.argv[3])
-    _, composer, _ = aws_batch._parts(settings, os.environ['PINREC_CONFIG'], os.environ['PINREC_TEMPLATE_DIR'])
+    value = {'campaign_id': 'c', 'recommendations': 'segment', 'channel': channel, 'template': sys.argv[3]}
+    composer = prepare(child.child_settings(value, environment), child.warm_clients()).composer
     messages[channel] = dataclasses.asdict(composer.compose(endpoint['Id'], endpoint))
-bundled = ('handlers.send_batch', 'campaign_tools.send.aws_batch', 'campaign_tools.templates.prebuilt')
+bundled = ('handlers.send_batch', 'campaign_tools.send.child', 'campaign_tools.templates.prebuilt')
 for name in (*bundled, 'campaign_tools.rendering'):
     assert sys.modules[name].__file__.startswith(task_root), sys.modules[name].__file__
 loaded = sorted(name for name in sys.modules if name.startswith('campaign_tools.templates'))
@@ -143,16 +144,15 @@ def test_the_extracted_zip_composes_what_the_template_source_composes(deploy, de
     child = json.loads(completed.stdout.strip().splitlines()[-1])
 
     config = load_config(deploy / "pinrec.toml")
-    for channel in Channel:
+    for channel in channel_registry.names():
         from_source = TemplateComposer(ComposerOptions(TEMPLATE, None, channel, config)).compose(
             "ep-email-ana", endpoint
         )
-        assert child["messages"][channel.value] == json.loads(json.dumps(asdict(from_source))), channel
+        assert child["messages"][channel] == json.loads(json.dumps(asdict(from_source))), channel
     assert child["messages"]["email"]["subject"] and "<html" in child["messages"]["email"]["html"]
     assert child["loaded"] == [
         "campaign_tools.templates",
         "campaign_tools.templates.errors",
-        "campaign_tools.templates.manifest",
         "campaign_tools.templates.prebuilt",
     ]
 
@@ -167,7 +167,7 @@ def test_the_zip_holds_the_prebuilt_template_and_code_but_no_template_sources(de
     assert {"pinrec.toml", "catalog.db", "template/template.json", "template/email.html", "template/sms.txt"} <= set(
         names
     )
-    assert {"handlers/send_batch.py", "handlers/transformer.py", "campaign_tools/send/aws_batch.py"} <= set(names)
+    assert {"handlers/send_batch.py", "handlers/transformer.py", "campaign_tools/send/child.py"} <= set(names)
     assert "campaign_tools/rendering/renderer.py" in names and "fakedep/__init__.py" in names
     assert not [
         name for name in names if name.startswith(("campaign_tools/demo_data/", "templates/", "pinrec_templates/"))
@@ -254,13 +254,13 @@ def test_the_send_child_imports_only_the_bundled_distributions(tmp_path):
     write_build(build_template(load_template(TEMPLATE)), tmp_path / "built")
     script = FORBID_AUTHORING + (
         "import json\n"
-        "from campaign_tools.send.compose import ComposerOptions, TemplateComposer, sms_segment_counter\n"
-        "from campaign_tools.send.messages import Channel\n"
+        "from campaign_tools.channels.sms import renderer_segment_counter\n"
+        "from campaign_tools.send.compose import ComposerOptions, TemplateComposer\n"
         "from transformer.config import parse_config\n"
         "config = parse_config({'store': {'kind': 'sqlite', 'path': 'x.db'}, 'attributes': {name: {'field': 'n'} for name in ('Title', 'ItemId', 'ImageUrl', 'Price', 'Url')}}, base_dir='.')\n"
-        f"composer = TemplateComposer(ComposerOptions(None, None, Channel.EMAIL, config, built={str(tmp_path / 'built')!r}))\n"
+        f"composer = TemplateComposer(ComposerOptions(None, None, 'email', config, built={str(tmp_path / 'built')!r}))\n"
         "composer.compose('e1', {'Address': 'a@example.com', 'Recommendations': {'Title': ['x']}})\n"
-        "sms_segment_counter()('hello')\n"
+        "renderer_segment_counter()('hello')\n"
         "from babel.dates import format_date\n"
         "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
     )

@@ -97,7 +97,7 @@ class SendSettings(_Model):
     filter_arn: str | None = None
     filter_values: dict[str, str] = Field(default_factory=dict)
     recommendation_concurrency: int = Field(8, ge=1, le=256)
-    sender: SerializeAsAny[Settings] = Field(default_factory=Settings)
+    sender: SerializeAsAny[Settings] = Field(default_factory=Settings, validate_default=True)
     """The channel's sender settings (From, origination identity, application, ...), validated by the channel."""
     outbox: str | None = None
     """Write messages as files here instead of delivering them (the default, ./pinrec-outbox)."""

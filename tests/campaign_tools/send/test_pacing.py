@@ -5,32 +5,22 @@ from __future__ import annotations
 import pytest
 
 from campaign_tools.send.pacing import Backoff, TokenBucket
+from tests.fakes import FakeClock
 
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
+START = 100.0
 
 
 def test_steady_rate_is_one_token_per_interval() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     bucket = TokenBucket(10, clock=clock, sleep=clock.sleep)
     for _ in range(101):
         bucket.acquire()
-    assert clock.now - 100.0 == pytest.approx(10.0)
+    assert clock.now - START == pytest.approx(10.0)
     assert len(clock.slept) == 100 and all(wait == pytest.approx(0.1) for wait in clock.slept)
 
 
 def test_idle_time_refills_up_to_the_burst_only() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     bucket = TokenBucket(5, burst=3, clock=clock, sleep=clock.sleep)
     bucket.acquire()
     clock.now += 60  # a long pause banks no more than the burst
@@ -42,19 +32,19 @@ def test_idle_time_refills_up_to_the_burst_only() -> None:
 
 
 def test_a_fresh_bucket_does_not_burst() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     bucket = TokenBucket(2, burst=50, clock=clock, sleep=clock.sleep)
     for _ in range(5):
         bucket.acquire()
-    assert clock.now - 100.0 == pytest.approx(2.0)
+    assert clock.now - START == pytest.approx(2.0)
 
 
 def test_fractional_rates_and_bad_rates() -> None:
-    clock = FakeClock()
+    clock = FakeClock(START)
     bucket = TokenBucket(0.5, clock=clock, sleep=clock.sleep)
     bucket.acquire()
     bucket.acquire()
-    assert clock.now - 100.0 == pytest.approx(2.0)
+    assert clock.now - START == pytest.approx(2.0)
     for rate in (0, -1):
         with pytest.raises(ValueError, match="positive"):
             TokenBucket(rate)

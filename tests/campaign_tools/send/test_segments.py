@@ -10,9 +10,13 @@ from typing import Any
 import boto3
 import pytest
 
-from campaign_tools.send.messages import Channel
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.base import Channel
 from campaign_tools.send.segments import SegmentStats, SkipReason, read_segment
 from transformer.files import SourceError
+
+EMAIL = channel_registry.channel("email")
+PUSH = channel_registry.channel("push")
 
 
 def endpoint(endpoint_id: str, **fields: Any) -> dict[str, Any]:
@@ -35,7 +39,7 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
     return path
 
 
-def read_all(source: str, channel: Channel = Channel.EMAIL, **options: Any) -> tuple[list[Any], SegmentStats]:
+def read_all(source: str, channel: Channel = EMAIL, **options: Any) -> tuple[list[Any], SegmentStats]:
     stats = SegmentStats()
     return list(read_segment(source, channel, stats, **options)), stats
 
@@ -61,7 +65,7 @@ def test_skips_are_counted_by_reason_and_reported_to_the_hook(tmp_path: Path) ->
     path = write_jsonl(tmp_path / "segment.jsonl", records)
     seen: list[tuple[str, str]] = []
     stats = SegmentStats()
-    eligible = list(read_segment(str(path), Channel.EMAIL, stats, on_skip=lambda i, r: seen.append((i, str(r)))))
+    eligible = list(read_segment(str(path), EMAIL, stats, on_skip=lambda i, r: seen.append((i, str(r)))))
     assert [item.endpoint_id for item in eligible] == ["ok"]
     assert stats.skipped == {
         SkipReason.OPTED_OUT: 1,
@@ -74,7 +78,7 @@ def test_skips_are_counted_by_reason_and_reported_to_the_hook(tmp_path: Path) ->
 
 def test_push_channel_takes_every_push_channel_type(tmp_path: Path) -> None:
     records = [endpoint(kind, ChannelType=kind, Address=f"token-{kind}") for kind in ("GCM", "APNS", "BAIDU", "EMAIL")]
-    endpoints, stats = read_all(str(write_jsonl(tmp_path / "s.jsonl", records)), Channel.PUSH)
+    endpoints, stats = read_all(str(write_jsonl(tmp_path / "s.jsonl", records)), PUSH)
     assert [item.endpoint_id for item in endpoints] == ["GCM", "APNS", "BAIDU"]
     assert stats.skipped == {SkipReason.OTHER_CHANNEL: 1}
 

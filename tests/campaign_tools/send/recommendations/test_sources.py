@@ -12,13 +12,10 @@ import pytest
 from botocore.stub import Stubber
 
 from campaign_tools.send.pacing import Backoff
-from campaign_tools.send.recommendations import (
-    FileRecommendations,
-    IdType,
-    PersonalizeRecommendations,
-    RecommendationError,
-    SegmentRecommendations,
-)
+from campaign_tools.send.recommendations.base import IdType, RecommendationError
+from campaign_tools.send.recommendations.file import FileRecommendations
+from campaign_tools.send.recommendations.personalize import PersonalizeRecommendations
+from campaign_tools.send.recommendations.segment import SegmentRecommendations
 from campaign_tools.send.segments import SegmentEndpoint
 from transformer.errors import PinrecError
 

@@ -1,13 +1,11 @@
-"""Past one machine: the Step Functions template (cfn-lint), the child Lambda handler (moto server: SES, DynamoDB),
-and `--on-aws` start/follow (Stubber for Step Functions, moto for the S3 upload)."""
+"""`pinrec send --on-aws`: the Step Functions template (cfn-lint) and how it wires the map, the child and the ledger;
+the execution input; start and follow (Stubber for Step Functions, moto for the S3 upload); the CLI end to end."""
 
 from __future__ import annotations
 
 import importlib
 import json
-import os
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +17,22 @@ from cfnlint.decode.cfn_yaml import load as load_template
 
 from campaign_tools.cli import main
 from campaign_tools.packaging.bundle import TEMPLATE_ARCNAME
-from campaign_tools.send import aws_batch, on_aws
-from campaign_tools.send.aws_batch import TEMPLATE_DIR_ENV, BatchSettings
-from campaign_tools.send.ledger_dynamodb import create_ledger_table
-from handlers.send_batch import LEDGER_TABLE_ENV, handler
-from tests.test_send_pipeline import ITEMS
+from campaign_tools.send import on_aws
+from campaign_tools.send.child import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV
+from campaign_tools.send.ledgers.base import ClaimPolicy
+from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+from campaign_tools.send.settings import parse_settings
 from transformer.config import CONFIG_ENV_VAR
-from transformer.errors import PinrecError
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "send-statemachine.yaml"
+TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "send-statemachine.yaml"
 LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:pinrec-send"
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:pinrec-send:spring-1"
+
+
+def campaign_input(bucket: str, key: str, max_concurrency: int) -> dict[str, Any]:
+    settings = parse_settings({"campaign_id": "spring", "recommendations": "segment", "template": "t"})
+    return on_aws.execution_input(bucket, key, on_aws.child_settings(settings, None, max_concurrency), max_concurrency)
 
 
 def test_template_is_cfn_lint_clean_including_informational_checks() -> None:
@@ -54,8 +56,9 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     assert machine["ItemBatcher"]["BatchInput"] == {"settings.$": "$.settings"}
     assert machine["MaxConcurrencyPath"] == "$.max_concurrency"
     function = resources["SendFunction"]["Properties"]
+    assert function["Handler"] == "handlers.send_batch.handler"
     module, _, name = function["Handler"].rpartition(".")
-    assert getattr(importlib.import_module(module), name) is handler
+    assert callable(getattr(importlib.import_module(module), name)), "the send child's handler"
     variables = function["Environment"]["Variables"]
     assert set(variables) == {CONFIG_ENV_VAR, LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV}
     assert variables[TEMPLATE_DIR_ENV] == f"/var/task/{TEMPLATE_ARCNAME}", "where pinrec package puts it"
@@ -64,148 +67,8 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     statements = resources["SendFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     ledger = next(statement for statement in statements if statement["Sid"] == "Ledger")
     assert set(ledger["Action"]) == {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"}
-    payload = on_aws.execution_input("b", "k", BatchSettings(campaign_id="c", recommendations="segment"), 10)
+    payload = campaign_input("b", "k", 10)
     assert set(payload) == {"segment", "max_concurrency", "settings"}, "the paths the definition reads"
-
-
-@pytest.fixture
-def child_environment(
-    moto_aws: str, tmp_path: Path, make_catalog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
-) -> Any:
-    catalog = make_catalog(ITEMS)
-    config = tmp_path / "pinrec.toml"
-    config.write_text(f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n')
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config))
-    monkeypatch.setenv(LEDGER_TABLE_ENV, "child-send-ledger")
-    create_ledger_table(boto3.client("dynamodb"), "child-send-ledger")
-    boto3.client("sesv2").create_email_identity(EmailIdentity="news@shop.example.com")
-    aws_batch._parts.cache_clear()
-    aws_batch.warm_client.cache_clear()  # clients made for an earlier test's moto server
-    from moto.ses.models import ses_backends
-
-    return ses_backends["123456789012"]["us-east-1"]
-
-
-def records(count: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "Id": f"ep-{n}",
-            "ChannelType": "EMAIL",
-            "Address": f"user{n}@example.com",
-            "OptOut": "ALL" if n == 3 else "NONE",
-            "User": {"UserAttributes": {"FirstName": [f"N{n}"]}},
-            "RecommendationItems": [f"P{n % 9 + 1}"],
-        }
-        for n in range(count)
-    ]
-
-
-SETTINGS = {
-    "campaign_id": "spring",
-    "recommendations": "segment",
-    "composer": "tests.test_send_plugin:make_composer",
-    "from_address": "news@shop.example.com",
-    "rate": 1000,
-}
-
-
-def test_child_sends_its_batch_once_even_when_step_functions_retries_it(child_environment: Any) -> None:
-    before = len(child_environment.sent_messages)
-    event = {"Items": [*records(50)[:49], "not an endpoint"], "BatchInput": {"settings": SETTINGS}}
-    result = handler(event)
-    assert result["sent"] == 48 and result["skipped"] == {"opted_out": 1} and result["malformed"] == 1
-    assert len(child_environment.sent_messages) == before + 48
-    again = handler(event)
-    assert again["sent"] == 0 and again["skipped"] == {"opted_out": 1, "already_sent": 48}
-    assert len(child_environment.sent_messages) == before + 48
-
-
-@pytest.fixture
-def prebuilt_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """recommended-for-you pre-built as `pinrec package --function send` bundles it, named by PINREC_TEMPLATE_DIR."""
-    from campaign_tools.templates.build import build_template, write_build
-    from campaign_tools.templates.manifest import load_template
-
-    built = tmp_path / "template"
-    write_build(build_template(load_template("recommended-for-you")), built)
-    monkeypatch.setenv(TEMPLATE_DIR_ENV, str(built))
-    config = Path(os.environ[CONFIG_ENV_VAR])
-    fields = {"ItemId": "id", "ImageUrl": "id", "Price": "id", "Url": "id"}
-    declared = "".join(f'[attributes.{name}]\nfield = "{field}"\n' for name, field in fields.items())
-    config.write_text(config.read_text() + declared)  # the attributes the template reads
-    return built
-
-
-def test_child_composes_from_the_prebuilt_template_in_its_code(child_environment: Any, prebuilt_template: Path) -> None:
-    settings = {key: value for key, value in SETTINGS.items() if key != "composer"}
-    before = len(child_environment.sent_messages)
-    result = handler(
-        {
-            "Items": records(3),
-            "BatchInput": {"settings": {**settings, "campaign_id": "prebuilt", "template": "recommended-for-you"}},
-        }
-    )
-    assert result["sent"] == 3 and result["failed"] == {}, result
-    sent = child_environment.sent_messages[before:]
-    assert len(sent) == 3
-    subjects = sorted(message.subject for message in sent)
-    assert subjects == [f"N{n}, picked for you: Product {n % 9 + 1}" for n in range(3)], "the template's subject"
-    assert all(message.body.startswith("<!DOCTYPE html>") for message in sent), "the pre-built MJML output"
-
-
-def test_child_refuses_a_campaign_for_another_template_than_the_one_it_bundles(
-    child_environment: Any, prebuilt_template: Path
-) -> None:
-    settings = {key: value for key, value in SETTINGS.items() if key != "composer"}
-    event = {"Items": records(1), "BatchInput": {"settings": {**settings, "template": "offer"}}}
-    with pytest.raises(PinrecError, match="is recommended-for-you, not offer"):
-        handler(event)
-
-
-def test_child_reads_csv_items(child_environment: Any) -> None:
-    items = [
-        {"Id": "c1", "ChannelType": "EMAIL", "Address": "c1@example.com", "User.UserAttributes.FirstName": "Cy"},
-        {"Id": "c2", "ChannelType": "EMAIL", "Address": "c2@example.com", "Attributes.Favourite Colour": "green|blue"},
-        {"Id": "c3", "ChannelType": "EMAIL", "Address": "c3@example.com", "Metrics.orders": "many"},
-    ]
-    settings = {**SETTINGS, "segment_format": "csv", "recommendations": "file:" + str(_recommendations(items))}
-    result = handler({"Items": items, "BatchInput": {"settings": settings}})
-    assert result["sent"] == 2 and result["malformed"] == 1
-
-
-def _recommendations(items: list[dict[str, Any]]) -> Path:
-    import os
-
-    path = Path(os.environ[CONFIG_ENV_VAR]).parent / "recs.jsonl"
-    path.write_text("".join(json.dumps({"id": item["Id"], "items": ["P1"]}) + "\n" for item in items))
-    return path
-
-
-@pytest.mark.parametrize(
-    ("event", "message"),
-    [
-        ({"BatchInput": {"settings": SETTINGS}}, "no Items list"),
-        ({"Items": [], "BatchInput": {"settings": {**SETTINGS, "colour": "red"}}}, "unknown keys: colour"),
-        (
-            {"Items": [], "BatchInput": {"settings": {"campaign_id": "x y", "recommendations": "segment"}}},
-            "campaign id",
-        ),
-        ({"Items": records(51), "BatchInput": {"settings": SETTINGS}}, "at most 50"),
-        ({"Items": [], "BatchInput": {"settings": {**SETTINGS, "channel": "fax"}}}, "channel must be one of"),
-        ({"Items": [], "BatchInput": {"settings": {**SETTINGS, "per_message": 1, "pages": 2}}}, "unknown keys: pages"),
-    ],
-)
-def test_child_refuses_bad_events(child_environment: Any, event: dict[str, Any], message: str) -> None:
-    with pytest.raises(PinrecError, match=message):
-        handler(event)
-
-
-def test_settings_round_trip_through_the_execution_input() -> None:
-    settings = BatchSettings(
-        campaign_id="c", recommendations="segment", filter_values=(("CATEGORY", '"shoes"'),), rate=2.5
-    )
-    payload = json.loads(json.dumps(on_aws.execution_input("b", "k", settings, 4)))
-    assert BatchSettings.from_event(payload["settings"]) == settings
 
 
 def test_local_segment_is_uploaded_then_the_execution_starts_and_is_followed(moto_aws: str, tmp_path: Path) -> None:
@@ -220,7 +83,7 @@ def test_local_segment_is_uploaded_then_the_execution_starts_and_is_followed(mot
         on_aws.segment_location(str(tmp_path / "spring.jsonl"), s3, None, "spring")
 
     sfn = boto3.client("stepfunctions", endpoint_url="https://states.us-east-1.amazonaws.com")
-    payload = on_aws.execution_input(bucket, key, BatchSettings(campaign_id="spring", recommendations="segment"), 10)
+    payload = campaign_input(bucket, key, 10)
     seen: list[int] = []
     with Stubber(sfn) as stubber:
         stubber.add_response(
@@ -332,8 +195,6 @@ def test_pinrec_send_on_aws_end_to_end(
     moto_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from campaign_tools.commands import send as send_command
-    from campaign_tools.send.ledger import ClaimPolicy
-    from campaign_tools.send.ledger_dynamodb import DynamoDbLedger
 
     boto3.client("s3").create_bucket(Bucket="segments")
     create_ledger_table(boto3.client("dynamodb"), "aws-run-ledger")
@@ -358,7 +219,9 @@ def test_pinrec_send_on_aws_end_to_end(
     )
     stubber.add_response("list_map_runs", {"mapRuns": []})
     monkeypatch.setattr(
-        send_command, "boto_client", lambda service: sfn if service == "stepfunctions" else boto3.client(service)
+        send_command,
+        "client_factory",
+        lambda options: lambda service: sfn if service == "stepfunctions" else boto3.client(service),
     )
     arguments = [
         "send", "--on-aws", "--state-machine-arn", MACHINE, "--ledger", "dynamodb:aws-run-ledger",

@@ -12,9 +12,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from campaign_tools.send.ledger import Claim, ClaimPolicy, Ledger, LedgerError, State
-from campaign_tools.send.ledger_dynamodb import DynamoDbLedger, create_ledger_table
-from campaign_tools.send.ledger_sqlite import SqliteLedger
+from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, Ledger, LedgerError, State
+from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.pacing import Backoff
 
 LEASE = 60.0

@@ -11,9 +11,8 @@ import boto3
 import pytest
 
 from campaign_tools.cli import main
-from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
-
-COMPOSER = "tests.test_send_plugin:make_composer"
+from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
+from tests.fakes import ITEMS, write_recommendations, write_segment
 
 
 @pytest.fixture
@@ -61,6 +60,24 @@ def test_outbox_send_then_status_then_rerun(workspace: Path, capsys: pytest.Capt
 
     assert main(send()) == 0
     assert "sent 0, skipped 75" in capsys.readouterr().out
+
+
+def test_json_output_of_send_and_status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(send("--output", "json")) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert (run["campaign_id"], run["rows"], run["sent"], run["skipped"], run["failed"]) == (
+        "spring",
+        75,
+        74,
+        {"no_recommendations": 1},
+        {},
+    )
+    assert main(["send", "status", "spring", "--output", "json", "--list", "skipped"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["total"], status["sent"], status["skipped"]) == (75, 74, {"no_recommendations": 1})
+    assert [(row["endpoint_id"], row["state"], row["reason"]) for row in status["rows"]] == [
+        ("ep-4", "skipped", "no_recommendations")
+    ]
 
 
 def test_failures_exit_3_and_show_in_status(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,17 +152,30 @@ def test_sms_outbox_applies_the_part_budget(workspace: Path, capsys: pytest.Capt
         (["--deliver"], "needs --from"),
         (["--ledger", "postgres:x"], "--ledger must be"),
         (["--recommendations", "s3:x"], "--recommendations must be"),
-        (["--per-message", "9"], "1 to 5"),
-        (["--rate", "0"], "--rate must be a positive"),
+        (["--per-message", "9"], "--per-message: Input should be less than or equal to 5"),
+        (["--rate", "0"], "--rate: Input should be greater than 0"),
         (["--filter-value", "novalue"], "NAME=VALUE"),
     ],
 )
-def test_bad_options_are_one_line_errors(
+def test_bad_options_are_errors_naming_the_option(
     workspace: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
 ) -> None:
     assert main(send(*extra)) == 1
     assert message in capsys.readouterr().err
     assert not (workspace / "pinrec-outbox").exists()
+
+
+def test_every_bad_option_is_reported_at_once(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = send("--per-message", "9", "--rate", "0", "--ledger", "postgres:x", "--compose-processes", "0")
+    assert main(arguments) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "pinrec: error: invalid send settings:",
+        "  --per-message: Input should be less than or equal to 5",
+        "  --rate: Input should be greater than 0",
+        "  --compose-processes: Input should be greater than or equal to 1",
+        "  --ledger: --ledger must be sqlite:PATH or dynamodb:TABLE, got 'postgres:x'",
+    ]
+    assert not (workspace / "pinrec-outbox").exists() and not (workspace / "pinrec-send.db").exists()
 
 
 def test_missing_options_and_unknown_campaign(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -164,7 +194,7 @@ def test_deliver_through_ses_with_a_dynamodb_ledger(
 ) -> None:
     from moto.ses.models import ses_backends
 
-    from campaign_tools.send.ledger_dynamodb import create_ledger_table
+    from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 
     ses = client("sesv2", moto_aws)
     ses.create_email_identity(EmailIdentity="news@shop.example.com")
@@ -199,4 +229,4 @@ def test_composing_in_worker_processes_writes_the_same_messages(
     pooled = {path.name: path.read_bytes() for path in (workspace / "two" / "spring").iterdir()}
     assert len(inline) == 73 and inline == pooled
     assert main(send("--compose-processes", "0")) == 1
-    assert "--compose-processes must be 1 to 64" in capsys.readouterr().err
+    assert "--compose-processes: Input should be greater than or equal to 1" in capsys.readouterr().err

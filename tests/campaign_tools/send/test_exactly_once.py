@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
+from tests.campaign_tools.send.test_plugin import PLUGIN
+from tests.fakes import ITEMS, write_recommendations, write_segment
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 ENDPOINTS = 400
 MAX_RUNS = 40
 
@@ -30,7 +31,7 @@ def send_command(tmp_path: Path) -> list[str]:
         "campaign_tools.cli",
         "send",
         "--composer",
-        "tests.test_send_plugin:make_composer",
+        PLUGIN,
         "--segment",
         str(tmp_path / "segment.jsonl"),
         "--recommendations",

@@ -1,4 +1,5 @@
-"""A composer written in the tests, loaded by `pinrec send --composer tests.test_send_plugin:make_composer`.
+"""A composer written in the tests, loaded by
+`pinrec send --composer tests.campaign_tools.send.test_plugin:make_composer` (`PLUGIN`).
 
 It stands in for the template composer (issue 5's renderer) in CLI and subprocess tests: the rest of the path —
 segment, recommendations, transformer, ledger, delivery — is pinrec's real code.
@@ -11,9 +12,15 @@ from typing import Any
 
 import pytest
 
+from campaign_tools.channels.base import ComposeError, Message
+from campaign_tools.channels.email import EmailMessage
+from campaign_tools.channels.push import PushMessage
+from campaign_tools.channels.sms import SmsMessage
 from campaign_tools.send.compose import ComposerOptions, load_plugin
-from campaign_tools.send.messages import Channel, ComposeError, EmailMessage, Message, PushMessage, SmsMessage
 from transformer.errors import PinrecError
+
+PLUGIN = "tests.campaign_tools.send.test_plugin:make_composer"
+"""How `pinrec send --composer` names this module's composer factory."""
 
 
 def _first(endpoint: Mapping[str, Any], *path: str) -> str:
@@ -28,8 +35,9 @@ class PlainComposer:
 
     sms_max_segments = 1
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: str) -> None:
         self.channel = channel
+        """The channel's name: email, sms or push."""
 
     @staticmethod
     def sms_segments(text: str) -> int:
@@ -40,7 +48,7 @@ class PlainComposer:
         titles = endpoint["Recommendations"]["Title"]
         if name == "FAIL":
             raise ComposeError("test_compose_failure")
-        if self.channel is Channel.EMAIL:
+        if self.channel == "email":
             items = "".join(f"<li>{title}</li>" for title in titles)
             return EmailMessage(
                 to=endpoint["Address"],
@@ -49,7 +57,7 @@ class PlainComposer:
                 text=f"Hi {name}\n" + "\n".join(titles),
                 unsubscribe_url=f"https://shop.example.com/unsubscribe?e={endpoint['Id']}",
             )
-        if self.channel is Channel.SMS:
+        if self.channel == "sms":
             return SmsMessage(to=endpoint["Address"], body=f"Hi {name}: {titles[0]}" + " more" * (name == "Long") * 40)
         return PushMessage(
             token=endpoint["Address"],
@@ -66,16 +74,16 @@ def make_composer(options: ComposerOptions) -> PlainComposer:
 
 
 def test_plugin_loads_by_module_and_factory() -> None:
-    factory = load_plugin("tests.test_send_plugin:make_composer")
+    factory = load_plugin(PLUGIN)
     assert factory is make_composer
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("tests.test_send_plugin", "MODULE:FACTORY"),
+        ("tests.campaign_tools.send.test_plugin", "MODULE:FACTORY"),
         ("no_such_module_xyz:make", "cannot import no_such_module_xyz"),
-        ("tests.test_send_plugin:nothing_here", "has no callable nothing_here"),
+        ("tests.campaign_tools.send.test_plugin:nothing_here", "has no callable nothing_here"),
     ],
 )
 def test_plugin_errors_are_clear(spec: str, message: str) -> None:

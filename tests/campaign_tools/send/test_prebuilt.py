@@ -1,5 +1,5 @@
-"""Pre-built templates: `template.json` written by `pinrec templates build`, read back by the renderer-only loader,
-and `pinrec send --built DIR` writing exactly the messages `--template NAME` writes."""
+"""`pinrec send --built DIR` (a template pre-built by `pinrec templates build`) writes exactly the messages
+`--template NAME` writes, and `--on-aws` names the built template the child must bundle."""
 
 from __future__ import annotations
 
@@ -7,74 +7,27 @@ import contextlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
 
 from campaign_tools.cli import main
-from campaign_tools.templates.build import build_template
+from campaign_tools.send.ledgers.dynamodb import create_ledger_table
+from campaign_tools.send.on_aws import StateMachine, run_on_aws
+from campaign_tools.send.settings import SendSettings, parse_settings
 from campaign_tools.templates.errors import TemplateError
-from campaign_tools.templates.manifest import Part, load_template
-from campaign_tools.templates.prebuilt import SEND_FILE, load_prebuilt
-from tests.test_send_pipeline import ITEMS, write_recommendations, write_segment
+from tests.campaign_tools.send.test_plugin import PLUGIN
+from tests.fakes import ITEMS, write_recommendations, write_segment
 
 TEMPLATE = "recommended-for-you"
+MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:pinrec-send"
 
 
 @pytest.fixture
 def built_dir(tmp_path: Path) -> Path:
     assert main(["templates", "build", TEMPLATE, "--out", str(tmp_path / "built")]) == 0
     return tmp_path / "built"
-
-
-def test_the_loaded_template_is_the_built_one(built_dir: Path) -> None:
-    built = build_template(load_template(TEMPLATE))
-    loaded = load_prebuilt(built_dir)
-    assert loaded == built.sendable()
-    assert (
-        loaded.parts[Part.EMAIL_HTML] == json.loads((built_dir / "EmailTemplateRequest.json").read_text())["HtmlPart"]
-    )
-    assert loaded.unsubscribe_url and loaded.default_substitutions == built.default_substitutions
-
-
-def test_it_renders_each_part_as_the_built_template_does(built_dir: Path) -> None:
-    from campaign_tools.templates.build import make_renderer
-
-    built = build_template(load_template(TEMPLATE))
-    loaded = load_prebuilt(built_dir)
-    renderer = make_renderer()
-    endpoint = {"Id": "e1", "User": {"UserAttributes": {"FirstName": ["<Ana & Bo>"]}}}
-    endpoint["Recommendations"] = {"Title": ["Tent <XL>"], "Url": ["https://shop.example.com/p?a=1&b=2"]}
-    for part in built.parts:
-        assert loaded.render(renderer, part, endpoint).text == built.render(renderer, part, endpoint).text, part
-    html = loaded.render(renderer, Part.EMAIL_HTML, endpoint).text
-    assert "&lt;Ana &amp; Bo&gt;" in html, "item and user data are HTML-escaped in the HTML part"
-    assert "<Ana & Bo>" in loaded.render(renderer, Part.EMAIL_SUBJECT, endpoint).text, "plain text is not escaped"
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda folder: (folder / SEND_FILE).unlink(), "is not a built template (template.json missing)"),
-        (lambda folder: (folder / SEND_FILE).write_text("{"), "template.json: not a valid built template"),
-        (lambda folder: (folder / "sms.txt").unlink(), "not a valid built template"),
-        (lambda folder: _edit(folder, format=99), "format 99 is not 1; rebuild it"),
-        (lambda folder: _edit(folder, parts={"sms-body": "../x"}), "part sms-body must be in sms.txt"),
-        (lambda folder: _edit(folder, name=None, push=None), "not a valid built template"),
-    ],
-)
-def test_broken_builds_are_one_clear_error(built_dir: Path, change: Callable[[Path], object], message: str) -> None:
-    change(built_dir)
-    with pytest.raises(TemplateError, match=message.replace("(", r"\(").replace(")", r"\)")) as raised:
-        load_prebuilt(built_dir)
-    assert "\n" not in str(raised.value)
-
-
-def _edit(folder: Path, **changes: object) -> None:
-    data = json.loads((folder / SEND_FILE).read_text())
-    data.update(changes)
-    if changes.get("push", 0) is None:
-        del data["push"]
-    (folder / SEND_FILE).write_text(json.dumps(data))
 
 
 @pytest.fixture
@@ -147,10 +100,49 @@ def test_send_built_option_errors(
     assert message in error
 
 
-def test_send_on_aws_with_built_names_the_template_the_child_must_bundle(built_dir: Path) -> None:
-    from campaign_tools.commands.send import _built_template_name
+class StepFunctions:
+    """Step Functions as `run_on_aws` calls it: every execution it starts has succeeded when first described."""
 
-    assert _built_template_name(str(built_dir)) == TEMPLATE
-    assert _built_template_name(None) is None
+    def __init__(self) -> None:
+        self.inputs: list[dict[str, Any]] = []
+
+    def start_execution(self, **request: Any) -> dict[str, Any]:
+        self.inputs.append(json.loads(request["input"]))
+        return {"executionArn": f"{MACHINE}:{len(self.inputs)}"}
+
+    def describe_execution(self, **request: Any) -> dict[str, Any]:
+        return {"status": "SUCCEEDED"}
+
+    def list_map_runs(self, **request: Any) -> dict[str, Any]:
+        return {"mapRuns": []}
+
+
+def on_aws_settings(**values: Any) -> SendSettings:
+    return parse_settings(
+        {
+            "campaign_id": "autumn",
+            "recommendations": "segment",
+            "segment": "s3://segments/autumn.jsonl",
+            "ledger": "dynamodb:built-ledger",
+            "deliver": True,
+            "rate": 10,
+            "sender": {"from_address": "news@shop.example.com"},
+            **values,
+        }
+    )
+
+
+def test_send_on_aws_with_built_names_the_template_the_child_must_bundle(built_dir: Path, moto_aws: str) -> None:
+    create_ledger_table(boto3.client("dynamodb"), "built-ledger")
+    sfn = StepFunctions()
+
+    def clients(service: str) -> Any:
+        return sfn if service == "stepfunctions" else boto3.client(service)
+
+    run_on_aws(on_aws_settings(built=str(built_dir)), StateMachine(MACHINE), clients)
+    assert sfn.inputs[-1]["settings"]["template"] == TEMPLATE
     with pytest.raises(TemplateError, match="is not a built template"):
-        _built_template_name(str(built_dir / "missing"))
+        run_on_aws(on_aws_settings(built=str(built_dir / "missing")), StateMachine(MACHINE), clients)
+    assert len(sfn.inputs) == 1, "no execution starts for a folder that is not a built template"
+    run_on_aws(on_aws_settings(composer=PLUGIN), StateMachine(MACHINE), clients)
+    assert "template" not in sfn.inputs[-1]["settings"]

@@ -10,22 +10,25 @@ from typing import Any
 
 import pytest
 
-from campaign_tools.send.delivery import Delivered, DeliveryError, DeliveryStopped
-from campaign_tools.send.delivery_outbox import OutboxDeliverer
-from campaign_tools.send.dry_run import DryRunDeliverer, NullLedger
-from campaign_tools.send.ledger import ClaimPolicy
-from campaign_tools.send.ledger_sqlite import SqliteLedger
-from campaign_tools.send.messages import Channel, Message
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.base import Delivered, DeliveryError, Message
+from campaign_tools.channels.email import EmailSender, EmailSettings
+from campaign_tools.send.dry_run import DryRunDeliverer
+from campaign_tools.send.ledgers.base import ClaimPolicy
+from campaign_tools.send.ledgers.null import NullLedger
+from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.pacing import Backoff, TokenBucket
-from campaign_tools.send.pipeline import CampaignRun, RunSummary
-from campaign_tools.send.recommendations import FileRecommendations, IdType
+from campaign_tools.send.pipeline import CampaignRun, DeliveryStopped, RunSummary
+from campaign_tools.send.recommendations.base import IdType
+from campaign_tools.send.recommendations.file import FileRecommendations
 from campaign_tools.send.segments import SegmentStats, read_segment
+from tests.campaign_tools.send.test_plugin import PlainComposer
 from tests.conftest import config_for
-from tests.test_send_plugin import PlainComposer
+from tests.fakes import ITEMS, FakeClock, write_recommendations, write_segment
 from transformer.errors import CatalogUnavailableError, PinrecError
 from transformer.service import Transformer
 
-ITEMS = [{"id": f"P{n}", "name": f"Product {n}"} for n in range(1, 10)]
+EMAIL = channel_registry.channel("email")
 
 
 class RecordingDeliverer:
@@ -46,31 +49,6 @@ class RecordingDeliverer:
             raise errors.pop(0)
         self.delivered.append((endpoint_id, message))
         return Delivered(f"m-{endpoint_id}")
-
-
-def write_segment(path: Path, count: int, **extra: dict[str, Any]) -> Path:
-    lines = []
-    for n in range(count):
-        record = {
-            "Id": f"ep-{n}",
-            "ChannelType": "EMAIL",
-            "Address": f"user{n}@example.com",
-            "User": {"UserId": f"u-{n}", "UserAttributes": {"FirstName": [f"Name{n}"]}},
-        }
-        record.update(extra.get(f"ep-{n}", {}))
-        lines.append(json.dumps(record))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def write_recommendations(path: Path, count: int, missing: tuple[int, ...] = ()) -> Path:
-    lines = [
-        json.dumps({"id": f"ep-{n}", "items": [f"P{(n % 9) + 1}", "P9", "NOPE"]})
-        for n in range(count)
-        if n not in missing
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -98,7 +76,7 @@ def campaign(tmp_path: Path, make_catalog: Callable[..., Path]) -> Callable[...,
             campaign_id="spring",
             recommendations=recommendations,
             enricher=transformer,
-            composer=composer or PlainComposer(Channel.EMAIL),
+            composer=composer or PlainComposer("email"),
             deliverer=deliverer,
             ledger=ledger,
             claim_policy=options.pop("claim_policy", ClaimPolicy("run", reclaim_pending=deliverer.idempotent)),
@@ -107,7 +85,7 @@ def campaign(tmp_path: Path, make_catalog: Callable[..., Path]) -> Callable[...,
         )
         stats = run.summary.segment
         try:
-            return run.run(read_segment(str(segment), Channel.EMAIL, stats, on_skip=run.record_segment_skip))
+            return run.run(read_segment(str(segment), EMAIL, stats, on_skip=run.record_segment_skip))
         finally:
             ledger.close()
 
@@ -178,34 +156,26 @@ def test_transformer_left_out_endpoints_are_skipped_with_its_reason(
         campaign_id="other",
         recommendations=FileRecommendations(str(recommendations), IdType.ENDPOINT, 5),
         enricher=Transformer(config),
-        composer=PlainComposer(Channel.EMAIL),
+        composer=PlainComposer("email"),
         deliverer=RecordingDeliverer(),
         ledger=NullLedger(),
         claim_policy=ClaimPolicy("r"),
     )
-    result = run.run(read_segment(str(write_segment(tmp_path / "one.jsonl", 1)), Channel.EMAIL, SegmentStats()))
+    result = run.run(read_segment(str(write_segment(tmp_path / "one.jsonl", 1)), EMAIL, SegmentStats()))
     assert result.sent == 0 and result.skipped == {"transformer_too_few_items": 1}
 
 
 def test_dry_run_counts_without_delivering_or_recording(campaign: Callable[..., RunSummary], tmp_path: Path) -> None:
-    outbox = OutboxDeliverer(tmp_path / "never")
-    summary = campaign(DryRunDeliverer(outbox), 30, ledger=NullLedger(), dry_run=True)
+    summary = campaign(DryRunDeliverer(EmailSender(EmailSettings())), 30, ledger=NullLedger(), dry_run=True)
     assert summary.sent == 30 and summary.dry_run
-    assert not (tmp_path / "never").exists()
-    assert not (tmp_path / "ledger.db").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["catalog.db", "recs.jsonl", "segment.jsonl"]
 
 
 def test_pacing_spaces_deliveries(campaign: Callable[..., RunSummary]) -> None:
-    now = [0.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        now[0] += seconds
-
-    pacer = TokenBucket(20, clock=lambda: now[0], sleep=sleep)
+    clock = FakeClock(start=0.0)
+    pacer = TokenBucket(20, clock=clock, sleep=clock.sleep)
     summary = campaign(RecordingDeliverer(), 41, pacer=pacer, workers=1)
-    assert summary.sent == 41 and now[0] == pytest.approx(2.0)
+    assert summary.sent == 41 and clock.now == pytest.approx(2.0)
 
 
 def test_in_doubt_messages_wait_for_an_explicit_retry(campaign: Callable[..., RunSummary], tmp_path: Path) -> None:
@@ -239,12 +209,12 @@ class RefusingEnricher:
 )
 def test_a_batch_the_transformer_refuses_fails_alone(error: Exception, reason: str) -> None:
     from campaign_tools.send.batch import prepare_batch
-    from campaign_tools.send.recommendations import Lookup
+    from campaign_tools.send.recommendations.base import Lookup
     from campaign_tools.send.segments import SegmentEndpoint
 
     endpoints = [SegmentEndpoint(1, "a", {"Address": "a@x.org"}), SegmentEndpoint(2, "b", {"Address": "b@x.org"})]
     lookup = Lookup({"a": ["P1"]}, {"b": "no_recommendations"})
-    batch = prepare_batch(endpoints, lookup, RefusingEnricher(error), PlainComposer(Channel.EMAIL))
+    batch = prepare_batch(endpoints, lookup, RefusingEnricher(error), PlainComposer("email"))
     assert batch.failed == {"a": reason} and batch.skipped == {"b": "no_recommendations"} and not batch.messages
 
 
@@ -258,11 +228,11 @@ def test_an_endpoint_listed_twice_gets_one_message(tmp_path: Path, make_catalog:
         campaign_id="dupes",
         recommendations=FileRecommendations(str(write_recommendations(tmp_path / "r.jsonl", 60)), IdType.ENDPOINT, 2),
         enricher=Transformer(config),
-        composer=PlainComposer(Channel.EMAIL),
+        composer=PlainComposer("email"),
         deliverer=deliverer,
         ledger=SqliteLedger(tmp_path / "dupes.db"),
         claim_policy=ClaimPolicy("r"),
     )
-    summary = run.run(read_segment(str(segment), Channel.EMAIL, run.summary.segment))
+    summary = run.run(read_segment(str(segment), EMAIL, run.summary.segment))
     assert [endpoint for endpoint, _ in deliverer.delivered].count("ep-0") == 1
     assert summary.sent == 60 and summary.skipped == {"duplicate_in_batch": 1, "already_sent": 1}

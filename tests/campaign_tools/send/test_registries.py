@@ -1,0 +1,136 @@
+"""Building a run from its settings: ledger and recommendation source registries, each channel's default pace, and
+the deliverer `SendRun` chooses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.email import SesDeliverer
+from campaign_tools.channels.push import PushDeliverer
+from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
+from campaign_tools.send.ledgers.sqlite import SqliteLedger
+from campaign_tools.send.outbox import OutboxDeliverer
+from campaign_tools.send.recommendations import registry as source_registry
+from campaign_tools.send.recommendations.base import IdType, SourceOptions
+from campaign_tools.send.recommendations.file import FileRecommendations
+from campaign_tools.send.recommendations.personalize import PersonalizeRecommendations
+from campaign_tools.send.recommendations.segment import SegmentRecommendations
+from campaign_tools.send.run import SendRun
+from campaign_tools.send.settings import parse_settings
+from tests.campaign_tools.send.test_plugin import PLUGIN
+from tests.fakes import ITEMS
+from transformer.errors import PinrecError
+
+
+def ses_with_quota(rate: float | None) -> Any:
+    client = boto3.client("sesv2", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    stubber = Stubber(client)
+    if rate is None:
+        stubber.add_client_error("get_account", "AccessDeniedException", http_status_code=403)
+    else:
+        stubber.add_response(
+            "get_account", {"SendQuota": {"MaxSendRate": rate, "Max24HourSend": 1e5, "SentLast24Hours": 0}}
+        )
+    stubber.activate()
+    return client
+
+
+def no_clients(service: str) -> Any:
+    raise AssertionError(f"no AWS client expected, asked for {service}")
+
+
+def test_default_rate_per_channel() -> None:
+    email, sms, push = (channel_registry.channel(name) for name in ("email", "sms", "push"))
+    assert email.default_rate(lambda _: ses_with_quota(40.0)) == (40.0, "40/s (SES MaxSendRate)")
+    rate, source = email.default_rate(lambda _: ses_with_quota(None))
+    assert rate == 1.0 and "pass --rate" in source
+    assert sms.default_rate(no_clients)[0] == 1.0
+    assert push.default_rate(no_clients)[0] == 100.0
+
+
+def test_ledger_specs(tmp_path: Path) -> None:
+    ledger = ledger_registry.open_ledger(f"sqlite:{tmp_path / 'l.db'}", no_clients)
+    assert isinstance(ledger, SqliteLedger)
+    ledger.close()
+    assert isinstance(ledger_registry.open_ledger("dynamodb:t", lambda service: object()), DynamoDbLedger)
+    for bad in ("sqlite:", "dynamodb", "l.db"):
+        with pytest.raises(PinrecError, match="--ledger must be"):
+            ledger_registry.open_ledger(bad, no_clients)
+        with pytest.raises(PinrecError, match="--ledger must be"):
+            ledger_registry.check_spec(bad)
+
+
+def test_recommendation_specs(tmp_path: Path) -> None:
+    (tmp_path / "r.jsonl").write_text('{"id": "a", "items": ["P1"]}\n')
+    options = SourceOptions(id_type=IdType.USER, per_message=3)
+    assert isinstance(
+        source_registry.open_source(f"file:{tmp_path / 'r.jsonl'}", options, no_clients), FileRecommendations
+    )
+    source = source_registry.open_source(
+        "personalize:arn:aws:personalize:us-east-1:1:campaign/c", options, lambda service: object()
+    )
+    assert isinstance(source, PersonalizeRecommendations)
+    assert isinstance(source_registry.open_source("segment", options, no_clients), SegmentRecommendations)
+    for bad in ("personalize:", "segment:x", "s3:x", "file"):
+        with pytest.raises(PinrecError, match="--recommendations must be"):
+            source_registry.open_source(bad, options, no_clients)
+
+
+@pytest.fixture
+def config(tmp_path: Path, make_catalog: Callable[..., Path]) -> Path:
+    path = tmp_path / "pinrec.toml"
+    path.write_text(f'[store]\nkind = "sqlite"\npath = "{make_catalog(ITEMS)}"\n[attributes.Title]\nfield = "name"\n')
+    return path
+
+
+def send_run(tmp_path: Path, config: Path, clients: Callable[[str], Any], **settings: Any) -> SendRun:
+    """A run of the test composer, its settings as `pinrec send` gives them (sender settings always present)."""
+    values = {
+        "campaign_id": "c",
+        "composer": PLUGIN,
+        "config": str(config),
+        "recommendations": "segment",
+        "ledger": f"sqlite:{tmp_path / 'ledger.db'}",
+        "sender": {},
+        **settings,
+    }
+    return SendRun(parse_settings(values), clients=clients)
+
+
+def test_deliverer_choice(tmp_path: Path, config: Path) -> None:
+    clients: dict[str, object] = {}
+
+    def factory(service: str) -> object:
+        return clients.setdefault(service, object())
+
+    with send_run(tmp_path, config, factory, outbox=str(tmp_path)) as outbox:
+        assert isinstance(outbox.campaign.deliverer, OutboxDeliverer) and not clients
+        assert outbox.pace == "unpaced (outbox)"
+    email = {"deliver": True, "rate": 10, "sender": {"from_address": "a@b.example"}}
+    with send_run(tmp_path, config, factory, **email) as ses:
+        assert isinstance(ses.campaign.deliverer, SesDeliverer) and ses.campaign.deliverer.client is clients["sesv2"]
+    push = {"channel": "push", "deliver": True, "rate": 10, "sender": {"application_id": "app"}}
+    with send_run(tmp_path, config, factory, **push) as pushing:
+        deliverer = pushing.campaign.deliverer
+        assert isinstance(deliverer, PushDeliverer) and deliverer.client is clients["pinpoint"]
+    with pytest.raises(PinrecError, match="--application-id"):
+        send_run(tmp_path, config, factory, channel="push", deliver=True, rate=10)
+
+
+def test_the_pace_is_the_rate_else_the_channel_s_default_when_delivering(tmp_path: Path, config: Path) -> None:
+    sender = {"from_address": "a@b.example"}
+    with send_run(tmp_path, config, lambda _: ses_with_quota(40.0), deliver=True, sender=sender) as delivering:
+        assert delivering.pace == "40/s (SES MaxSendRate)"
+        assert delivering.campaign.pacer is not None
+    with send_run(tmp_path, config, no_clients, rate=2.5) as paced:
+        assert paced.pace == "2.5/s (--rate)"
+    with send_run(tmp_path, config, no_clients, dry_run=True) as dry:
+        assert dry.pace == "unpaced (dry run)" and dry.campaign.pacer is None
