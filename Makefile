@@ -20,6 +20,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/cfn-lint infra/template.yaml infra/send-statemachine.yaml
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest
