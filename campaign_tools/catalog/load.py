@@ -6,22 +6,31 @@ target's backend's business (see transformer.stores).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, InstanceOf, ValidationError, ValidatorFunctionWrapHandler, model_validator
+from pydantic import InstanceOf
 
 from campaign_tools.catalog.records import read_csv, read_jsonl
 from campaign_tools.catalog.sources import OpenedSource, SourceFormat, open_source
 from campaign_tools.catalog.target import CatalogTarget, sdk_errors
+from campaign_tools.settings import InvalidSettings, SettingsModel
 from transformer.aws import AwsOptions
 from transformer.stores.base import CatalogLoadError, InvalidRecord, LoadOptions, LoadSummary, Progress, Record, Reject
 
 
-class CatalogLoadSettings(BaseModel):
-    """What to load where, and how. Built with every problem reported at once, as one CatalogLoadError."""
+class InvalidLoadSettings(InvalidSettings, CatalogLoadError):
+    """A catalog load's settings break rules; nothing was read or changed."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    heading = "invalid catalog load"
+
+
+class CatalogLoadSettings(SettingsModel):
+    """What to load where, and how. Built with every problem reported at once."""
+
+    invalid: ClassVar[type[InvalidSettings]] = InvalidLoadSettings
+    flags: ClassVar[Mapping[str, str]] = MappingProxyType({"source": "SOURCE", "target": "--store"})
 
     source: str
     """A local file, s3://BUCKET/KEY, or - for standard input."""
@@ -36,19 +45,7 @@ class CatalogLoadSettings(BaseModel):
     concurrency: int = 8
     """Write requests in flight, for stores written over the network (DynamoDB)."""
 
-    @model_validator(mode="wrap")
-    @classmethod
-    def _every_problem_as_one_error(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        try:
-            settings = handler(data)
-        except ValidationError as error:
-            raise CatalogLoadError("; ".join(_problem(problem) for problem in error.errors())) from None
-        problems = settings._rule_problems()
-        if problems:
-            raise CatalogLoadError("; ".join(problems))
-        return settings
-
-    def _rule_problems(self) -> list[str]:
+    def problems(self) -> list[str]:
         found = []
         if self.concurrency < 1:
             found.append("--concurrency must be at least 1")
@@ -64,12 +61,6 @@ class CatalogLoadSettings(BaseModel):
 
 
 STRING_COLUMNS_ARE_CSV_ONLY = "--string-columns applies to CSV sources only"
-
-
-def _problem(problem: Any) -> str:
-    where = ".".join(str(part) for part in problem["loc"])
-    message = str(problem["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
 
 
 class _Rejections:

@@ -17,7 +17,7 @@ from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.recommendations.base import IdType
 from campaign_tools.send.run import SendRun, client_factory
-from campaign_tools.send.settings import DEFAULT_LEDGER, DEFAULT_LIST_SEPARATOR, SendSettings, parse_settings
+from campaign_tools.send.settings import DEFAULT_LEDGER, DEFAULT_LIST_SEPARATOR, SendSettings
 from transformer.errors import PinrecError
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
 
@@ -178,7 +178,7 @@ def settings_from(arguments: argparse.Namespace) -> SendSettings:
     missing = ["--" + name.replace("_", "-") for name in REQUIRED if not getattr(arguments, name)]
     if missing:
         raise PinrecError(f"pinrec send needs {', '.join(missing)}")
-    return parse_settings(
+    return SendSettings.model_validate(
         {
             "campaign_id": arguments.campaign_id,
             "channel": arguments.channel,

@@ -17,7 +17,7 @@ from typing import Any
 from campaign_tools.channels.base import ClientFactory
 from campaign_tools.send.pipeline import RunSummary
 from campaign_tools.send.run import SendParts, client_factory, prepare, run_send
-from campaign_tools.send.settings import SendSettings, parse_settings
+from campaign_tools.send.settings import SendSettings
 from transformer.aws import AwsOptions
 from transformer.config import CONFIG_ENV_VAR
 from transformer.errors import PinrecError
@@ -35,7 +35,7 @@ def child_settings(value: object, environment: Mapping[str, str]) -> SendSetting
     table = environment.get(LEDGER_TABLE_ENV)
     if not table:
         raise PinrecError(f"{LEDGER_TABLE_ENV} is not set")
-    return parse_settings(
+    return SendSettings.model_validate(
         {
             **value,
             "deliver": True,

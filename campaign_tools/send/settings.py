@@ -4,8 +4,8 @@ from its execution input, through this one schema. Every problem is reported at 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Annotated, Any, Literal, Self
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -13,10 +13,8 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializeAsAny,
-    ValidationError,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from campaign_tools.channels import registry as channel_registry
@@ -25,6 +23,7 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import IdType, SourceOptions
+from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
@@ -34,8 +33,10 @@ DEFAULT_LEDGER = "sqlite:pinrec-send.db"
 DEFAULT_LIST_SEPARATOR = "|"
 
 
-class SettingsError(PinrecError):
+class SettingsError(InvalidSettings):
     """The send's settings break a rule; the message lists every problem with the option it concerns."""
+
+    heading = "invalid send settings"
 
 
 def check_campaign_id(campaign_id: str) -> str:
@@ -46,25 +47,24 @@ def check_campaign_id(campaign_id: str) -> str:
     return campaign_id
 
 
-def _checked(check: Callable[[str], object]) -> AfterValidator:
-    """A pydantic validator from a registry's check, which raises PinrecError for an unknown name."""
+def _checked(check: Callable[[str], object], *, names_its_flag: bool = False) -> AfterValidator:
+    """A pydantic validator from a registry's check, which raises PinrecError for an unknown name; a message that
+    already names its flag is reported as it is."""
 
     def validate(value: str) -> str:
         try:
             check(value)
         except PinrecError as error:
-            raise ValueError(str(error)) from None
+            raise (Violations([str(error)]) if names_its_flag else ValueError(str(error))) from None
         return value
 
     return AfterValidator(validate)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AwsSettings(_Model):
+class AwsSettings(BaseModel):
     """Where and as whom AWS is called; None leaves it to the SDK (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     region: str | None = None
     profile: str | None = None
@@ -74,7 +74,14 @@ class AwsSettings(_Model):
         return AwsOptions(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
 
 
-class SendSettings(_Model):
+def _sender_flags() -> dict[str, str]:
+    return {option.field: option.flag for channel in channel_registry.CHANNELS for option in channel.send_options}
+
+
+class SendSettings(SettingsModel):
+    invalid: ClassVar[type[InvalidSettings]] = SettingsError
+    flags: ClassVar[Mapping[str, str]] = {}
+
     campaign_id: Annotated[str, AfterValidator(check_campaign_id)]
     """The ledger key, the outbox folder, the message tag."""
     channel: Annotated[str, _checked(channel_registry.channel)] = "email"
@@ -91,13 +98,13 @@ class SendSettings(_Model):
     """Endpoints: JSON Lines or CSV, local or s3://; None when the caller hands the records over (the Lambda)."""
     segment_format: Literal["jsonl", "csv"] | None = None
     csv_list_separator: str = Field(DEFAULT_LIST_SEPARATOR, min_length=1)
-    recommendations: Annotated[str, _checked(source_registry.check_spec)]
+    recommendations: Annotated[str, _checked(source_registry.check_spec, names_its_flag=True)]
     id_type: IdType = IdType.ENDPOINT
     per_message: int = Field(MAX_ITEMS_PER_MESSAGE, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
     filter_arn: str | None = None
     filter_values: dict[str, str] = Field(default_factory=dict)
     recommendation_concurrency: int = Field(8, ge=1, le=256)
-    sender: SerializeAsAny[Settings] = Field(default_factory=Settings, validate_default=True)
+    sender: SerializeAsAny[Settings] = Field(default_factory=Settings)
     """The channel's sender settings (From, origination identity, application, ...), validated by the channel."""
     outbox: str | None = None
     """Write messages as files here instead of delivering them (the default, ./pinrec-outbox)."""
@@ -107,7 +114,7 @@ class SendSettings(_Model):
     """Messages per second; None: the channel's default when delivering, unpaced otherwise."""
     workers: int = Field(4, ge=1, le=256)
     compose_processes: int = Field(1, ge=1, le=64)
-    ledger: Annotated[str, _checked(ledger_registry.check_spec)] = DEFAULT_LEDGER
+    ledger: Annotated[str, _checked(ledger_registry.check_spec, names_its_flag=True)] = DEFAULT_LEDGER
     retry_pending: bool = False
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
     aws: AwsSettings = AwsSettings()
@@ -123,15 +130,15 @@ class SendSettings(_Model):
             return value
         return model.model_validate(value.model_dump() if isinstance(value, BaseModel) else value or {})
 
-    @model_validator(mode="after")
-    def _one_template(self) -> Self:
+    def problems(self) -> list[str]:
+        problems = []
         if not self.template and not self.built and not self.composer:
-            raise ValueError("a send needs --template or --built (or --composer)")
+            problems.append("a send needs --template or --built (or --composer)")
         if self.built and self.templates_dir:
-            raise ValueError("--templates-dir goes with --template; --built names the built folder itself")
+            problems.append("--templates-dir goes with --template; --built names the built folder itself")
         if self.outbox and self.deliver:
-            raise ValueError("--outbox and --deliver are alternatives: give one")
-        return self
+            problems.append("--outbox and --deliver are alternatives: give one")
+        return problems
 
     @property
     def channel_object(self) -> Channel:
@@ -146,34 +153,8 @@ class SendSettings(_Model):
             concurrency=self.recommendation_concurrency,
         )
 
-
-_FLAGS = {
-    "campaign_id": "--campaign-id",
-    "segment_format": "--segment-format",
-    "csv_list_separator": "--csv-list-separator",
-    "per_message": "--per-message",
-    "recommendation_concurrency": "--recommendation-concurrency",
-    "compose_processes": "--compose-processes",
-    "lease_seconds": "--lease-seconds",
-}
-
-
-def _where(location: tuple[int | str, ...]) -> str:
-    if not location:
-        return "settings"
-    head = str(location[0])
-    if head == "sender" and len(location) > 1:
-        return f"sender {location[1]}"
-    return _FLAGS.get(head, "--" + head.replace("_", "-"))
-
-
-def parse_settings(data: dict[str, Any]) -> SendSettings:
-    """The settings `data` describes, or SettingsError listing every problem."""
-    try:
-        return SendSettings.model_validate(data)
-    except ValidationError as error:
-        problems = [
-            f"  {_where(tuple(problem['loc']))}: {problem['msg'].removeprefix('Value error, ')}"
-            for problem in error.errors()
-        ]
-        raise SettingsError("invalid send settings:\n" + "\n".join(problems)) from None
+    @classmethod
+    def _flag(cls, location: tuple[int | str, ...]) -> str:
+        if len(location) > 1 and location[0] == "sender":
+            return _sender_flags().get(str(location[1]), f"sender {location[1]}")
+        return super()._flag(location)

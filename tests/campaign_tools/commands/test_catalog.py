@@ -178,7 +178,11 @@ def test_load_settings_report_every_problem_at_once(tmp_path):
     target = resolve_target(f"sqlite:{tmp_path / 'c.db'}", None)
     with pytest.raises(CatalogLoadError) as raised:
         CatalogLoadSettings(source="a.jsonl", target=target, format="jsonl", string_columns=("sku",), concurrency=0)
-    assert str(raised.value) == "--concurrency must be at least 1; --string-columns applies to CSV sources only"
+    assert str(raised.value).splitlines() == [
+        "invalid catalog load:",
+        "  - --concurrency must be at least 1",
+        "  - --string-columns applies to CSV sources only",
+    ]
 
 
 def test_load_catalog_is_the_library_call_behind_the_command(tmp_path):

@@ -170,10 +170,10 @@ def test_every_bad_option_is_reported_at_once(workspace: Path, capsys: pytest.Ca
     assert main(arguments) == 1
     assert capsys.readouterr().err.splitlines() == [
         "pinrec: error: invalid send settings:",
-        "  --per-message: Input should be less than or equal to 5",
-        "  --rate: Input should be greater than 0",
-        "  --compose-processes: Input should be greater than or equal to 1",
-        "  --ledger: --ledger must be sqlite:PATH or dynamodb:TABLE, got 'postgres:x'",
+        "  - --per-message: Input should be less than or equal to 5",
+        "  - --rate: Input should be greater than 0",
+        "  - --compose-processes: Input should be greater than or equal to 1",
+        "  - --ledger must be sqlite:PATH or dynamodb:TABLE, got 'postgres:x'",
     ]
     assert not (workspace / "pinrec-outbox").exists() and not (workspace / "pinrec-send.db").exists()
 

@@ -21,7 +21,7 @@ from campaign_tools.send import on_aws
 from campaign_tools.send.child import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV
 from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
-from campaign_tools.send.settings import parse_settings
+from campaign_tools.send.settings import SendSettings
 from transformer.config import CONFIG_ENV_VAR
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "send-statemachine.yaml"
@@ -31,7 +31,7 @@ EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:pinrec-send:spring-
 
 
 def campaign_input(bucket: str, key: str, max_concurrency: int) -> dict[str, Any]:
-    settings = parse_settings({"campaign_id": "spring", "recommendations": "segment", "template": "t"})
+    settings = SendSettings.model_validate({"campaign_id": "spring", "recommendations": "segment", "template": "t"})
     return on_aws.execution_input(bucket, key, on_aws.child_settings(settings, None, max_concurrency), max_concurrency)
 
 

@@ -15,7 +15,7 @@ import pytest
 from campaign_tools.cli import main
 from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 from campaign_tools.send.on_aws import StateMachine, run_on_aws
-from campaign_tools.send.settings import SendSettings, parse_settings
+from campaign_tools.send.settings import SendSettings
 from campaign_tools.templates.errors import TemplateError
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS, write_recommendations, write_segment
@@ -118,7 +118,7 @@ class StepFunctions:
 
 
 def on_aws_settings(**values: Any) -> SendSettings:
-    return parse_settings(
+    return SendSettings.model_validate(
         {
             "campaign_id": "autumn",
             "recommendations": "segment",

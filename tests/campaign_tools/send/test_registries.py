@@ -24,7 +24,7 @@ from campaign_tools.send.recommendations.file import FileRecommendations
 from campaign_tools.send.recommendations.personalize import PersonalizeRecommendations
 from campaign_tools.send.recommendations.segment import SegmentRecommendations
 from campaign_tools.send.run import SendRun
-from campaign_tools.send.settings import parse_settings
+from campaign_tools.send.settings import SendSettings
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS
 from transformer.errors import PinrecError
@@ -102,7 +102,7 @@ def send_run(tmp_path: Path, config: Path, clients: Callable[[str], Any], **sett
         "sender": {},
         **settings,
     }
-    return SendRun(parse_settings(values), clients=clients)
+    return SendRun(SendSettings.model_validate(values), clients=clients)
 
 
 def test_deliverer_choice(tmp_path: Path, config: Path) -> None:
