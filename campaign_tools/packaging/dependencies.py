@@ -19,9 +19,9 @@ from campaign_tools.packaging.reproducible_zip import PackageError
 DISTRIBUTION = "pinrec"
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore"})
 TRANSFORMER_DISTRIBUTIONS = frozenset({"aws-lambda-powertools", "pydantic", "jinja2", "boto3"})
-"""What the Lambda package imports; tests/test_package_zip.py checks the transformer imports nothing else."""
+"""What the Lambda package imports; tests/campaign_tools/packaging/test_zip.py checks the transformer imports nothing else."""
 RENDERER_DISTRIBUTIONS = frozenset({"dotpromptz-handlebars", "gsm0338", "babel"})
-"""What `campaign_tools.rendering` adds for the send function; tests/test_package_send.py checks its imports."""
+"""What `campaign_tools.rendering` adds for the send function; tests/campaign_tools/packaging/test_send_bundle.py checks its imports."""
 SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")

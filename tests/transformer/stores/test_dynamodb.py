@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from campaign_tools.catalog.records import read_jsonl
 from tests.campaign_tools.catalog.test_sources import jsonl
 from tests.conftest import config_for
+from tests.fakes import FakeClock
 from tests.store_fixtures import REGION, aws, client, create_table  # noqa: F401
 from transformer.attributes import scalar_text
 from transformer.aws import AwsOptions
@@ -37,19 +38,6 @@ def put_items(endpoint: str, table: str, items: list[dict[str, Any]]) -> None:
     dynamodb = client("dynamodb", endpoint)
     for item in items:
         dynamodb.put_item(TableName=table, Item={name: SERIALIZE(value) for name, value in item.items()})
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def stubbed_store(clock: FakeClock, **options: Any) -> tuple[DynamoDbItemStore, Stubber]:
@@ -146,7 +134,7 @@ def test_unprocessed_keys_are_retried_with_growing_backoff() -> None:
         stubber.assert_no_pending_responses()
     assert set(found) == {"a", "b", "c"}
     assert found["c"]["price"] == 19.99
-    assert clock.sleeps == [0.025, 0.05]  # full jitter drawn at its maximum: base * 2**attempt
+    assert clock.slept == [0.025, 0.05]  # full jitter drawn at its maximum: base * 2**attempt
 
 
 def test_throttling_is_retried_then_succeeds() -> None:
@@ -158,7 +146,7 @@ def test_throttling_is_retried_then_succeeds() -> None:
     with stubber:
         assert store.get_many(["a"], deadline=clock.now + 10) == {"a": {"id": "a", "price": 19.99}}
     assert store.calls == 4
-    assert clock.sleeps == [0.025, 0.05, 0.1]
+    assert clock.slept == [0.025, 0.05, 0.1]
 
 
 def test_unprocessed_keys_forever_raise_before_the_deadline() -> None:
@@ -171,7 +159,7 @@ def test_unprocessed_keys_forever_raise_before_the_deadline() -> None:
         store.get_many(["a"], deadline=started + 3.0)
     assert clock.now - started < 3.0  # never slept past the deadline
     assert 5 <= store.calls < 40
-    assert max(clock.sleeps) <= 0.5
+    assert max(clock.slept) <= 0.5
 
 
 def test_throttling_that_never_ends_raises_clearly() -> None:
@@ -190,7 +178,7 @@ def test_a_missing_table_fails_at_once_without_retrying() -> None:
     with stubber, pytest.raises(CatalogUnavailableError, match="ResourceNotFoundException"):
         store.get_many(["a"], deadline=clock.now + 10)
     assert store.calls == 1
-    assert clock.sleeps == []
+    assert clock.slept == []
 
 
 def test_one_failing_chunk_fails_the_whole_lookup() -> None:

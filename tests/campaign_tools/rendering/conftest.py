@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from campaign_tools.rendering import PinpointRenderer
-from tests.rendering.oracle import HandlebarsOracle, require_oracle
+from tests.campaign_tools.rendering.oracle import HandlebarsOracle, require_oracle
 
 FIXED_NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 FIXED_UUID = "00000000-0000-4000-8000-000000000000"

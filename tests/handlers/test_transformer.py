@@ -12,6 +12,7 @@ import pytest
 from campaign_tools.demo import copy_demo_files
 from campaign_tools.local_lambda import invoke
 from tests.conftest import config_for, write_catalog
+from tests.fakes import FakeClock
 from transformer.errors import CatalogUnavailableError, InvalidEventError
 from transformer.service import Transformer
 
@@ -99,14 +100,6 @@ def test_more_than_fifty_endpoints_is_tolerated_and_warned(demo_dir):
 def test_empty_endpoints_map_returns_empty_map(demo_dir):
     response, _ = invoke({"Endpoints": {}}, demo_dir / "pinrec.toml", log=io.StringIO())
     assert response == {}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingStore:

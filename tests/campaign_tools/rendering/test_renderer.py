@@ -15,7 +15,7 @@ from campaign_tools.rendering import (
     parse_default_substitutions,
 )
 from campaign_tools.rendering.program import compile_program
-from tests.rendering.corpus import CORE_TEMPLATES, ENDPOINT, HELPER_TEMPLATES
+from tests.campaign_tools.rendering.corpus import CORE_TEMPLATES, ENDPOINT, HELPER_TEMPLATES
 
 # --- DefaultSubstitutions -------------------------------------------------------------------------------
 

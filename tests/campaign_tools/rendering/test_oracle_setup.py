@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rendering import oracle
+from tests.campaign_tools.rendering import oracle
 
 
 def test_a_machine_without_node_skips_with_install_instructions(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -18,7 +18,7 @@ from campaign_tools.templates.manifest import (
     template_search_dirs,
 )
 
-CHECKOUT = Path(__file__).resolve().parents[2]
+CHECKOUT = Path(__file__).resolve().parents[3]
 SHIPPED = ["offer", "recommended-for-you"]
 
 

@@ -17,7 +17,7 @@ from campaign_tools.templates.manifest import load_template
 from campaign_tools.templates.preview import preview_from_files
 from tests.conftest import write_catalog
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "templates"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "templates"
 # Names fit the demo configuration's Title max_length (60), so they reach the email whole.
 SCRIPT_NAME = "<script>document.title='pwned'</script>Lantern"
 IMG_NAME = "Mug <img src=x onerror=\"document.title='pwned'\">"

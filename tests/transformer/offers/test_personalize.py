@@ -20,6 +20,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.conftest import write_catalog
+from tests.fakes import FakeClock
 from transformer.config import parse_config
 from transformer.enrich import LeftOut
 from transformer.offers.engine import build_offer_engine
@@ -44,14 +45,6 @@ OFFERS = [
     },
 ]
 OP = "get_personalized_ranking"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def personalize_client() -> Any:

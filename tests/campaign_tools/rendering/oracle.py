@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-ORACLE_DIR = Path(__file__).resolve().parents[1] / "oracle"
+ORACLE_DIR = Path(__file__).resolve().parents[2] / "oracle"
 INSTALL_HINT = "install it with `npm ci --prefix tests/oracle` (needs Node 20: `apt-get install nodejs npm`)"
 MIN_NODE_MAJOR = 20
 

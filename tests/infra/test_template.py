@@ -14,7 +14,7 @@ from campaign_tools.commands.package import DEFAULT_OUT
 from transformer.config import parse_config
 from transformer.errors import ConfigError
 
-INFRA = Path(__file__).resolve().parent.parent / "infra"
+INFRA = Path(__file__).resolve().parents[2] / "infra"
 TEMPLATE = INFRA / "template.yaml"
 LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from campaign_tools.rendering import PinpointRenderer, TemplateRenderError
 from campaign_tools.rendering.program import compile_program
-from tests.rendering.oracle import HandlebarsOracle
+from tests.campaign_tools.rendering.oracle import HandlebarsOracle
 
 FRAGMENTS = [
     "text ",

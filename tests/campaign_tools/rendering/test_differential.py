@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from campaign_tools.rendering import PinpointRenderer, TemplateRenderError
-from tests.rendering.conftest import FIXED_UUID
-from tests.rendering.corpus import CORE_TEMPLATES, ENDPOINT, HELPER_TEMPLATES
-from tests.rendering.oracle import HandlebarsOracle
+from tests.campaign_tools.rendering.conftest import FIXED_UUID
+from tests.campaign_tools.rendering.corpus import CORE_TEMPLATES, ENDPOINT, HELPER_TEMPLATES
+from tests.campaign_tools.rendering.oracle import HandlebarsOracle
 
 ORACLE_NOW = "2026-11-23T09:30:00Z"  # the same moment as conftest.FIXED_NOW
 
