@@ -10,7 +10,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode.cfn_yaml import load as load_template
 
-from campaign_tools.commands.package import DEFAULT_OUT
+from campaign_tools.packaging.package import DEFAULT_OUT
 from transformer.config import parse_config
 from transformer.errors import ConfigError
 

@@ -206,11 +206,11 @@ def test_the_default_function_still_builds_the_transformer_zip_only(deploy, deps
         (["--template", TEMPLATE], "--template and --templates-dir go with --function send"),
     ],
 )
-def test_package_errors_are_one_line(deploy, tmp_path, capsys, extra, message):
+def test_package_errors_are_clear_and_build_nothing(deploy, tmp_path, capsys, extra, message):
     args = ["package", "--config", str(deploy / "pinrec.toml"), "--deps-dir", str(tmp_path)]
     assert main([*args, "--out", str(tmp_path / "x.zip"), *extra]) == 1
     error = capsys.readouterr().err.strip()
-    assert message in error and "\n" not in error
+    assert error.startswith("pinrec: error:") and message in error and "Traceback" not in error
     assert not (tmp_path / "x.zip").exists()
 
 
