@@ -43,10 +43,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     load.add_argument("source", help="file path, s3://BUCKET/KEY, or - for standard input")
     _add_target_options(load)
     load.add_argument(
-        "--format",
+        "--source-format",
         choices=("jsonl", "csv"),
-        help="source format (default: from the file name, else JSON Lines when the first line starts with '{')",
+        help="SOURCE's format (default: from the file name, else JSON Lines when the first line starts with '{')",
     )
+    # The flag's earlier name: kept working for existing scripts, no longer shown.
+    load.add_argument("--format", dest="source_format", choices=("jsonl", "csv"), help=argparse.SUPPRESS)
     load.add_argument(
         "--string-columns",
         type=lambda value: [name.strip() for name in value.split(",") if name.strip()],
@@ -105,7 +107,7 @@ def run_load(arguments: argparse.Namespace) -> int:
     settings = CatalogLoadSettings(
         source=arguments.source,
         target=_target(arguments),
-        format=arguments.format,
+        format=arguments.source_format,
         string_columns=tuple(arguments.string_columns),
         merge=arguments.merge,
         skip_invalid=arguments.skip_invalid,

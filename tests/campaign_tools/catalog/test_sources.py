@@ -45,6 +45,13 @@ def test_jsonl_keeps_value_types(tmp_path: Path) -> None:
 def test_gzip_is_recognised_by_content_not_name(tmp_path: Path) -> None:
     source = tmp_path / "export.bin"
     source.write_bytes(gzip.compress(b"id,name\nA1,Lamp\n"))
+    assert load(str(source), "--source-format", "csv", "--store", f"sqlite:{tmp_path / 'c.db'}") == 0
+    assert items_in(tmp_path / "c.db") == {"A1": {"id": "A1", "name": "Lamp"}}
+
+
+def test_the_earlier_format_flag_still_works(tmp_path: Path) -> None:
+    source = tmp_path / "export.bin"
+    source.write_bytes(b"id,name\nA1,Lamp\n")
     assert load(str(source), "--format", "csv", "--store", f"sqlite:{tmp_path / 'c.db'}") == 0
     assert items_in(tmp_path / "c.db") == {"A1": {"id": "A1", "name": "Lamp"}}
 
