@@ -3,7 +3,7 @@ the deliverer `SendRun` chooses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +15,20 @@ from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.email import SesDeliverer
 from campaign_tools.channels.push import PushDeliverer
 from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, LedgerKind, LedgerSummary, State
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.outbox import OutboxDeliverer
 from campaign_tools.send.recommendations import registry as source_registry
-from campaign_tools.send.recommendations.base import IdType, SourceOptions
+from campaign_tools.send.recommendations.base import IdType, Lookup, SourceKind, SourceOptions
 from campaign_tools.send.recommendations.file import FileRecommendations
 from campaign_tools.send.recommendations.personalize import PersonalizeRecommendations
 from campaign_tools.send.recommendations.segment import SegmentRecommendations
 from campaign_tools.send.run import SendRun
+from campaign_tools.send.segments import SegmentEndpoint
 from campaign_tools.send.settings import SendSettings
 from tests.campaign_tools.send.test_plugin import PLUGIN
-from tests.fakes import ITEMS
+from tests.fakes import ITEMS, write_recommendations, write_segment
 from transformer.errors import PinrecError
 
 
@@ -134,3 +136,93 @@ def test_the_pace_is_the_rate_else_the_channel_s_default_when_delivering(tmp_pat
         assert paced.pace == "2.5/s (--rate)"
     with send_run(tmp_path, config, no_clients, dry_run=True) as dry:
         assert dry.pace == "unpaced (dry run)" and dry.campaign.pacer is None
+
+
+class MemoryLedger:
+    """A toy ledger kind, as a new ledger module would define one: claims and records in a dict."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], str] = {}
+
+    def describe(self) -> str:
+        return "memory"
+
+    def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
+        if self.rows.get((campaign_id, endpoint_id)) == State.SENT:
+            return Claim.ALREADY_SENT
+        self.rows[(campaign_id, endpoint_id)] = State.PENDING
+        return Claim.CLAIMED
+
+    def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        self.rows[(campaign_id, endpoint_id)] = State.SENT
+
+    def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        self.rows[(campaign_id, endpoint_id)] = State.FAILED
+
+    def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
+        self.rows.setdefault((campaign_id, endpoint_id), State.SKIPPED)
+
+    def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]:
+        return {endpoint for endpoint in endpoint_ids if self.rows.get((campaign_id, endpoint)) == State.SENT}
+
+    def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
+        return LedgerSummary(campaign_id)
+
+    def rows_in(self, campaign_id: str, state: State) -> list[str]:
+        return [endpoint for (campaign, endpoint), row in self.rows.items() if campaign == campaign_id and row == state]
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_new_ledger_kind_is_one_module_and_one_registry_entry(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = MemoryLedger()
+    kind = LedgerKind("memory", "memory:NAME", lambda target, clients, durable: memory)  # type: ignore[arg-type,return-value]
+    monkeypatch.setattr(ledger_registry, "KINDS", (*ledger_registry.KINDS, kind))
+    write_segment(tmp_path / "segment.jsonl", 3)
+    write_recommendations(tmp_path / "recs.jsonl", 3)
+    settings = {"segment": str(tmp_path / "segment.jsonl"), "recommendations": f"file:{tmp_path / 'recs.jsonl'}"}
+    with send_run(tmp_path, config, no_clients, outbox=str(tmp_path / "out"), ledger="memory:x", **settings) as send:
+        summary = send.run()
+    assert summary.sent == 3 and sorted(memory.rows_in("c", State.SENT)) == ["ep-0", "ep-1", "ep-2"]
+    with pytest.raises(PinrecError, match="--ledger must be sqlite:PATH or dynamodb:TABLE or memory:NAME"):
+        ledger_registry.check_spec("nope:x")
+
+
+class FixedSource:
+    """A toy recommendation source kind: every endpoint gets the same items."""
+
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+    def lookup(self, endpoints: Sequence[SegmentEndpoint]) -> Lookup:
+        return Lookup({endpoint.endpoint_id: list(self.items) for endpoint in endpoints}, {})
+
+    def describe(self) -> str:
+        return "fixed items"
+
+    def report(self) -> list[str]:
+        return ["  fixed: the same items for everyone"]
+
+
+def test_a_new_recommendation_source_is_one_module_and_one_registry_entry(
+    tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind = SourceKind("fixed", "fixed:ITEMS", lambda target, options, clients: FixedSource(target.split(",")))
+    monkeypatch.setattr(source_registry, "KINDS", (*source_registry.KINDS, kind))
+    write_segment(tmp_path / "segment.jsonl", 2)
+    out = tmp_path / "out"
+    with send_run(
+        tmp_path,
+        config,
+        no_clients,
+        outbox=str(out),
+        recommendations="fixed:P1,P2",
+        segment=str(tmp_path / "segment.jsonl"),
+    ) as send:
+        summary = send.run()
+        assert send.parts.recommendations.report() == ["  fixed: the same items for everyone"]
+    assert summary.sent == 2 and len(list((out / "c").glob("*.eml"))) == 2
+    assert "or fixed:ITEMS" in source_registry.usage()
