@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 import unicodedata
 from collections.abc import Mapping
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+
+from transformer.template_sandbox import attribute_environment, render_bounded
 
 if TYPE_CHECKING:
     from transformer.config import AttributeConfig
@@ -26,17 +26,15 @@ class Unrenderable(ValueError):
     """An attribute has no value for an item: the field is absent or not a scalar, or the template failed."""
 
 
-@lru_cache(maxsize=1)
-def _environment() -> SandboxedEnvironment:
-    # Attribute values are data, not markup: escaping belongs to the message templates that print them.
-    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-
-
 def compile_template(source: str) -> jinja2.Template:
+    """Compile an attribute template in the sandbox (transformer.template_sandbox)."""
+    environment = attribute_environment()
     try:
-        return _environment().from_string(source)
+        return environment.from_string(source)
     except jinja2.TemplateSyntaxError as error:
         raise TemplateSyntaxProblem(f"line {error.lineno}: {error.message}") from None
+    except RecursionError:
+        raise TemplateSyntaxProblem("the template is nested too deeply to compile") from None
 
 
 def scalar_text(value: Any) -> str:
@@ -122,8 +120,8 @@ class AttributeRenderer:
             return scalar_text(item[self._field])
         assert self._template is not None
         try:
-            return self._template.render(item=item)
-        except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError) as error:
+            return render_bounded(self._template, item)
+        except Exception as error:  # whatever a template raises (its own bugs, the sandbox's limits) is its failure
             raise Unrenderable(f"template failed: {type(error).__name__}") from None
 
     @property
