@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import Logger
 from aws_lambda_powertools.metrics import Metrics, MetricUnit
 
 from transformer.enrich import Enrichment, LeftOut
+from transformer.items import ItemReason
 from transformer.offers.eligibility import Exclusion
 from transformer.resolver import ResolveStats
 
@@ -26,6 +27,13 @@ _LEFT_OUT_METRIC = {
     LeftOut.NOT_OBJECT: "EndpointsLeftOutNotObject",
     LeftOut.NO_ITEMS: "EndpointsLeftOutNoItems",
     LeftOut.TOO_FEW_ITEMS: "EndpointsLeftOutTooFewItems",
+    LeftOut.FAILED: "EndpointsLeftOutFailed",
+}
+_ITEMS_MISSING_METRIC = {
+    ItemReason.INVALID_ID: "ItemsMissingInvalidId",
+    ItemReason.NOT_IN_CATALOG: "ItemsMissingNotInCatalog",
+    ItemReason.DAMAGED: "ItemsMissingDamaged",
+    ItemReason.NO_VALUE: "ItemsMissingNoValue",
 }
 
 
@@ -39,6 +47,8 @@ def record_batch(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: fl
         metrics.add_metric(name=metric, unit=count, value=left_out.get(reason, 0))
     metrics.add_metric(name="ItemsResolved", unit=count, value=enrichment.items_resolved)
     metrics.add_metric(name="ItemsMissing", unit=count, value=enrichment.items_missing)
+    for item_reason, metric in _ITEMS_MISSING_METRIC.items():
+        metrics.add_metric(name=metric, unit=count, value=enrichment.items_missing_by_reason.get(item_reason, 0))
     metrics.add_metric(name="ItemsFilled", unit=count, value=enrichment.items_filled)
     metrics.add_metric(name="CacheHits", unit=count, value=lookup.cache_hits)
     metrics.add_metric(name="StoreLookups", unit=count, value=lookup.store_ids)
@@ -54,6 +64,7 @@ def record_batch(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: fl
             "unique_item_ids": enrichment.unique_ids,
             "items_resolved": enrichment.items_resolved,
             "items_missing": enrichment.items_missing,
+            "items_missing_by_reason": {reason.value: n for reason, n in enrichment.items_missing_by_reason.items()},
             "items_filled": enrichment.items_filled,
             "cache_hits": lookup.cache_hits,
             "store_lookups": lookup.store_ids,
@@ -62,6 +73,9 @@ def record_batch(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: fl
             "batch_ms": round(batch_seconds * 1000, 3),
         },
     )
+    if enrichment.failures:
+        # A bug, not bad input: the endpoints were left out (`failed`) and the rest of the batch went out.
+        logger.error("endpoints left out: their handling raised", extra={"failures": dict(enrichment.failures)})
 
 
 def record_failure(error: Exception) -> None:
@@ -87,6 +101,7 @@ def record_offers(stats: OfferStats, enrichment: Enrichment) -> None:
     for exclusion in Exclusion:
         name = f"OffersExcluded{exclusion.value.title().replace('_', '')}"
         metrics.add_metric(name=name, unit=count, value=stats.excluded.get(exclusion, 0))
+    metrics.add_metric(name="ScheduledTimeIgnored", unit=count, value=int(stats.scheduled_time_ignored))
     if stats.scoring == "personalize":
         metrics.add_metric(name="RankingsNeeded", unit=count, value=stats.rankings_needed)
         metrics.add_metric(name="RankingCacheHits", unit=count, value=stats.ranking_cache_hits)
@@ -100,6 +115,7 @@ def record_offers(stats: OfferStats, enrichment: Enrichment) -> None:
         "offers chosen",
         extra={
             "scoring": stats.scoring,
+            "scheduled_time_ignored": stats.scheduled_time_ignored,
             "offers_chosen": stats.offers_chosen,
             "offers_excluded": {reason.value: n for reason, n in sorted(stats.excluded.items())},
             "rankings_needed": stats.rankings_needed,

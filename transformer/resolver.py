@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from transformer.attributes import ItemProjector, ItemValues
 from transformer.cache import TtlLruCache
 from transformer.errors import CatalogUnavailableError
-from transformer.stores.base import ItemStore
+from transformer.items import ItemReason, is_item_id
+from transformer.stores.base import DamagedDocument, ItemStore, Stored
 
-Cached = ItemValues | None
-"""A cached outcome: the attribute values, or None for an id the catalog does not have (negative entry)."""
+Cached = ItemValues | ItemReason
+"""A cached outcome: the attribute values, or why the id has none (a negative entry)."""
 
 
 @dataclass(slots=True)
@@ -20,6 +21,8 @@ class ResolveStats:
     unique_ids: int = 0
     cache_hits: int = 0
     store_ids: int = 0
+    invalid_ids: int = 0
+    """Ids of the batch that are not item ids (`transformer.items.is_item_id`): never cached, never looked up."""
     stale_served: int = 0
     store_failed: bool = False
     lookup_seconds: float = 0.0
@@ -30,6 +33,8 @@ class CatalogResolver:
 
     When the store fails, expired cache entries are served (stale-if-error); when some id has no entry at
     all, the failure propagates so the whole batch is retried rather than sent with unresolved values.
+    A string that is not an item id (empty, too long, a lone surrogate) is checked only when the cache misses it,
+    so a warm batch pays nothing for the check; it resolves to `invalid_id` and never reaches the store.
     """
 
     def __init__(
@@ -52,23 +57,34 @@ class CatalogResolver:
         lookup = self._cache.lookup(ids)
         stats.cache_hits = len(lookup.fresh)
         resolved: dict[str, Cached] = dict(lookup.fresh)
-        wanted = [*lookup.stale, *lookup.absent]
+        absent = lookup.absent  # an id that is not an item id is never cached, so it is always absent
+        if not all(map(is_item_id, absent)):
+            invalid = [item_id for item_id in absent if not is_item_id(item_id)]
+            stats.invalid_ids = len(invalid)
+            resolved.update(dict.fromkeys(invalid, ItemReason.INVALID_ID))
+            absent = [item_id for item_id in absent if is_item_id(item_id)]
+        wanted = [*lookup.stale, *absent]
         if wanted:
             stats.store_ids = len(wanted)
             try:
                 items = self._store.get_many(wanted, deadline=deadline)
             except CatalogUnavailableError:
                 stats.store_failed = True
-                if lookup.absent:
+                if absent:
                     raise
                 stats.stale_served = len(lookup.stale)
                 resolved.update(lookup.stale)
             else:
-                fetched: dict[str, Cached] = {}
-                for item_id in wanted:
-                    item = items.get(item_id)
-                    fetched[item_id] = None if item is None else self._projector.project(item)
+                fetched = {item_id: self._outcome(items.get(item_id)) for item_id in wanted}
                 self._cache.put_many(fetched)
                 resolved.update(fetched)
         stats.lookup_seconds = self._clock() - started
         return resolved
+
+    def _outcome(self, stored: Stored | None) -> Cached:
+        if stored is None:
+            return ItemReason.NOT_IN_CATALOG
+        if isinstance(stored, DamagedDocument):
+            return ItemReason.DAMAGED
+        values = self._projector.project(stored)
+        return ItemReason.NO_VALUE if values is None else values

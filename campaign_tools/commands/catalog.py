@@ -148,13 +148,15 @@ def _describe(summary: LoadSummary, target: CatalogTarget) -> str:
 def run_get(arguments: argparse.Namespace) -> int:
     lookup = get_items(_target(arguments), arguments.ids)
     if arguments.output == "json":
-        print_json({"items": lookup.found, "missing": lookup.missing})
+        print_json({"items": lookup.found, "missing": lookup.missing, "damaged": lookup.damaged})
     else:
         for item in lookup.found:
             print(json.dumps(item, ensure_ascii=False))
         for item_id in lookup.missing:
             print(f"pinrec: not in the catalog: {item_id}", file=sys.stderr)
-    return 1 if lookup.missing else 0
+        for item_id, problem in lookup.damaged.items():
+            print(f"pinrec: damaged in the catalog: {item_id}: {problem}", file=sys.stderr)
+    return 1 if lookup.missing or lookup.damaged else 0
 
 
 def run_stats(arguments: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Protocol
 
@@ -13,7 +13,7 @@ from transformer.errors import CatalogUnavailableError, ConfigError
 from transformer.offers.eligibility import Exclusion
 from transformer.offers.errors import InvalidOfferError
 from transformer.offers.model import Offer, OfferProjector, parse_offer
-from transformer.stores.base import ItemStore
+from transformer.stores.base import DamagedDocument, ItemStore, Stored
 
 Found = Offer | Exclusion
 """An offer, or why an id gives none (unknown, or invalid)."""
@@ -21,7 +21,7 @@ Found = Offer | Exclusion
 
 class OfferCatalog(Protocol):
     def lookup(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Found]:
-        """Each id's offer or exclusion; `ids` are unique."""
+        """Each id's offer or exclusion; `ids` are unique item ids (`transformer.items.is_item_id`)."""
         ...
 
     def all_offers(self) -> list[Offer] | None:
@@ -119,9 +119,11 @@ class StoreOfferCatalog:
         found.update(fetched)
         return found
 
-    def _offer(self, offer_id: str, document: Mapping[str, object] | None) -> Found:
+    def _offer(self, offer_id: str, document: Stored | None) -> Found:
         if document is None:
             return Exclusion.UNKNOWN
+        if isinstance(document, DamagedDocument):
+            return Exclusion.INVALID
         try:  # the store's key field is the offer id, whatever the configured key is called
             return parse_offer({**document, "id": offer_id}, self._projector)
         except InvalidOfferError:

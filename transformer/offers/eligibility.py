@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from transformer.offers.model import Offer
-
-SCHEDULED_TIME = "ScheduledTime"
 
 
 class Exclusion(StrEnum):
@@ -17,16 +13,20 @@ class Exclusion(StrEnum):
 
     UNKNOWN = "unknown"
     """The id is not in the offer catalog."""
+    INVALID_ID = "invalid_id"
+    """The entry of `RecommendationItems` is not an item id (`transformer.items.is_item_id`)."""
     INVALID = "invalid"
-    """The item store holds the id but the record is not a valid offer (no code, no preference, ...)."""
+    """The item store holds the id but the record is not a valid offer (no code, no preference, a damaged
+    document, ...)."""
     NOT_STARTED = "not_started"
     EXPIRED = "expired"
     CHANNEL = "channel"
     """The offer is restricted to other channels than the endpoint's ChannelType."""
 
 
-def exclusion_of(offer: Offer, send_time: datetime, channel: object) -> Exclusion | None:
-    """None when `offer` may be sent at `send_time` on `channel`; otherwise the reason it may not.
+def exclusion_of(offer: Offer, send_time: datetime, channel: str | None) -> Exclusion | None:
+    """None when `offer` may be sent at `send_time` on `channel` (None: the endpoint has no usable ChannelType);
+    otherwise the reason it may not.
 
     An offer is live from `starts_at` (inclusive) until `expires_at` (exclusive).
     """
@@ -37,19 +37,3 @@ def exclusion_of(offer: Offer, send_time: datetime, channel: object) -> Exclusio
     if offer.channels is not None and channel not in offer.channels:
         return Exclusion.CHANNEL
     return None
-
-
-def send_time_of(event: Mapping[str, Any], now: datetime) -> datetime:
-    """The event's `ScheduledTime` when present and parseable, else `now`.
-
-    Pinpoint does not document this key for the transformer event, so it is optional; a timestamp without an
-    offset is read as UTC, the zone Pinpoint writes its timestamps in.
-    """
-    value = event.get(SCHEDULED_TIME)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            return now
-        return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-    return now

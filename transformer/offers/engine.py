@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from transformer.cache import TtlLruCache
-from transformer.enrich import RECOMMENDATION_ITEMS, Enrichment, LeftOut, enrich_each
+from transformer.enrich import RECOMMENDATION_ITEMS, Enrichment, LeftOut, enrich_each, failure_of
+from transformer.items import is_item_id
+from transformer.offers import fields
 from transformer.offers.catalog import FileOfferCatalog, Found, OfferCatalog, StoreOfferCatalog
-from transformer.offers.eligibility import Exclusion, exclusion_of, send_time_of
+from transformer.offers.eligibility import Exclusion, exclusion_of
 from transformer.offers.errors import RankingUnavailableError
 from transformer.offers.model import Offer, OfferProjector
 from transformer.offers.personalize import (
@@ -59,6 +61,8 @@ class OfferStats:
     rankings_needed: int = 0
     ranking_cache_hits: int = 0
     ranking: RankingStats = field(default_factory=RankingStats)
+    scheduled_time_ignored: bool = False
+    """The event's ScheduledTime was present but not a usable timestamp, so the batch used the current time."""
 
 
 @dataclass(slots=True)
@@ -77,12 +81,6 @@ def _now() -> datetime:
 def _ranking_key(request: RankingRequest) -> str:
     text = "\x1f".join((request.user_id, *request.offer_ids)).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(text, digest_size=16).hexdigest()
-
-
-def _user_id(endpoint: Mapping[str, Any]) -> str | None:
-    user = endpoint.get("User")
-    user_id = user.get("UserId") if isinstance(user, Mapping) else None
-    return user_id if isinstance(user_id, str) and user_id else None
 
 
 class OfferEngine:
@@ -107,19 +105,20 @@ class OfferEngine:
         self.last = OfferStats(settings.scoring)
         self.decisions: dict[str, Decision] = {}
         self.send_time: datetime | None = None
-        """The send time of the last batch: the event's ScheduledTime, else the clock's now."""
+        """The send time of the last batch, in UTC: the event's ScheduledTime, else the clock's now."""
 
     def enrich(self, event: object, endpoints: Mapping[str, Any], deadline: float) -> Enrichment:
         """Choose offers for a batch. Raises RankingUnavailableError when most Personalize rankings fail."""
-        now = self._wall_clock()
-        send_time = send_time_of(event if isinstance(event, Mapping) else {}, now)
-        stats = OfferStats(self.settings.scoring)
+        scheduled = fields.send_time(event, self._wall_clock())
+        send_time = scheduled.at
+        stats = OfferStats(self.settings.scoring, scheduled_time_ignored=scheduled.ignored)
         self.last, self.decisions, self.send_time = stats, {}, send_time
+        failures: Counter[str] = Counter()
         if self.settings.scoring == "rank":
-            plans = self._plan_rank(endpoints, send_time, deadline)
+            plans = self._plan_rank(endpoints, send_time, deadline, failures)
         else:
-            plans = self._plan_personalize(endpoints, send_time, deadline, stats)
-        campaign_date = send_time.astimezone(UTC).date()
+            plans = self._plan_personalize(endpoints, send_time, deadline, stats, failures)
+        campaign_date = send_time.date()
 
         def choose(endpoint_id: str, endpoint: Mapping[str, Any]) -> dict[str, Any] | LeftOut:
             plan = plans[endpoint_id]
@@ -134,7 +133,10 @@ class OfferEngine:
             stats.offers_chosen += len(decision.chosen)
             return self._recommendations(decision.chosen)
 
-        return enrich_each(endpoints, choose)
+        enrichment = enrich_each(endpoints, choose)
+        for where, count in failures.items():
+            enrichment.failures[where] = enrichment.failures.get(where, 0) + count
+        return enrichment
 
     def _decide(self, plan: _Plan, campaign_date: date) -> Decision:
         decision = Decision(excluded=plan.excluded)
@@ -164,31 +166,49 @@ class OfferEngine:
         return recommendations
 
     def _plan_rank(
-        self, endpoints: Mapping[str, Any], send_time: datetime, deadline: float
+        self, endpoints: Mapping[str, Any], send_time: datetime, deadline: float, failures: Counter[str]
     ) -> dict[str, _Plan | LeftOut]:
         wanted: dict[str, None] = {}
         for endpoint in endpoints.values():
-            items = endpoint.get(RECOMMENDATION_ITEMS) if isinstance(endpoint, Mapping) else None
-            if isinstance(items, list):
-                wanted.update((item, None) for item in items if isinstance(item, str))
+            try:
+                items = endpoint.get(RECOMMENDATION_ITEMS) if isinstance(endpoint, Mapping) else None
+                if isinstance(items, list):
+                    wanted.update((item, None) for item in items if is_item_id(item))
+            except Exception:  # noqa: S112 - the endpoint raises again below, in its plan's guard
+                continue
         found: dict[str, Found] = self._catalog.lookup(list(wanted), deadline=deadline) if wanted else {}
         plans: dict[str, _Plan | LeftOut] = {}
         for endpoint_id, endpoint in endpoints.items():
             if not isinstance(endpoint, Mapping):
                 continue
-            items = endpoint.get(RECOMMENDATION_ITEMS)
-            if not isinstance(items, list) or not items:
-                plans[endpoint_id] = LeftOut.NO_ITEMS
-                continue
-            model_scores = reciprocal_rank_scores(items)
-            candidates = [(offer_id, found.get(offer_id, Exclusion.UNKNOWN)) for offer_id in model_scores]
-            eligible, excluded = _split(candidates, send_time, endpoint.get("ChannelType"))
-            identity = _user_id(endpoint) or endpoint_id
-            plans[endpoint_id] = _Plan(identity, eligible, excluded, model_scores)
+            try:  # the per-endpoint guard (enrich.Enrichment.fail), for the planning half of the work
+                plans[endpoint_id] = self._rank_plan(endpoint_id, endpoint, found, send_time)
+            except Exception as error:
+                plans[endpoint_id] = LeftOut.FAILED
+                failures[failure_of(error)] += 1
         return plans
 
+    @staticmethod
+    def _rank_plan(
+        endpoint_id: str, endpoint: Mapping[str, Any], found: Mapping[str, Found], send_time: datetime
+    ) -> _Plan | LeftOut:
+        items = endpoint.get(RECOMMENDATION_ITEMS)
+        if not isinstance(items, list) or not items:
+            return LeftOut.NO_ITEMS
+        model_scores = reciprocal_rank_scores(items)
+        # Every item id was looked up; a string that is not one was not.
+        candidates = [(offer_id, found.get(offer_id, Exclusion.INVALID_ID)) for offer_id in model_scores]
+        eligible, excluded = _split(candidates, send_time, fields.channel_type(endpoint))
+        identity = fields.user_id(endpoint) or endpoint_id
+        return _Plan(identity, eligible, excluded, model_scores)
+
     def _plan_personalize(
-        self, endpoints: Mapping[str, Any], send_time: datetime, deadline: float, stats: OfferStats
+        self,
+        endpoints: Mapping[str, Any],
+        send_time: datetime,
+        deadline: float,
+        stats: OfferStats,
+        failures: Counter[str],
     ) -> dict[str, _Plan | LeftOut]:
         offers = self._catalog.all_offers() or []
         plans: dict[str, _Plan | LeftOut] = {}
@@ -196,16 +216,15 @@ class OfferEngine:
         for endpoint_id, endpoint in endpoints.items():
             if not isinstance(endpoint, Mapping):
                 continue
-            identity = endpoint_id if self.settings.id_type == "endpoint" else _user_id(endpoint)
-            if identity is None:
-                plans[endpoint_id] = LeftOut.NO_USER_ID
+            try:  # the per-endpoint guard (enrich.Enrichment.fail), for the planning half of the work
+                plan = self._personalize_plan(endpoint_id, endpoint, offers, send_time)
+            except Exception as error:
+                plans[endpoint_id] = LeftOut.FAILED
+                failures[failure_of(error)] += 1
                 continue
-            eligible, excluded = _split([(offer.id, offer) for offer in offers], send_time, endpoint.get("ChannelType"))
-            plan = _Plan(identity, eligible, excluded)
             plans[endpoint_id] = plan
-            if not eligible:
+            if isinstance(plan, LeftOut) or plan.request is None:
                 continue
-            plan.request = request_for(identity, [offer.id for offer in eligible])
             stats.rankings_needed += 1
             key = _ranking_key(plan.request)
             cached = self._ranking_cache.lookup([key]).fresh.get(key)
@@ -235,9 +254,26 @@ class OfferEngine:
                 )
         return plans
 
+    def _personalize_plan(
+        self, endpoint_id: str, endpoint: Mapping[str, Any], offers: list[Offer], send_time: datetime
+    ) -> _Plan | LeftOut:
+        """The endpoint's eligible offers and its ranking request; `no_user_id` without a usable Personalize user
+        id (the endpoint id itself with `id_type = "endpoint"`)."""
+        if self.settings.id_type == "endpoint":
+            identity = endpoint_id if fields.is_user_id(endpoint_id) else None
+        else:
+            identity = fields.user_id(endpoint)
+        if identity is None:
+            return LeftOut.NO_USER_ID
+        eligible, excluded = _split([(offer.id, offer) for offer in offers], send_time, fields.channel_type(endpoint))
+        plan = _Plan(identity, eligible, excluded)
+        if eligible:
+            plan.request = request_for(identity, [offer.id for offer in eligible])
+        return plan
+
 
 def _split(
-    candidates: list[tuple[str, Found]], send_time: datetime, channel: object
+    candidates: list[tuple[str, Found]], send_time: datetime, channel: str | None
 ) -> tuple[list[Offer], dict[str, Exclusion]]:
     eligible: list[Offer] = []
     excluded: dict[str, Exclusion] = {}

@@ -80,7 +80,7 @@ def _channels(value: object) -> frozenset[str] | None:
         return None
     if not isinstance(value, list) or not value:
         raise InvalidOfferError("channels must be a non-empty list of Pinpoint channel types")
-    unknown = [channel for channel in value if channel not in CHANNEL_TYPES]
+    unknown = [channel for channel in value if not isinstance(channel, str) or channel not in CHANNEL_TYPES]
     if unknown:
         raise InvalidOfferError(
             f"channels holds {len(unknown)} unknown channel type(s); use {', '.join(sorted(CHANNEL_TYPES))}"

@@ -8,6 +8,7 @@ stats. `transformer.stores.registry` maps each `kind` to its module.
 from __future__ import annotations
 
 import contextlib
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -22,11 +23,43 @@ from transformer.errors import PinrecError
 Item = Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class DamagedDocument:
+    """What a reader returns for an id whose stored document cannot be read as an item: it is not JSON, or its JSON
+    is not an object. The caller counts that item unknown; one damaged row never fails a lookup."""
+
+    problem: str
+    """Why, without the document's content."""
+
+
+Stored = Item | DamagedDocument
+"""A reader's answer for an id the catalog holds."""
+
+
+def decode_document(raw: object) -> Stored:
+    """A stored JSON document (text or UTF-8 bytes) as an item, or why it is not one."""
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        if not isinstance(text, str):
+            return DamagedDocument(f"the document is {type(raw).__name__}, not JSON text")
+        document = json.loads(text)
+    except UnicodeDecodeError:
+        return DamagedDocument("the document is not UTF-8")
+    except RecursionError:
+        return DamagedDocument("the document is nested too deeply")
+    except ValueError:
+        return DamagedDocument("the document is not valid JSON")
+    if not isinstance(document, dict):
+        return DamagedDocument(f"the document is a JSON {type(document).__name__}, not an object")
+    return document
+
+
 class ItemStore(Protocol):
     """The reader: what the transformer resolves item ids with."""
 
-    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
-        """Fetch the items with these ids (unique). Unknown ids are absent from the result.
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
+        """Fetch the items with these ids (unique). Unknown ids, and ids the store cannot hold (a string UTF-8
+        cannot encode), are absent from the result; an id whose document is damaged maps to a DamagedDocument.
 
         `deadline` is a `time.monotonic()` instant the lookup must finish by; a store that cannot answer
         in time raises `CatalogUnavailableError`.

@@ -40,6 +40,7 @@ from transformer.aws import RETRYABLE_CODES, AwsOptions, ClientTuning
 from transformer.aws import client as make_client
 from transformer.backoff import DeadlineBackoff, full_jitter
 from transformer.errors import CatalogUnavailableError
+from transformer.items import encodable
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
@@ -52,6 +53,7 @@ from transformer.stores.base import (
     Record,
     Reject,
     StoreConfig,
+    Stored,
 )
 
 MAX_KEYS_PER_BATCH_GET = 100
@@ -188,10 +190,10 @@ class DynamoDbItemStore:
         self.calls = 0
         """BatchGetItem requests sent so far (for metrics and the benchmark)."""
 
-    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
-        # An id DynamoDB cannot hold as a key (empty, or over 2048 bytes) cannot be in the table; asking for it
-        # would fail the whole request with a ValidationException, so it is simply reported absent.
-        unique = [item_id for item_id in dict.fromkeys(ids) if 0 < len(item_id.encode()) <= MAX_KEY_BYTES]
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
+        # An id DynamoDB cannot hold as a key (empty, over 2048 bytes, or not UTF-8: a lone surrogate) cannot be in
+        # the table; asking for it would fail the whole request, so it is simply reported absent.
+        unique = [item_id for item_id in dict.fromkeys(ids) if _can_be_key(item_id)]
         if not unique:
             return {}
         if deadline is None:
@@ -206,7 +208,7 @@ class DynamoDbItemStore:
             if failed is not None:
                 raise _as_unavailable(failed)
             raise CatalogUnavailableError("DynamoDB lookup out of time: a response did not arrive before the deadline")
-        found: dict[str, Item] = {}
+        found: dict[str, Stored] = {}
         for future in futures:
             found.update(future.result())
         return found
@@ -252,6 +254,10 @@ class DynamoDbItemStore:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _can_be_key(item_id: str) -> bool:
+    return len(item_id) > 0 and encodable(item_id) and len(item_id.encode()) <= MAX_KEY_BYTES
 
 
 def _as_unavailable(future: Future[Any]) -> CatalogUnavailableError:

@@ -5,9 +5,10 @@ builds the new file locally with SQLite's writer and uploads it whole; stats rea
 Refresh design: every `refresh_seconds` the request that finds the check due sends one HeadObject (one attempt,
 0.5 s to connect and 1 s to answer; postponed when the invocation is short of time) and compares the ETag and
 VersionId with the copy it holds. Only that check runs on the request path. When the object has changed, a
-background thread downloads it to a temporary file beside the local copy, validates that it opens as a pinrec
-catalog, and renames it over the local copy; the SQLite store notices the new file on its next lookup and reopens
-it. A failed refresh is logged and the last good file keeps serving. (In Lambda a background download can be
+background thread downloads it to a temporary file beside the local copy, verifies it (the pinrec schema and SQLite's
+`quick_check`), and renames it over the local copy; the SQLite store notices the new file on its next lookup and
+reopens it. A failed refresh is logged and the last good file keeps serving; a version that failed verification is
+not downloaded again (a later upload is). The cold-start download is verified the same way. (In Lambda a background download can be
 frozen between invocations; it resumes when the container is next invoked, which delays the refresh but never a
 request.)
 """
@@ -32,8 +33,16 @@ from transformer import files
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import ConfigError
 from transformer.observability import logger
-from transformer.stores.base import CatalogLoadError, CatalogStats, Item, ItemStore, LoadOptions, LoadSummary, Record
-from transformer.stores.sqlite import SqliteItemStore, open_catalog_readonly, sqlite_stats, write_snapshot
+from transformer.stores.base import (
+    CatalogLoadError,
+    CatalogStats,
+    ItemStore,
+    LoadOptions,
+    LoadSummary,
+    Record,
+    Stored,
+)
+from transformer.stores.sqlite import SqliteItemStore, sqlite_stats, verify_catalog, write_snapshot
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20
 CHECK_SKIPPED_WITHIN_SECONDS = 3.0
@@ -90,15 +99,17 @@ class S3SqliteItemStore:
         self._clock = clock
         try:
             self.version = self._download(None)
-        except (ClientError, BotoCoreError, ConfigError) as error:
+        except (ClientError, BotoCoreError) as error:
             raise ConfigError(f"store.path: cannot fetch the catalog {url}: {_reason(error)}") from None
         self._store = SqliteItemStore(self.local_path)
         self._next_check = clock() + refresh_seconds
         self._refresher: threading.Thread | None = None
+        self._rejected: ObjectVersion | None = None
+        """The last version that failed verification: not downloaded again."""
         self.refreshes = 0
         self.failed_refreshes = 0
 
-    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
         self._maybe_check(deadline)
         return self._store.get_many(ids, deadline=deadline)
 
@@ -116,7 +127,7 @@ class S3SqliteItemStore:
             logger.warning("catalog refresh check failed; serving the current copy", extra=_log_fields(error))
             return
         latest = ObjectVersion.of(head)
-        if latest != self.version:
+        if latest not in (self.version, self._rejected):
             self._refresher = threading.Thread(
                 target=self._refresh, args=(latest,), name="pinrec-catalog-refresh", daemon=True
             )
@@ -136,13 +147,15 @@ class S3SqliteItemStore:
             self.version = self._download(latest)
         except Exception as error:  # a failed refresh must never take the store down
             self.failed_refreshes += 1
+            if isinstance(error, ConfigError):  # the object itself is bad: wait for a new one
+                self._rejected = latest
             logger.warning("catalog refresh failed; serving the last good copy", extra=_log_fields(error))
         else:
             self.refreshes += 1
             logger.info("catalog refreshed from S3", extra={"catalog": self.url, "etag": self.version.etag})
 
     def _download(self, expected: ObjectVersion | None) -> ObjectVersion:
-        """Fetch the object beside the local copy, check it is a pinrec catalog, then rename it into place."""
+        """Fetch the object beside the local copy, verify it (schema, quick_check), then rename it into place."""
         request: dict[str, Any] = {"Bucket": self._bucket, "Key": self._key}
         if expected is not None:
             request["IfMatch"] = expected.etag
@@ -156,7 +169,7 @@ class S3SqliteItemStore:
                     handle.write(chunk)
                 handle.flush()
                 os.fsync(handle.fileno())
-            open_catalog_readonly(temporary).close()
+            verify_catalog(temporary, self.url)
             os.replace(temporary, self.local_path)
         finally:
             with contextlib.suppress(FileNotFoundError):

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import sqlite3
@@ -27,16 +26,18 @@ from pydantic import Field, field_validator
 from transformer import files
 from transformer.aws import AwsOptions
 from transformer.errors import CatalogUnavailableError, ConfigError
+from transformer.items import encodable
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
-    Item,
     ItemStore,
     LoadOptions,
     LoadSummary,
     Progress,
     Record,
     StoreConfig,
+    Stored,
+    decode_document,
 )
 
 # The on-disk layout, shared by the writer and the reader.
@@ -45,6 +46,9 @@ CREATE_STATEMENTS = (
     "CREATE TABLE items (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
 )
+TABLES = {"items": ["id", "doc"], "meta": ["key", "value"]}
+PAGE_PRAGMAS = ("page_count", "page_size")
+"""Each table's columns, as CREATE_STATEMENTS makes them (the reader's schema check)."""
 MAX_PARAMETERS_PER_QUERY = 900
 """SQLite builds before 3.32 cap bound parameters at 999."""
 BATCH_SIZE = 5_000
@@ -136,22 +140,52 @@ class SqliteStoreConfig(StoreConfig):
 # The reader.
 
 
-def open_catalog_readonly(path: Path) -> sqlite3.Connection:
-    """Open a catalog file read-only; raise ConfigError when it is missing or not a pinrec catalog."""
+def open_catalog_readonly(path: Path, name: str | None = None) -> sqlite3.Connection:
+    """Open a catalog file read-only; raise ConfigError when it is missing or not a pinrec catalog (naming it
+    `name`, default its path)."""
     if not path.is_file():
         raise ConfigError(f"store.path: catalog file {path} does not exist (create it with 'pinrec catalog load')")
     # immutable=1: a catalog file never changes in place (loads swap in a new file), so skip locking.
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     try:
-        row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    except sqlite3.DatabaseError:
+        _check_schema(connection, name or str(path))
+    except BaseException:
         connection.close()
+        raise
+    return connection
+
+
+def _check_schema(connection: sqlite3.Connection, path: str) -> None:
+    """The pinrec schema check: the schema version, and the columns the reader reads."""
+    try:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        columns = {name: [row[1] for row in connection.execute(f"PRAGMA table_info({name})")] for name in TABLES}
+    except sqlite3.DatabaseError:
         raise ConfigError(f"store.path: {path} is not a pinrec SQLite catalog") from None
     if row is None or row[0] != SCHEMA_VERSION:
-        connection.close()
         found = row[0] if row else "none"
         raise ConfigError(f"store.path: {path} has catalog schema {found}, expected {SCHEMA_VERSION}")
-    return connection
+    if columns != TABLES:
+        raise ConfigError(f"store.path: {path} is not a pinrec SQLite catalog (its tables have other columns)")
+
+
+def verify_catalog(path: Path, name: str | None = None) -> None:
+    """Check a catalog file before it replaces a good one: the pinrec schema, then SQLite's `quick_check` of every
+    page's structure (a file with zeroed or missing pages fails it). Raises ConfigError naming the first problem and
+    the catalog (`name`, default its path)."""
+    connection = open_catalog_readonly(path, name)
+    try:
+        pages, page_size = (connection.execute(f"PRAGMA {pragma}").fetchone()[0] for pragma in PAGE_PRAGMAS)
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check(1)")]
+    except sqlite3.DatabaseError as error:
+        problems = [str(error)]
+    finally:
+        connection.close()
+    if problems == ["ok"] and pages * page_size != path.stat().st_size:
+        problems = [f"the file holds {path.stat().st_size:,} bytes, its header {pages:,} pages of {page_size:,}"]
+    if problems != ["ok"]:
+        found = "; ".join(" ".join(problem.split()) for problem in problems)
+        raise ConfigError(f"store.path: {name or path} is a damaged SQLite catalog ({found})")
 
 
 class SqliteItemStore:
@@ -177,17 +211,24 @@ class SqliteItemStore:
             self._connection, self._identity = fresh, identity
         return self._connection
 
-    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
-        ordered = list(ids)
-        found: dict[str, Item] = {}
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
+        ordered = [item_id for item_id in ids if encodable(item_id)]
+        found: dict[str, Stored] = {}
         try:
             connection = self._current_connection()
             for start in range(0, len(ordered), MAX_PARAMETERS_PER_QUERY):
                 chunk = ordered[start : start + MAX_PARAMETERS_PER_QUERY]
                 placeholders = ",".join("?" * len(chunk))
-                rows = connection.execute(f"SELECT id, doc FROM items WHERE id IN ({placeholders})", chunk)  # noqa: S608
+                as_text = f"SELECT id, doc FROM items WHERE id IN ({placeholders})"  # noqa: S608
+                try:
+                    rows = connection.execute(as_text, chunk).fetchall()
+                except sqlite3.OperationalError:
+                    # A document that is not UTF-8 fails the whole query as text: read the chunk's documents as
+                    # bytes, so that row alone is damaged (the common case keeps the faster text query).
+                    as_bytes = f"SELECT id, CAST(doc AS BLOB) FROM items WHERE id IN ({placeholders})"  # noqa: S608
+                    rows = connection.execute(as_bytes, chunk).fetchall()
                 for item_id, document in rows:
-                    found[item_id] = json.loads(document)
+                    found[item_id] = decode_document(document)
         except (sqlite3.Error, ConfigError) as error:
             raise CatalogUnavailableError(f"SQLite catalog {self._path} failed: {error}") from None
         return found

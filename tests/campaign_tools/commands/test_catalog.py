@@ -163,7 +163,7 @@ def test_summaries_as_json(tmp_path, capsys):
     assert summary["duplicate_examples"] == ["1"]
     assert summary["seconds"] >= 0 and summary["records_per_second"] >= 0
     assert main(["catalog", "get", "1", "9", "--store", f"sqlite:{catalog}", "--output", "json"]) == 1
-    assert json.loads(capsys.readouterr().out) == {"items": [{"id": "1", "n": "y"}], "missing": ["9"]}
+    assert json.loads(capsys.readouterr().out) == {"items": [{"id": "1", "n": "y"}], "missing": ["9"], "damaged": {}}
     assert main(["catalog", "stats", "--store", f"sqlite:{catalog}", "--output", "json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["items"] == 2 and stats["key_field"] == "id" and stats["source"] == str(source)

@@ -18,7 +18,8 @@ from tests.conftest import write_catalog
 from transformer.config import parse_config
 from transformer.enrich import LeftOut
 from transformer.errors import CatalogUnavailableError
-from transformer.offers.eligibility import Exclusion, exclusion_of, send_time_of
+from transformer.offers import fields
+from transformer.offers.eligibility import Exclusion, exclusion_of
 from transformer.offers.engine import build_offer_engine
 from transformer.offers.model import Offer
 from transformer.offers.scoring import exploration_draw, personalized_ranking_scores, reciprocal_rank_scores
@@ -188,7 +189,7 @@ def test_eligibility_window_and_channels():
     ],
 )
 def test_send_time_is_the_scheduled_time_when_parseable(event, expected):
-    assert send_time_of(event, NOW) == expected
+    assert fields.send_time(event, NOW).at == expected
 
 
 # --- end to end through the transformer ----------------------------------------------------------------------
