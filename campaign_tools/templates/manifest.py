@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -233,8 +234,25 @@ def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
     return manifest
 
 
+def refuse_links(directory: Path) -> None:
+    """Refuse a template folder holding a symbolic link: the jinja2 loader and the sample event would follow it
+    out of the folder, and a build publishes what it reads."""
+    for folder, subfolders, names in os.walk(directory):
+        for name in sorted(subfolders + names):
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise TemplateError(
+                    f"{path}: a template folder may not hold symbolic links (copy the file into {directory} instead)"
+                )
+
+
+def _inside(directory: Path, relative: str) -> bool:
+    return (directory / relative).resolve().is_relative_to(directory.resolve())
+
+
 def load_template(name: str, templates_dir: str | Path | None = None) -> TemplateSource:
     directory = find_template(name, templates_dir)
+    refuse_links(directory)
     manifest_path = directory / MANIFEST_FILE
     try:
         data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
@@ -254,6 +272,8 @@ def load_template(name: str, templates_dir: str | Path | None = None) -> Templat
                     f"template {manifest.name} has channel {channel.name} but no {' or '.join(part.sources)} in "
                     f"{directory}"
                 )
+    if manifest.sample_event and not _inside(directory, manifest.sample_event):
+        raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} is outside {directory}")
     if manifest.sample_event and not (directory / manifest.sample_event).is_file():
         raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} not found in {directory}")
     return TemplateSource(directory, manifest, files)
