@@ -64,10 +64,42 @@ RUNAWAY_BLOCKS = (
     "[% for i in range(100000) %][[ 'x' * 100000 ]][% endfor %]",
 )
 
-ROOTS = ("cycler", "joiner", "lipsum", "namespace", "self", "manifest", "items", "path", "var", "rec", "utm",
-         "when", "''", "()", "[]", "{}", "0", "loop")  # fmt: skip
-DUNDERS = ("__init__", "__globals__", "__class__", "__mro__", "__base__", "__subclasses__", "__func__", "__self__",
-           "__builtins__", "__dict__", "__module__", "__getattribute__", "__reduce_ex__", "__code__")  # fmt: skip
+ROOTS = (
+    "cycler",
+    "joiner",
+    "lipsum",
+    "namespace",
+    "self",
+    "manifest",
+    "items",
+    "path",
+    "var",
+    "rec",
+    "utm",
+    "when",
+    "''",
+    "()",
+    "[]",
+    "{}",
+    "0",
+    "loop",
+)
+DUNDERS = (
+    "__init__",
+    "__globals__",
+    "__class__",
+    "__mro__",
+    "__base__",
+    "__subclasses__",
+    "__func__",
+    "__self__",
+    "__builtins__",
+    "__dict__",
+    "__module__",
+    "__getattribute__",
+    "__reduce_ex__",
+    "__code__",
+)
 TAILS = (
     ".os.popen('touch MARKER').read()",
     "['os'].system('touch MARKER')",
