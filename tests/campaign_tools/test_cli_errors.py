@@ -157,7 +157,9 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample_items: list[
     return tmp_path
 
 
-names = st.text(st.sampled_from("abcXYZ019_-."), min_size=1, max_size=12).filter(lambda name: name not in (".", ".."))
+names = st.text(st.sampled_from("abcXYZ019_-."), min_size=1, max_size=12).filter(
+    lambda name: name not in (".", "..") and not name.startswith("-")  # "-x" would be read as an option
+)
 typos = st.builds(
     lambda parts, suffix: "/".join(parts) + suffix,
     st.lists(names, min_size=1, max_size=3),
