@@ -6,7 +6,6 @@ import argparse
 import contextlib
 import io
 import os
-import signal
 import sys
 from collections.abc import Sequence
 
@@ -28,8 +27,8 @@ COMMAND_MODULES = (catalog, invoke, demo, templates, role, permissions, recommen
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
-"""What a shell reports for a writer whose reader went away (`pinrec send status ... | head`): 141."""
+EXIT_BROKEN_PIPE = 141
+"""128 + SIGPIPE: what a shell reports for a writer whose reader went away (`pinrec send status ... | head`)."""
 
 
 def build_parser() -> argparse.ArgumentParser:

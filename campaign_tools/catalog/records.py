@@ -226,7 +226,7 @@ def read_csv(
         except StopIteration:
             return
         except csv.Error as error:
-            problem = InvalidRecord(reader.line_num, f"malformed CSV ({error})", source or None)
+            problem = InvalidRecord(reader.line_num, f"malformed CSV ({error})").named(source)
             if on_reject is None:
                 raise problem from None
             on_reject(problem)
