@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from transformer.attributes import TemplateSyntaxProblem, compile_template
+from transformer.attributes import compile_template
 from transformer.errors import ConfigError
 from transformer.limits import (
     ATTRIBUTE_NAME_PATTERN,
@@ -22,7 +23,7 @@ from transformer.limits import (
     MIN_ITEMS_PER_MESSAGE,
 )
 from transformer.stores.base import StoreConfig
-from transformer.stores.registry import store_config
+from transformer.stores.registry import BACKENDS, store_config
 
 CONFIG_ENV_VAR = "PINREC_CONFIG"
 DEFAULT_CONFIG_FILE = "pinrec.toml"
@@ -64,6 +65,13 @@ class AttributeConfig(_Section):
     def _display_name_rule(cls, value: str | None) -> str | None:
         if value is not None and not DISPLAY_NAME_PATTERN.fullmatch(value):
             raise ValueError("display_name must be 1-25 letters, digits, spaces, '_' or '-'")
+        return value
+
+    @field_validator("template")
+    @classmethod
+    def _template_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            compile_template(value)  # TemplateSyntaxProblem, a ValueError: "line N: what is wrong"
         return value
 
 
@@ -219,23 +227,96 @@ class PinrecConfig(_Section):
         return names
 
 
-def _describe(error: ValidationError) -> str:
+KnownKeys = Callable[[tuple[str | int, ...]], Collection[str]]
+"""The keys the table at a location accepts (for "did you mean")."""
+
+
+def describe_problems(error: ValidationError, known_keys: KnownKeys, prefix: str = "") -> list[str]:
+    """One `  key.path: message` line per problem; an unknown key is `unknown key`, with the closest known key."""
     lines = []
     for problem in error.errors():
-        key = ".".join(str(part) for part in problem["loc"] if part not in ("function-after",)) or "(top level)"
-        message = problem["msg"].removeprefix("Value error, ")
+        location = tuple(part for part in problem["loc"] if part != "function-after")
+        key = prefix + ".".join(str(part) for part in location) or "(top level)"
+        if problem["type"] == "extra_forbidden" and location:
+            message = unknown_key(str(location[-1]), known_keys(location[:-1]))
+        else:
+            message = problem["msg"].removeprefix("Value error, ")
         lines.append(f"  {key}: {message}")
-    return "\n".join(lines)
+    return lines
+
+
+def unknown_key(key: str, known: Collection[str]) -> str:
+    """`unknown key (did you mean 'template'?)`, or the keys the table takes when none is close."""
+    close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+    if close:
+        return f"unknown key (did you mean {close[0]!r}?)"
+    return f"unknown key (expected one of: {', '.join(known)})" if known else "unknown key"
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "cache": CacheConfig,
+    "recommendations": RecommendationsConfig,
+    "offers": OffersConfig,
+}
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    return list(model.model_fields)
+
+
+def _config_keys(data: Mapping[str, Any]) -> KnownKeys:
+    """The keys each table of a pinrec.toml takes; `[store]`'s are its kind's."""
+
+    def known(location: tuple[str | int, ...]) -> Collection[str]:
+        match location:
+            case ():
+                return _keys(PinrecConfig)
+            case ("store",):
+                store = data.get("store")
+                kind = store.get("kind") if isinstance(store, Mapping) else None
+                return _keys(BACKENDS[kind].model()) if isinstance(kind, str) and kind in BACKENDS else ["kind"]
+            case ("attributes", _):
+                return _keys(AttributeConfig)
+            case (str(section),) if section in _SECTIONS:
+                return _keys(_SECTIONS[section])
+        return ()
+
+    return known
+
+
+_STAND_IN_STORE = {"kind": "sqlite", "path": "stand-in"}
+
+
+def _rules_across_sections(data: Mapping[str, Any], error: ValidationError) -> list[str]:
+    """The rules between sections, which pydantic checks only once every section is valid, checked on the valid
+    sections and attribute tables alone: so every problem of the file is reported at once."""
+    locations = [problem["loc"] for problem in error.errors() if problem["loc"]]
+    if not locations or ("attributes",) in locations:
+        return []
+    failed = {location[0] for location in locations}
+    valid = {key: value for key, value in data.items() if key in PinrecConfig.model_fields and key not in failed}
+    if "store" in failed:
+        valid["store"] = _STAND_IN_STORE
+    if "attributes" in failed and isinstance(data.get("attributes"), Mapping):
+        broken = {location[1] for location in locations if location[0] == "attributes"}
+        valid["attributes"] = {name: table for name, table in data["attributes"].items() if name not in broken}
+    try:
+        PinrecConfig.model_validate(valid)
+    except ValidationError as again:
+        whole = [problem for problem in again.errors() if not problem["loc"]]
+        return [f"  (top level): {problem['msg'].removeprefix('Value error, ')}" for problem in whole]
+    return []
 
 
 def parse_config(data: Mapping[str, Any], *, base_dir: Path, source: str = "configuration") -> PinrecConfig:
-    """Validate a decoded TOML mapping; relative store paths resolve against `base_dir`."""
+    """Validate a decoded TOML mapping, every problem reported at once; relative store paths resolve against
+    `base_dir`."""
     try:
         config = PinrecConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(f"invalid {source}:\n{_describe(error)}") from None
+        problems = describe_problems(error, _config_keys(data)) + _rules_across_sections(data, error)
+        raise ConfigError(f"invalid {source}:\n" + "\n".join(problems)) from None
     config = config.model_copy(update={"store": config.store.resolved(base_dir)})
-    _check_templates_compile(config, source)
     return _resolve_offers_catalog(config, base_dir)
 
 
@@ -245,16 +326,6 @@ def _resolve_offers_catalog(config: PinrecConfig, base_dir: Path) -> PinrecConfi
         return config
     resolved = offers.model_copy(update={"catalog": str(base_dir / offers.catalog)})
     return config.model_copy(update={"offers": resolved})
-
-
-def _check_templates_compile(config: PinrecConfig, source: str) -> None:
-    for name, spec in config.attributes.items():
-        if spec.template is None:
-            continue
-        try:
-            compile_template(spec.template)
-        except TemplateSyntaxProblem as problem:
-            raise ConfigError(f"invalid {source}:\n  attributes.{name}.template: {problem}") from None
 
 
 def config_path_from_environment() -> Path:

@@ -23,6 +23,11 @@ SourceFormat = Literal["jsonl", "csv"]
 FORMAT_BY_SUFFIX: dict[str, SourceFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
 
 
+def source_label(source: str) -> str:
+    """How messages name a source: its path or s3:// URL as given, or "stdin"."""
+    return "stdin" if source == files.STDIN else source
+
+
 @dataclass(frozen=True, slots=True)
 class OpenedSource:
     name: str
@@ -30,6 +35,10 @@ class OpenedSource:
     compressed: bool
     lines: Iterable[str]
     """Text lines with their line endings (CSV needs them for quoted fields spanning lines)."""
+
+    @property
+    def label(self) -> str:
+        return source_label(self.name)
 
 
 @contextlib.contextmanager
@@ -77,7 +86,7 @@ def open_source(
     with _open_binary(source, aws) as binary:
         stream, compressed = files.decompressed(binary)
         text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        lines: Iterator[str] = _guarded(text, source)
+        lines: Iterator[str] = _guarded(text, source_label(source))
         chosen = source_format or _format_from_name(source)
         if chosen is None:
             head: list[str] = []

@@ -12,7 +12,7 @@ from campaign_tools.catalog.load import CatalogLoadSettings, load_catalog
 from campaign_tools.catalog.target import CatalogTarget, resolve_target
 from campaign_tools.commands.options import add_aws_options, aws_options, print_json
 from campaign_tools.console import Progress
-from transformer.stores.base import InvalidRecord, LoadSummary
+from transformer.stores.base import MAX_SHRINK_SHARE, InvalidRecord, LoadSummary
 from transformer.stores.registry import store_option_forms
 
 LOAD_DESCRIPTION = """\
@@ -24,7 +24,9 @@ content). Everything streams in constant memory.
 SQLite: the new catalog is built beside the old one and swapped in atomically (for an s3:// path, built
 locally and uploaded whole). DynamoDB: items are written stamped with a load version, and items of older
 versions are deleted only after the whole source was written. A malformed record fails the load, naming its
-line, before anything is swapped or purged; --skip-invalid skips and reports each such line instead.
+file and line, before anything is swapped or purged; --skip-invalid skips and reports each such line instead.
+A snapshot that would remove more than 10 % of the catalog's items is refused (nothing is removed) unless
+--allow-shrink is given: a broken export, or a source most of whose lines were skipped, never wipes a catalog.
 
 CSV cells that are JSON numbers become numbers, true/false become booleans, empty cells leave the field out,
 everything else is text; --string-columns keeps the named columns as text."""
@@ -61,6 +63,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--skip-invalid", action="store_true", help="skip malformed records (each reported) instead of failing"
     )
     load.add_argument("--allow-empty", action="store_true", help="accept a source with no items (empties the catalog)")
+    load.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help=f"accept a snapshot that removes more than {MAX_SHRINK_SHARE:.0%} of the catalog's items",
+    )
     load.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="DynamoDB write requests in flight (default 8)"
     )
@@ -112,6 +119,7 @@ def run_load(arguments: argparse.Namespace) -> int:
         merge=arguments.merge,
         skip_invalid=arguments.skip_invalid,
         allow_empty=arguments.allow_empty,
+        allow_shrink=arguments.allow_shrink,
         concurrency=arguments.concurrency,
     )
     progress = Progress("loading")

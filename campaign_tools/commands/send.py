@@ -252,7 +252,7 @@ def _run_on_aws(arguments: argparse.Namespace, settings: SendSettings) -> int:
 
 def run_status(arguments: argparse.Namespace) -> int:
     clients = client_factory(options.aws_options(arguments))
-    ledger = ledger_registry.open_ledger(arguments.ledger, clients)
+    ledger = ledger_registry.open_ledger(arguments.ledger, clients, read_only=True)
     try:
         summary = ledger.summary(arguments.campaign_id, time.time(), arguments.lease_seconds)
         if summary.total == 0:

@@ -21,6 +21,7 @@ from campaign_tools.channels.base import Part
 from campaign_tools.templates.errors import AuthoringError
 from campaign_tools.templates.manifest import RecommenderAttributes, TemplateSource
 from campaign_tools.templates.paths import describe_path
+from campaign_tools.templates.sandbox import TemplateSandbox, render_bounded
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -161,7 +162,7 @@ class _Functions:
 
 def _environment(source: TemplateSource, markup: SourceKind) -> jinja2.Environment:
     # Text parts (subject, SMS, push, text email) are not HTML: escaping them would print &amp; to readers.
-    return jinja2.Environment(
+    return TemplateSandbox(
         loader=jinja2.FileSystemLoader(source.directory),
         block_start_string="[%",
         block_end_string="%]",
@@ -170,7 +171,7 @@ def _environment(source: TemplateSource, markup: SourceKind) -> jinja2.Environme
         comment_start_string="[#",
         comment_end_string="#]",
         undefined=jinja2.StrictUndefined,
-        autoescape=markup is not SourceKind.TEXT,  # noqa: S701 - on for every HTML and MJML source
+        autoescape=markup is not SourceKind.TEXT,  # on for every HTML and MJML source
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
@@ -196,7 +197,7 @@ def author_part(source: TemplateSource, part: Part, attributes: RecommenderAttri
     candidates = {str(path.resolve()) for path in source.directory.glob("*.jinja")} | {str(file)}
     candidates |= {str(path) for path in source.directory.glob("*.jinja")}
     try:
-        return environment.get_template(file.name).render().strip() + ("\n" if markup is not SourceKind.TEXT else "")
+        rendered = render_bounded(environment.get_template(file.name))
     except jinja2.TemplateSyntaxError as error:
         where = Path(error.filename) if error.filename else file
         raise AuthoringError(f"jinja2 syntax: {error.message}", where, error.lineno) from None
@@ -206,6 +207,9 @@ def author_part(source: TemplateSource, part: Part, attributes: RecommenderAttri
     except jinja2.UndefinedError as error:
         origin, line = _source_line(error, candidates)
         raise AuthoringError(f"undefined in jinja2 source: {error.message}", origin or file, line) from None
-    except (jinja2.TemplateError, TypeError, ValueError) as error:
+    except (jinja2.TemplateError, TypeError, ValueError, ArithmeticError) as error:
         origin, line = _source_line(error, candidates)
         raise AuthoringError(f"{type(error).__name__}: {error}", origin or file, line) from None
+    except RecursionError:
+        raise AuthoringError("the source recurses without end (a macro that calls itself?)", file) from None
+    return rendered.strip() + ("\n" if markup is not SourceKind.TEXT else "")

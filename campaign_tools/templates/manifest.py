@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
@@ -14,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import Channel, Part, Settings
 from campaign_tools.templates.errors import TemplateError
-from transformer.config import PinrecConfig
+from transformer.config import KnownKeys, PinrecConfig, describe_problems
 from transformer.limits import ATTRIBUTE_NAME_PATTERN, MAX_ATTRIBUTES, MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 
 MANIFEST_FILE = "template.toml"
@@ -203,16 +205,26 @@ def list_templates(templates_dir: str | Path | None = None) -> list[Path]:
     return list(seen.values())
 
 
-def _describe(error: ValidationError, prefix: str = "") -> list[str]:
-    lines = []
-    for problem in error.errors():
-        key = prefix + ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        lines.append(f"  {key}: {problem['msg'].removeprefix('Value error, ')}")
-    return lines
+def _manifest_keys(location: tuple[str | int, ...]) -> Collection[str]:
+    """The keys each table of template.toml takes (the channels' own tables are described by their models)."""
+    match location:
+        case ():
+            tables = [channel.name for channel in channel_registry.CHANNELS if channel.template_settings is not None]
+            return [name for name in Manifest.model_fields if name != "channel_settings"] + tables
+        case ("links",):
+            return list(Links.model_fields)
+        case ("attributes", _):
+            return list(AttributeUse.model_fields)
+    return ()
+
+
+def _table_keys(model: type[Settings]) -> KnownKeys:
+    return lambda location: list(model.model_fields) if not location else ()
 
 
 def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
-    """Validate template.toml: the manifest's own keys and each channel's table, every problem reported at once."""
+    """Validate template.toml: the manifest's own keys and each channel's table, every problem reported at once
+    (a misspelt key with the key it was probably meant to be)."""
     problems: list[str] = []
     channel_settings: dict[str, Settings] = {}
     rest = dict(data)
@@ -223,18 +235,35 @@ def parse_manifest(data: dict[str, Any], where: str) -> Manifest:
         try:
             channel_settings[channel.name] = model.model_validate(rest.pop(channel.name))
         except ValidationError as error:
-            problems += _describe(error, f"{channel.name}.")
+            problems += describe_problems(error, _table_keys(model), f"{channel.name}.")
     try:
         manifest = Manifest.model_validate({**rest, "channel_settings": channel_settings})
     except ValidationError as error:
-        problems = _describe(error) + problems
+        problems = describe_problems(error, _manifest_keys) + problems
     if problems:
         raise TemplateError(f"invalid {where}:\n" + "\n".join(problems))
     return manifest
 
 
+def refuse_links(directory: Path) -> None:
+    """Refuse a template folder holding a symbolic link: the jinja2 loader and the sample event would follow it
+    out of the folder, and a build publishes what it reads."""
+    for folder, subfolders, names in os.walk(directory):
+        for name in sorted(subfolders + names):
+            path = Path(folder) / name
+            if path.is_symlink():
+                raise TemplateError(
+                    f"{path}: a template folder may not hold symbolic links (copy the file into {directory} instead)"
+                )
+
+
+def _inside(directory: Path, relative: str) -> bool:
+    return (directory / relative).resolve().is_relative_to(directory.resolve())
+
+
 def load_template(name: str, templates_dir: str | Path | None = None) -> TemplateSource:
     directory = find_template(name, templates_dir)
+    refuse_links(directory)
     manifest_path = directory / MANIFEST_FILE
     try:
         data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
@@ -254,6 +283,8 @@ def load_template(name: str, templates_dir: str | Path | None = None) -> Templat
                     f"template {manifest.name} has channel {channel.name} but no {' or '.join(part.sources)} in "
                     f"{directory}"
                 )
+    if manifest.sample_event and not _inside(directory, manifest.sample_event):
+        raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} is outside {directory}")
     if manifest.sample_event and not (directory / manifest.sample_event).is_file():
         raise TemplateError(f"{manifest_path}: sample_event {manifest.sample_event} not found in {directory}")
     return TemplateSource(directory, manifest, files)

@@ -147,12 +147,24 @@ def preview_from_files(
     return preview_template(built, enriched, out_dir, renderer)
 
 
-def _folder_name(endpoint_id: str, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9_.-]", "_", endpoint_id).strip(".") or "endpoint"
-    name, counter = base[:80], 2
-    while name in taken:
-        name, counter = f"{base[:76]}-{counter}", counter + 1
-    taken.add(name)
+GALLERY_FILE = "index.html"
+MAX_FOLDER_NAME = 80
+_UNUSABLE_NAMES = frozenset(
+    {GALLERY_FILE, "con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt") for n in range(10))}
+)
+"""Names an endpoint's folder never takes: the gallery's own file, and names Windows reserves for devices."""
+
+
+def folder_name(endpoint_id: str, taken: set[str]) -> str:
+    """The folder, directly inside the output folder, for one endpoint's files: letters, digits, `_`, `-` and
+    inner dots only, at most MAX_FOLDER_NAME characters, never a name the gallery uses, and unique among `taken`
+    even where file names ignore case (every name given is added to `taken`, case-folded)."""
+    base = re.sub(r"[^A-Za-z0-9_.-]", "_", endpoint_id).strip(".")[:MAX_FOLDER_NAME].rstrip(".") or "endpoint"
+    name, counter = base, 2
+    while name.casefold() in taken or name.casefold() in _UNUSABLE_NAMES:
+        suffix = f"-{counter}"
+        name, counter = base[: MAX_FOLDER_NAME - len(suffix)] + suffix, counter + 1
+    taken.add(name.casefold())
     return name
 
 
@@ -165,7 +177,7 @@ def preview_template(built: BuiltTemplate, enriched: EnrichedEvent, out_dir: Pat
     previews: list[EndpointPreview] = []
     for endpoint_id, endpoint in enriched.response.items():
         channel = channel_family(endpoint.get("ChannelType")) or str(endpoint.get("ChannelType", "?"))
-        preview = EndpointPreview(endpoint_id, channel, out_dir / _folder_name(endpoint_id, taken))
+        preview = EndpointPreview(endpoint_id, channel, out_dir / folder_name(endpoint_id, taken))
         preview.folder.mkdir(parents=True, exist_ok=True)
         for part in built.parts:
             try:
@@ -185,7 +197,7 @@ def preview_template(built: BuiltTemplate, enriched: EnrichedEvent, out_dir: Pat
             for file_name, text in shown.files.items():
                 (preview.folder / file_name).write_text(text, encoding="utf-8")
         previews.append(preview)
-    index = out_dir / "index.html"
+    index = out_dir / GALLERY_FILE
     index.write_text(gallery_html(built, enriched, previews, out_dir), encoding="utf-8")
     return PreviewReport(built.name, out_dir, enriched.enriched_by, previews, enriched.left_out, index, built.parts)
 

@@ -80,7 +80,10 @@ BASE_STORE = {"kind": "sqlite", "path": "c.db"}
             {"store": BASE_STORE, "attributes": {"T": {"field": "x", "display_name": "x" * 26}}},
             r"attributes\.T\.display_name: .*1-25",
         ),
-        ({"store": BASE_STORE, "attributes": {"T": {"field": "x", "colour": "red"}}}, r"attributes\.T\.colour: Extra"),
+        (
+            {"store": BASE_STORE, "attributes": {"T": {"field": "x", "colour": "red"}}},
+            r"attributes\.T\.colour: unknown key",
+        ),
         (
             {"store": BASE_STORE, "cache": {"ttl_seconds": -1}, "attributes": {"T": {"field": "x"}}},
             r"cache\.ttl_seconds",
@@ -101,7 +104,7 @@ BASE_STORE = {"kind": "sqlite", "path": "c.db"}
             {"store": BASE_STORE, "attributes": {"Url": {"template": "{{ item.id "}}},
             r"attributes\.Url\.template: line 1: unexpected end of template",
         ),
-        ({"store": BASE_STORE, "attributes": {"T": {"field": "x"}}, "extra": {}}, r"extra: Extra inputs"),
+        ({"store": BASE_STORE, "attributes": {"T": {"field": "x"}}, "extra": {}}, r"extra: unknown key"),
     ],
 )
 def test_each_rule_violation_names_its_key(tmp_path, data, expected):

@@ -38,7 +38,7 @@ def test_sqlite_paths_resolve_against_the_config_but_s3_urls_stay() -> None:
         ({"path": "catalog.db"}, "store.kind: must be one of 'sqlite', 'dynamodb'"),
         ({"kind": "dynamodb"}, "store.table: Field required"),
         ({"kind": "dynamodb", "table": "no spaces"}, "store.table: String should match pattern"),
-        ({"kind": "dynamodb", "table": "t12", "path": "x.db"}, "store.path: Extra inputs are not permitted"),
+        ({"kind": "dynamodb", "table": "t12", "path": "x.db"}, "store.path: unknown key"),
         ({"kind": "dynamodb", "table": "t12", "endpoint_url": "localhost"}, "store.endpoint_url"),
         ({"kind": "sqlite", "path": "s3://bucket"}, "store.path: an S3 catalog path must be s3://BUCKET/KEY"),
         ({"kind": "sqlite", "path": "s3://bucket/dir/"}, "store.path: an S3 catalog path must be s3://BUCKET/KEY"),

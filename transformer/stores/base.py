@@ -73,8 +73,56 @@ class CatalogLoadError(PinrecError):
     """A catalog source cannot be loaded; nothing was changed."""
 
 
+SKIP_HINT = "(use --skip-invalid to skip such lines)"
+
+MAX_SHRINK_SHARE = 0.10
+"""The largest share of a catalog's items a snapshot load removes unless told to (`--allow-shrink`): more is far
+likelier a broken export, or a source most of whose lines were skipped as invalid, than a real catalog change."""
+
+
 class InvalidRecord(CatalogLoadError):
-    """One record of the source is malformed; the message names its line."""
+    """One record of the source is malformed: the message names the source (once known), the line and the reason."""
+
+    def __init__(self, line: int, reason: str, source: str | None = None, *, hint: bool = False) -> None:
+        self.line = line
+        self.reason = reason
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}line {line}: {reason}" + (f" {SKIP_HINT}" if hint else ""))
+
+    def named(self, source: str, *, hint: bool = False) -> InvalidRecord:
+        """This problem naming `source` (unless it names one already) and, for a load it fails, how to skip it."""
+        return InvalidRecord(self.line, self.reason, self.source or source, hint=hint)
+
+
+class ShrinkRefused(CatalogLoadError):
+    """A snapshot would remove more of the catalog than `MAX_SHRINK_SHARE`; nothing was removed."""
+
+
+def check_shrink(current: int, removed: int, *, allow_shrink: bool) -> None:
+    """Refuse a snapshot removing more than MAX_SHRINK_SHARE of the `current` items (an empty catalog never shrinks)."""
+    if allow_shrink or current == 0 or removed / current <= MAX_SHRINK_SHARE:
+        return
+    raise ShrinkRefused(
+        f"the source would remove {removed:,} of the catalog's {current:,} items ({removed / current:.0%}), more than "
+        f"the {MAX_SHRINK_SHARE:.0%} a load removes unless told to; no item was removed "
+        "(check the source, or pass --allow-shrink if the catalog really shrinks)"
+    )
+
+
+def nesting_depth(value: Any) -> int:
+    """How deeply objects and lists nest in `value` (a scalar: 0, `{"a": 1}`: 1), level by level, without recursion."""
+    depth = 0
+    level = [value] if type(value) is dict or type(value) is list else []
+    while level:
+        depth += 1
+        level = [
+            child
+            for container in level
+            for child in (container.values() if type(container) is dict else container)
+            if type(child) is dict or type(child) is list
+        ]
+    return depth
 
 
 Reject = Callable[[InvalidRecord], None]
@@ -131,6 +179,8 @@ class LoadOptions:
     """Upsert the records and keep every other item; otherwise the catalog ends holding exactly the records."""
     allow_empty: bool = False
     """Accept a source with no items (otherwise refused, so a broken export cannot empty the catalog)."""
+    allow_shrink: bool = False
+    """Accept a snapshot that removes more than MAX_SHRINK_SHARE of the catalog's items (see `check_shrink`)."""
     concurrency: int = 8
     """Write requests in flight, for stores written over the network."""
     aws: AwsOptions = field(default_factory=AwsOptions)

@@ -54,6 +54,8 @@ from transformer.stores.base import (
     Reject,
     StoreConfig,
     Stored,
+    check_shrink,
+    nesting_depth,
 )
 
 MAX_KEYS_PER_BATCH_GET = 100
@@ -70,6 +72,8 @@ DEFAULT_BUDGET_SECONDS = 10.0
 
 MAX_ITEMS_PER_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
+MAX_NESTING_LEVELS = 32
+"""DynamoDB's limit on nested maps and lists; an item nested deeper is refused by the table (the whole batch)."""
 WRITE_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 0.05
 BACKOFF_CAP_SECONDS = 5.0
@@ -116,6 +120,7 @@ class DynamoDbStoreConfig(StoreConfig):
             records,
             merge=options.merge,
             allow_empty=options.allow_empty,
+            allow_shrink=options.allow_shrink,
             on_reject=options.on_reject,
             progress=options.progress,
             on_phase=options.on_phase,
@@ -287,8 +292,8 @@ def to_dynamodb_value(value: Any) -> Any:
     raise ValueError(f"a {type(value).__name__} cannot be stored")
 
 
-class _SeenIds:
-    """Ids already written by this load, on disk, so duplicate detection costs no memory per item."""
+class _IdsOnDisk:
+    """A set of item ids on disk, so neither duplicate detection nor the purge costs memory per item."""
 
     def __init__(self) -> None:
         import sqlite3  # the loader's alone: kept off the transformer's cold start
@@ -303,6 +308,12 @@ class _SeenIds:
     def add(self, item_id: str) -> bool:
         """Record `item_id`; False when it was already there."""
         return self._db.execute("INSERT INTO seen VALUES (?) ON CONFLICT DO NOTHING", (item_id,)).rowcount == 1
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM seen").fetchone()[0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._db.execute("SELECT id FROM seen"))
 
     def close(self) -> None:
         self._db.close()
@@ -367,17 +378,19 @@ class DynamoDbLoader:
         *,
         merge: bool = False,
         allow_empty: bool = False,
+        allow_shrink: bool = False,
         on_reject: Reject | None = None,
         progress: Progress | None = None,
         on_phase: Callable[[str], None] | None = None,
     ) -> LoadSummary:
-        """Write every record stamped with a new load version; then, unless `merge`, purge other versions."""
+        """Write every record stamped with a new load version; then, unless `merge`, purge other versions, unless
+        that removes more than MAX_SHRINK_SHARE of the items the table held (`allow_shrink` lifts that)."""
         started = time.monotonic()
         self.check_table()
         summary = LoadSummary()
         before = self.count_items()
         version = new_load_version()
-        seen = _SeenIds()
+        seen = _IdsOnDisk()
         try:
             self._write_all(self._stamped(records, version, seen, summary, on_reject), summary, progress)
         finally:
@@ -388,13 +401,9 @@ class DynamoDbLoader:
             summary.total = self.count_items()
             summary.added = summary.total - before
         else:
-            if on_phase is not None:
-                on_phase(f"all {summary.loaded:,} items written; deleting items of older loads")
-            with self._aws_errors(
-                "the purge stopped partway; every loaded item is in place, and the next load "
-                "purges what remains of older loads"
-            ):
-                summary.purged = self._purge_other_versions(version)
+            # an empty source got here only through allow_empty, which empties the table on purpose
+            shrink_allowed = allow_shrink or summary.loaded == 0
+            summary.purged = self._purge_other_versions(version, before, shrink_allowed, on_phase, summary.loaded)
             summary.total = summary.loaded
             summary.added = summary.loaded - (before - summary.purged)
         summary.replaced = summary.loaded - summary.added
@@ -405,7 +414,7 @@ class DynamoDbLoader:
         self,
         records: Iterable[Record],
         version: str,
-        seen: _SeenIds,
+        seen: _IdsOnDisk,
         summary: LoadSummary,
         on_reject: Reject | None,
     ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -428,17 +437,21 @@ class DynamoDbLoader:
 
     def _item(self, record: Record, version: str) -> dict[str, Any]:
         if len(record.text.encode()) > MAX_ITEM_BYTES:
-            raise InvalidRecord(f"line {record.line}: the item is larger than DynamoDB's 400 KB item limit")
+            raise InvalidRecord(record.line, "the item is larger than DynamoDB's 400 KB item limit")
         if len(record.item_id.encode()) > MAX_KEY_BYTES:
-            raise InvalidRecord(f"line {record.line}: the id is longer than DynamoDB's 2048-byte key limit")
+            raise InvalidRecord(record.line, "the id is longer than DynamoDB's 2048-byte key limit")
         if LOAD_VERSION_ATTRIBUTE in record.item:
-            raise InvalidRecord(f"line {record.line}: the field {LOAD_VERSION_ATTRIBUTE!r} is reserved for pinrec")
+            raise InvalidRecord(record.line, f"the field {LOAD_VERSION_ATTRIBUTE!r} is reserved for pinrec")
+        if "" in record.item:
+            raise InvalidRecord(record.line, "a field name is empty, which DynamoDB cannot store")
+        if nesting_depth(record.item) > MAX_NESTING_LEVELS:
+            raise InvalidRecord(record.line, f"nested more than DynamoDB's {MAX_NESTING_LEVELS} levels")
         try:
             values = {name: to_dynamodb_value(value) for name, value in record.item.items()}
             item = {name: self._serialize(value) for name, value in values.items()}
         except (ArithmeticError, TypeError, ValueError) as error:
             reason = "a number has more than 38 significant digits" if isinstance(error, ArithmeticError) else error
-            raise InvalidRecord(f"line {record.line}: cannot be stored in DynamoDB ({reason})") from None
+            raise InvalidRecord(record.line, f"cannot be stored in DynamoDB ({reason})") from None
         item[LOAD_VERSION_ATTRIBUTE] = {"S": version}
         return item
 
@@ -512,25 +525,49 @@ class DynamoDbLoader:
             "nothing was purged and the previous items still serve"
         )
 
-    def _purge_other_versions(self, version: str) -> int:
-        """Delete every item not stamped with `version`; returns how many."""
-        return self._run_batches(self._stale_key_batches(version), None, None)
+    def _purge_other_versions(
+        self,
+        version: str,
+        before: int,
+        allow_shrink: bool,
+        on_phase: Callable[[str], None] | None,
+        loaded: int,
+    ) -> int:
+        """Delete every item not stamped with `version`, once their number passed `check_shrink` against the
+        `before` items the table held; returns how many."""
+        stale = _IdsOnDisk()
+        try:
+            with self._aws_errors("nothing was purged; every loaded item is in place"):
+                self._collect_stale(version, stale)
+            check_shrink(before, len(stale), allow_shrink=allow_shrink)
+            if on_phase is not None:
+                on_phase(f"all {loaded:,} items written; deleting {len(stale):,} items of older loads")
+            with self._aws_errors(
+                "the purge stopped partway; every loaded item is in place, and the next load "
+                "purges what remains of older loads"
+            ):
+                return self._run_batches(self._delete_batches(stale), None, None)
+        finally:
+            stale.close()
 
-    def _stale_key_batches(self, version: str) -> Iterator[list[dict[str, Any]]]:
+    def _collect_stale(self, version: str, stale: _IdsOnDisk) -> None:
         pages = self._client.get_paginator("scan").paginate(
             TableName=self.table,
             ProjectionExpression="#k, #v",
             ExpressionAttributeNames={"#k": self.key, "#v": LOAD_VERSION_ATTRIBUTE},
         )
-        batch: list[dict[str, Any]] = []
         for page in pages:
             for item in page["Items"]:
-                if item.get(LOAD_VERSION_ATTRIBUTE, {}).get("S") == version:
-                    continue
-                batch.append({"DeleteRequest": {"Key": {self.key: item[self.key]}}})
-                if len(batch) == MAX_ITEMS_PER_BATCH_WRITE:
-                    yield batch
-                    batch = []
+                if item.get(LOAD_VERSION_ATTRIBUTE, {}).get("S") != version:
+                    stale.add(item[self.key]["S"])
+
+    def _delete_batches(self, stale: _IdsOnDisk) -> Iterator[list[dict[str, Any]]]:
+        batch: list[dict[str, Any]] = []
+        for item_id in stale:
+            batch.append({"DeleteRequest": {"Key": {self.key: {"S": item_id}}}})
+            if len(batch) == MAX_ITEMS_PER_BATCH_WRITE:
+                yield batch
+                batch = []
         if batch:
             yield batch
 

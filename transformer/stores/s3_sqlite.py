@@ -238,6 +238,7 @@ def load_into_object(url: str, records: Iterable[Record], options: LoadOptions, 
             key=key,
             source=options.source,
             allow_empty=options.allow_empty,
+            allow_shrink=options.allow_shrink,
             merge=options.merge,
             progress=options.progress,
         )

@@ -37,6 +37,7 @@ from transformer.stores.base import (
     Record,
     StoreConfig,
     Stored,
+    check_shrink,
     decode_document,
 )
 
@@ -125,6 +126,7 @@ class SqliteStoreConfig(StoreConfig):
             key=self.key,
             source=options.source,
             allow_empty=options.allow_empty,
+            allow_shrink=options.allow_shrink,
             merge=options.merge,
             progress=options.progress,
         )
@@ -290,11 +292,13 @@ def write_snapshot(
     key: str,
     source: str,
     allow_empty: bool = False,
+    allow_shrink: bool = False,
     merge: bool = False,
     progress: Progress | None = None,
 ) -> LoadSummary:
     """Replace the catalog at `path` with exactly the items in `records` (later duplicates win); with `merge`,
-    keep the previous catalog's other items too (an upsert, nothing purged).
+    keep the previous catalog's other items too (an upsert, nothing purged). A snapshot removing more than
+    MAX_SHRINK_SHARE of the previous catalog's items is refused unless `allow_shrink`.
 
     The new catalog is built in a temporary file beside `path` and renamed over it only once every record
     has been read and written; on any error (or interruption) the previous catalog stays in place untouched.
@@ -313,6 +317,9 @@ def write_snapshot(
                 raise CatalogLoadError("the source holds no items; refusing to replace the catalog with an empty one")
             if previous is not None:
                 _compare_with_previous(connection, previous, summary, merge=merge)
+                if not merge:  # an empty source got here only through allow_empty, which empties on purpose
+                    shrink_allowed = allow_shrink or summary.loaded == 0
+                    check_shrink(summary.replaced + summary.purged, summary.purged, allow_shrink=shrink_allowed)
             else:
                 summary.added = summary.loaded
             summary.total = connection.execute("SELECT count(*) FROM items").fetchone()[0]

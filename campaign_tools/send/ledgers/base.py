@@ -149,3 +149,6 @@ class LedgerKind:
     """e.g. sqlite:PATH"""
     open: Callable[[str, Callable[[str], Any], bool], Ledger]
     """(target, AWS client factory, durable) -> the ledger; `durable`: every commit reaches the disk first."""
+    open_existing: Callable[[str, Callable[[str], Any]], Ledger] | None = None
+    """(target, AWS client factory) -> the ledger, to read only: creates nothing, fails when there is none.
+    None: `open` creates nothing anyway (a table named by its ARN or name)."""

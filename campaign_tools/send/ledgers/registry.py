@@ -27,8 +27,11 @@ def check_spec(spec: str) -> str:
     return spec
 
 
-def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True) -> Ledger:
-    """The ledger `spec` names; `durable`: every commit reaches the disk before delivery goes on."""
+def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True, read_only: bool = False) -> Ledger:
+    """The ledger `spec` names; `durable`: every commit reaches the disk before delivery goes on; `read_only`: for
+    reading an existing ledger (`pinrec send status`), which creates nothing and fails when there is none."""
     name, _, target = check_spec(spec).partition(":")
     kind = next(kind for kind in KINDS if kind.kind == name)
+    if read_only and kind.open_existing is not None:
+        return kind.open_existing(target, clients)
     return kind.open(target, clients, durable)

@@ -44,17 +44,31 @@ class SqliteLedger:
     SMS, push): a claim survives a power cut too. Without it (synchronous=NORMAL, for the idempotent outbox) a power
     cut may lose the last changes, and the outbox simply writes those files again."""
 
-    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, durable: bool = True, read_only: bool = False) -> None:
         self.path = Path(path)
+        if read_only and not self.path.is_file():
+            raise LedgerError(f"no such ledger: {self.path}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-            self._connection.execute(SCHEMA)
+            self._connection = self._open_read_only() if read_only else self._open_for_writing(durable)
         except (sqlite3.Error, OSError) as error:
             raise LedgerError(f"cannot open the send ledger {self.path}: {error}") from None
         self._lock = threading.Lock()
+
+    def _open_for_writing(self, durable: bool) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        connection.execute(SCHEMA)
+        return connection
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        # A read-only connection to a WAL database creates its -wal and -shm files and cannot remove them. With no
+        # run writing (no -wal file: the last one closed cleanly) the file is read as immutable, creating nothing;
+        # during a run it shares the run's -wal and -shm, as any reader does.
+        writing = self.path.with_name(f"{self.path.name}-wal").exists()
+        uri = f"{self.path.resolve().as_uri()}?mode=ro" + ("" if writing else "&immutable=1")
+        return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
@@ -170,4 +184,8 @@ def _open(target: str, clients: Callable[[str], Any], durable: bool) -> SqliteLe
     return SqliteLedger(target, durable=durable)
 
 
-KIND = LedgerKind("sqlite", "sqlite:PATH", _open)
+def _open_existing(target: str, clients: Callable[[str], Any]) -> SqliteLedger:
+    return SqliteLedger(target, read_only=True)
+
+
+KIND = LedgerKind("sqlite", "sqlite:PATH", _open, _open_existing)

@@ -27,7 +27,7 @@ def test_snapshot_replaces_and_merge_upserts(tmp_path: Path, capsys: pytest.Capt
     assert main(["catalog", "load", str(second), "--store", f"sqlite:{catalog}", "--merge"]) == 0
     assert "1 added, 1 replaced, 0 purged" in capsys.readouterr().out
     assert items_in(catalog) == {"a": {"id": "a", "v": 1}, "b": {"id": "b", "v": 2}, "c": {"id": "c", "v": 2}}
-    assert main(["catalog", "load", str(first), "--store", f"sqlite:{catalog}"]) == 0
+    assert main(["catalog", "load", str(first), "--store", f"sqlite:{catalog}", "--allow-shrink"]) == 0
     assert "0 added, 2 replaced, 1 purged" in capsys.readouterr().out
     assert items_in(catalog) == {"a": {"id": "a", "v": 1}, "b": {"id": "b", "v": 1}}
 

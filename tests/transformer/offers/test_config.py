@@ -97,7 +97,7 @@ def test_personalize_settings_and_score_attribute(tmp_path):
             {"catalog": "o.jsonl", "scoring": "personalize", "campaign_arn": ARN, "concurrency": 0},
             r"offers\.concurrency: Input should be greater than or equal to 1",
         ),
-        ({"catalog": "o.jsonl", "colour": "red"}, r"offers\.colour: Extra inputs are not permitted"),
+        ({"catalog": "o.jsonl", "colour": "red"}, r"offers\.colour: unknown key"),
         ({"catalog": "o.jsonl", "score_attribute": "OfferCode"}, r"'OfferCode' is also an \[attributes\] table"),
     ],
 )
