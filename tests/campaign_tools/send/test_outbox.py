@@ -28,7 +28,7 @@ class TextSender(Sender):
     def __init__(self, refuse: bool = False) -> None:
         self.refuse = refuse
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         if self.refuse:
             raise DeliveryError("refused")
         return OutboxFile("txt", repr(message).encode())
