@@ -128,8 +128,18 @@ def test_dry_run_writes_nothing(workspace: Path, capsys: pytest.CaptureFixture[s
 
 def test_sms_outbox_applies_the_part_budget(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     records = [
-        {"Id": "s1", "ChannelType": "SMS", "Address": "+12065550101", "User": {"UserAttributes": {"FirstName": ["Al"]}}},
-        {"Id": "s2", "ChannelType": "SMS", "Address": "+12065550102", "User": {"UserAttributes": {"FirstName": ["Long"]}}},
+        {
+            "Id": "s1",
+            "ChannelType": "SMS",
+            "Address": "+12065550101",
+            "User": {"UserAttributes": {"FirstName": ["Al"]}},
+        },
+        {
+            "Id": "s2",
+            "ChannelType": "SMS",
+            "Address": "+12065550102",
+            "User": {"UserAttributes": {"FirstName": ["Long"]}},
+        },
     ]
     (workspace / "sms.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (workspace / "sms-recs.jsonl").write_text(
