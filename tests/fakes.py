@@ -4,6 +4,7 @@ items, an email segment and the recommendations for it) written to files."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +53,9 @@ def write_recommendations(path: Path, count: int, missing: tuple[int, ...] = ())
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def undated(message: bytes) -> bytes:
+    """An outbox `.eml` without its Date header (when its file was first written): to compare the messages of two
+    runs, which write at different moments."""
+    return re.sub(rb"\r\nDate: [^\r]*", b"", message)

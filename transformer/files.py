@@ -21,6 +21,7 @@ STDIN = "-"
 GZIP_MAGIC = b"\x1f\x8b"
 READ_BUFFER_BYTES = 1 << 20
 _ABSENT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_LINE_ENDINGS = ("\n", "\r")
 
 
 class SourceError(PinrecError):
@@ -133,6 +134,21 @@ def open_text(
             yield text
         except (gzip.BadGzipFile, EOFError, OSError) as error:
             raise SourceError(f"cannot read {location}: {error}") from None
+
+
+def read_lines(text: TextIO, max_characters: int) -> Iterator[str | None]:
+    """The lines of `text` with their endings; a line longer than `max_characters` is read past in pieces and comes
+    out as None, so one endless line never has to fit in memory."""
+    while True:
+        line = text.readline(max_characters + 1)
+        if not line:
+            return
+        if len(line) <= max_characters or line.endswith(_LINE_ENDINGS):
+            yield line
+            continue
+        while (rest := text.readline(READ_BUFFER_BYTES)) and not rest.endswith(_LINE_ENDINGS):
+            pass
+        yield None
 
 
 def is_text(value: str) -> bool:

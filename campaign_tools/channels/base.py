@@ -102,6 +102,20 @@ class ComposeError(PinrecError):
         self.reason = reason
 
 
+NO_ADDRESS = "no_address"
+INVALID_ADDRESS = "invalid_address"
+ADDRESS_REASONS = frozenset({NO_ADDRESS, INVALID_ADDRESS})
+"""Compose errors that are facts about the endpoint, not failures: recorded as skipped, never retried as failed."""
+
+
+def check_token(address: str) -> str:
+    """`address` when it can be a device token or any opaque address: non-empty, printable, no whitespace.
+    ComposeError(INVALID_ADDRESS) otherwise."""
+    if not address or not address.isprintable() or any(character.isspace() for character in address):
+        raise ComposeError(INVALID_ADDRESS)
+    return address
+
+
 class Deliverer(Protocol):
     idempotent: bool
     """True when delivering the same (campaign, endpoint) twice still leaves exactly one message (the outbox)."""
@@ -132,8 +146,11 @@ class Sender(ABC):
     """A channel's messages for one campaign: their outbox form and their delivery, with the sender settings."""
 
     @abstractmethod
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
-        """The message as a file, exactly as it would be delivered; raises DeliveryError for one that cannot be."""
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
+        """The message as a file, exactly as it would be delivered; raises DeliveryError for one that cannot be.
+
+        `created` (epoch seconds) is when the file was first written: a file that carries a date (an email's
+        `Date`) takes it from there, so writing the same message again gives the same bytes."""
 
     @abstractmethod
     def provider(self, clients: ClientFactory) -> Deliverer:
@@ -147,8 +164,9 @@ class ComposeInput:
     endpoint: Mapping[str, Any]
     render: Callable[[Part], str]
     """The part rendered for the endpoint ("" for a part the template does not have)."""
-    render_text: Callable[[str, str], str]
-    """Other Handlebars text of the template (a link, say) rendered unescaped for the endpoint: (text, its name)."""
+    render_url: Callable[[str, str], str]
+    """A URL of the template (a link) rendered for the endpoint, every substituted value percent-encoded:
+    (text, its name)."""
     links: Mapping[str, Any]
     """The template's [links] settings (unsubscribe_url, ...)."""
     settings: Settings | None
@@ -199,6 +217,11 @@ class Channel(ABC):
     def check_sendable(self, template: str, links: Mapping[str, Any]) -> None:
         """Raise PinrecError when a template cannot send on this channel (checked before the first message)."""
         return None
+
+    def check_address(self, address: str) -> str:
+        """The address to deliver to, or ComposeError(INVALID_ADDRESS). Every message of the channel checks its
+        recipient this way when it is made, whoever composes it; this default takes any opaque token."""
+        return check_token(address)
 
     @abstractmethod
     def template_request(self, parts: Mapping[Part, str], settings: Settings | None) -> dict[str, Any]:

@@ -1,16 +1,28 @@
-"""Email: a subject, an HTML part and a text part; sent with Amazon SES v2 `SendEmail`, or written as an `.eml`."""
+"""Email: a subject, an HTML part and a text part; sent with Amazon SES v2 `SendEmail`, or written as an `.eml`.
+
+Every EmailMessage is checked when it is made, whoever composes it: the recipient with email-validator (syntax
+only, no DNS; SES takes no SMTPUTF8, so the local part must be ASCII) and sent in the validator's ASCII form; the
+subject folded onto one line; every further header refused when it could break the header block; the unsubscribe
+URL refused unless it is an http(s) URL of RFC 3986 characters only.
+"""
 
 from __future__ import annotations
 
 import email.policy
+import email.utils
 import hashlib
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from typing import Any
+from urllib.parse import urlsplit
 
 from campaign_tools.channels.base import (
+    INVALID_ADDRESS,
+    NO_ADDRESS,
     Channel,
     ClientFactory,
     ComposeError,
@@ -48,10 +60,65 @@ FATAL_CODES = frozenset(
 )
 EML_POLICY = email.policy.SMTP.clone(max_line_length=998)
 """RFC 5322's line limit: a long List-Unsubscribe URL stays one `<url>` instead of being folded into encoded words."""
+MESSAGE_ID_DOMAIN = "pinrec.invalid"
+"""The Message-ID's domain when the From address has none."""
+INVALID_HEADER = "invalid_header"
+INVALID_UNSUBSCRIBE_URL = "invalid_unsubscribe_url"
+RESERVED_HEADERS = frozenset(
+    {
+        "from", "to", "cc", "bcc", "reply-to", "sender", "subject", "date", "message-id", "mime-version",
+        "content-type", "content-transfer-encoding", "list-unsubscribe", "list-unsubscribe-post", "return-path",
+    }
+)  # fmt: skip
+"""Headers pinrec writes itself (or that would add recipients): a composer's further headers cannot set them."""
+_CONTROL_RUNS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+"""Control characters (CR, LF, tab and NUL among them) and Unicode's line and paragraph separators."""
+_HEADER_NAME = re.compile(r"[!-9;-~]+")
+"""RFC 5322 field names: printable ASCII but the colon."""
+_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+"""RFC 3986's characters: unreserved, reserved and percent-encodings."""
+_URL_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#]|$)")
+
+
+def check_address(address: str) -> str:
+    """The recipient as SES is given it (the validator's ASCII form: the domain in IDNA, the local part as written),
+    or ComposeError(INVALID_ADDRESS): one addr-spec only, no display name, quoting, IP literal or special-use
+    domain, no DNS lookup."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError:
+        raise ComposeError(INVALID_ADDRESS) from None
+    if not valid.ascii_email:
+        raise ComposeError(INVALID_ADDRESS)
+    return valid.ascii_email
+
+
+def one_line(value: str) -> str:
+    """A header value on one line: each run of control characters (CR and LF among them) becomes one space."""
+    return _CONTROL_RUNS.sub(" ", value).strip()
+
+
+def check_header(name: str, value: str) -> None:
+    """ComposeError(INVALID_HEADER) for a further header that could break or take over the header block."""
+    if not _HEADER_NAME.fullmatch(name) or name.lower() in RESERVED_HEADERS or _CONTROL_RUNS.search(value):
+        raise ComposeError(INVALID_HEADER)
+
+
+def check_unsubscribe_url(url: str) -> None:
+    """ComposeError(INVALID_UNSUBSCRIBE_URL) unless `url` is an http(s) URL with a host, of RFC 3986 characters."""
+    if not _URL.fullmatch(url):
+        raise ComposeError(INVALID_UNSUBSCRIBE_URL)
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ComposeError(INVALID_UNSUBSCRIBE_URL)
 
 
 @dataclass(frozen=True, slots=True)
 class EmailMessage:
+    """One email, checked when made (see the module): `to` becomes the validated address, `subject` one line."""
+
     to: str
     subject: str
     html: str
@@ -60,6 +127,14 @@ class EmailMessage:
     """Sent as List-Unsubscribe with one-click List-Unsubscribe-Post (RFC 8058); bulk senders must offer it."""
     headers: tuple[tuple[str, str], ...] = ()
     """Further headers, in order; List-Unsubscribe and List-Unsubscribe-Post are added from `unsubscribe_url`."""
+
+    def __post_init__(self) -> None:
+        # The dataclass is frozen: the checked values replace the given ones through object.__setattr__.
+        object.__setattr__(self, "to", check_address(self.to))
+        object.__setattr__(self, "subject", one_line(self.subject))
+        for name, value in self.headers:
+            check_header(name, value)
+        check_unsubscribe_url(self.unsubscribe_url)
 
     def all_headers(self) -> tuple[tuple[str, str], ...]:
         return (
@@ -75,12 +150,23 @@ class EmailSettings(Settings):
     configuration_set: str | None = None
 
 
-def email_mime(message: EmailMessage, settings: EmailSettings) -> bytes:
-    """The message as RFC 5322 bytes: multipart/alternative text + HTML, List-Unsubscribe headers."""
+def email_mime(message: EmailMessage, settings: EmailSettings, identity: tuple[str, str], created: float) -> bytes:
+    """The message as RFC 5322 bytes: multipart/alternative text + HTML, List-Unsubscribe headers.
+
+    Nothing in them is random, so the same message gives the same bytes: `Date` is `created` (when the message was
+    first written), and `Message-ID` and the MIME boundary are a hash of the (campaign, endpoint) `identity`, the
+    message and the settings."""
+    from_address = settings.from_address or DEFAULT_FROM
+    # The digest covers the message, so a changed message gets a new Message-ID.
+    seed = repr((identity, message, settings)).encode("utf-8", "surrogatepass")
+    digest = hashlib.sha256(seed).hexdigest()
+    domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or MESSAGE_ID_DOMAIN
     mime = MimeMessage(policy=EML_POLICY)
-    mime["From"] = settings.from_address or DEFAULT_FROM
+    mime["From"] = from_address
     mime["To"] = message.to
     mime["Subject"] = message.subject
+    mime["Date"] = email.utils.format_datetime(datetime.fromtimestamp(int(created), UTC))
+    mime["Message-ID"] = f"<{digest[:32]}@{domain}>"
     for name, value in message.all_headers():
         mime[name] = value
     if message.text:
@@ -91,8 +177,6 @@ def email_mime(message: EmailMessage, settings: EmailSettings) -> bytes:
     for part in mime.iter_parts():
         del part["MIME-Version"]
     if mime.is_multipart():
-        # A boundary from the content, not random: re-delivering the same message writes the same bytes.
-        digest = hashlib.sha256(repr((message, settings)).encode("utf-8", "surrogatepass")).hexdigest()
         mime.set_boundary(f"=_pinrec_{digest[:32]}")
     return mime.as_bytes()
 
@@ -172,9 +256,9 @@ class EmailSender(Sender):
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         resolved = self.settings.model_copy(update={"from_address": self.settings.from_address or DEFAULT_FROM})
-        return OutboxFile("eml", email_mime(_email(message), resolved))
+        return OutboxFile("eml", email_mime(_email(message), resolved, (campaign_id, endpoint_id), created))
 
     def provider(self, clients: ClientFactory) -> Deliverer:
         if not self.settings.from_address or self.settings.from_address == DEFAULT_FROM:
@@ -185,7 +269,7 @@ class EmailSender(Sender):
 def _address(endpoint: Mapping[str, Any]) -> str:
     value = endpoint.get("Address")
     if not isinstance(value, str) or not value.strip():
-        raise ComposeError("no_address")
+        raise ComposeError(NO_ADDRESS)
     return value
 
 
@@ -204,10 +288,19 @@ class EmailChannel(Channel):
     summary_label = "email size"
 
     def check_sendable(self, template: str, links: Mapping[str, Any]) -> None:
-        if not links.get("unsubscribe_url"):
+        url = links.get("unsubscribe_url")
+        if not url:
             raise PinrecError(
                 f"template {template} sets no links.unsubscribe_url: email campaigns need a List-Unsubscribe link"
             )
+        if not _URL_ORIGIN.match(str(url)):
+            raise PinrecError(
+                f"template {template}: links.unsubscribe_url must begin with https:// (or http://) and its host, "
+                "written out: values substituted into it are percent-encoded, so they cannot supply them"
+            )
+
+    def check_address(self, address: str) -> str:
+        return check_address(address)
 
     def template_request(self, parts: Mapping[Part, str], settings: Settings | None) -> dict[str, Any]:
         return {"Subject": parts[SUBJECT], "HtmlPart": parts[HTML], "TextPart": parts[TEXT]}
@@ -219,7 +312,7 @@ class EmailChannel(Channel):
             subject=given.render(SUBJECT).strip(),
             html=given.render(HTML),
             text=given.render(TEXT) or None,
-            unsubscribe_url=given.render_text(str(given.links.get("unsubscribe_url") or ""), "links.unsubscribe_url"),
+            unsubscribe_url=given.render_url(str(given.links.get("unsubscribe_url") or ""), "links.unsubscribe_url"),
         )
 
     def sender(self, settings: Settings, composer: object, template: Settings | None) -> EmailSender:

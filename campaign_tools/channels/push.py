@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from campaign_tools.channels.base import (
+    NO_ADDRESS,
     Channel,
     ClientFactory,
     ComposeError,
@@ -25,6 +26,7 @@ from campaign_tools.channels.base import (
     Sender,
     SendOption,
     Settings,
+    check_token,
     json_file,
 )
 from transformer.aws import error_code
@@ -70,6 +72,8 @@ class PushSettings(Settings):
 
 @dataclass(frozen=True, slots=True)
 class PushMessage:
+    """One push notification; `token` is checked when made (non-empty, printable, no whitespace)."""
+
     token: str
     channel_type: str
     """The endpoint's Pinpoint ChannelType: GCM, APNS, APNS_SANDBOX, APNS_VOIP, APNS_VOIP_SANDBOX, BAIDU or ADM."""
@@ -79,6 +83,9 @@ class PushMessage:
     action: PushAction = "OPEN_APP"
     sound: str | None = None
     data: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_token(self.token)
 
 
 def _push(message: Message) -> PushMessage:
@@ -142,7 +149,7 @@ class PushSender(Sender):
     def __init__(self, settings: PushSettings) -> None:
         self.settings = settings
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         application = self.settings.application_id or OUTBOX_APPLICATION
         return json_file({"SendMessages": push_request(_push(message), application, campaign_id, endpoint_id)})
 
@@ -180,7 +187,7 @@ class PushChannel(Channel):
     def compose(self, given: ComposeInput) -> PushMessage:
         token = given.endpoint.get("Address")
         if not isinstance(token, str) or not token.strip():
-            raise ComposeError("no_address")
+            raise ComposeError(NO_ADDRESS)
         push = given.settings if isinstance(given.settings, PushTemplateSettings) else PushTemplateSettings()
         return PushMessage(
             token=token,

@@ -1,9 +1,15 @@
 """SMS: one body, sent with AWS End User Messaging SMS (`pinpoint-sms-voice-v2` `SendTextMessage`) within a part
-budget; a body over the budget is refused, never truncated."""
+budget; a body over the budget is refused, never truncated.
+
+Every SmsMessage checks its recipient when it is made, whoever composes it: a number in international form (`+`,
+then digits, spaces, dots, dashes or parentheses) that the phonenumbers library finds valid for its country; it is
+sent in E.164 form (`+12065550100`).
+"""
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -11,6 +17,8 @@ from typing import Any, Literal
 from pydantic import Field
 
 from campaign_tools.channels.base import (
+    INVALID_ADDRESS,
+    NO_ADDRESS,
     Channel,
     ClientFactory,
     ComposeError,
@@ -44,6 +52,26 @@ DEFAULT_SMS_RATE = 1.0
 toll-free numbers send 3/s, short codes 100/s. Pass --rate for the origination identity in use."""
 
 
+_WRITTEN_NUMBER = re.compile(r"\+[0-9 ().-]+")
+"""How an international number may be written: no letters, extensions or other text (phonenumbers would take
+them and drop them)."""
+
+
+def check_address(address: str) -> str:
+    """The number in E.164 form, or ComposeError(INVALID_ADDRESS) when it is not a valid international number."""
+    import phonenumbers
+
+    if not _WRITTEN_NUMBER.fullmatch(address):
+        raise ComposeError(INVALID_ADDRESS)
+    try:
+        number = phonenumbers.parse(address, None)
+    except phonenumbers.NumberParseException:
+        raise ComposeError(INVALID_ADDRESS) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ComposeError(INVALID_ADDRESS)
+    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
 class SmsTemplateSettings(Settings):
     """`[sms]` in template.toml."""
 
@@ -64,8 +92,13 @@ class SmsSettings(Settings):
 
 @dataclass(frozen=True, slots=True)
 class SmsMessage:
+    """One SMS; `to` is checked when made and kept in E.164 form."""
+
     to: str
     body: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "to", check_address(self.to))
 
 
 def renderer_segment_counter() -> SegmentCounter:
@@ -109,7 +142,7 @@ class SmsSender(Sender):
             request["ConfigurationSetName"] = self.settings.configuration_set
         return request
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         return json_file({"SendTextMessage": self.request(message, campaign_id, endpoint_id)})
 
     def provider(self, clients: ClientFactory) -> Deliverer:
@@ -164,13 +197,16 @@ class SmsChannel(Channel):
     )
     summary_label = "SMS segments"
 
+    def check_address(self, address: str) -> str:
+        return check_address(address)
+
     def template_request(self, parts: Mapping[Part, str], settings: Settings | None) -> dict[str, Any]:
         return {"Body": parts[BODY]}
 
     def compose(self, given: ComposeInput) -> SmsMessage:
         address = given.endpoint.get("Address")
         if not isinstance(address, str) or not address.strip():
-            raise ComposeError("no_address")
+            raise ComposeError(NO_ADDRESS)
         return SmsMessage(to=address, body=given.render(BODY).strip())
 
     def sender(self, settings: Settings, composer: object, template: Settings | None) -> SmsSender:

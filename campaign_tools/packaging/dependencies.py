@@ -22,7 +22,9 @@ TRANSFORMER_DISTRIBUTIONS = frozenset({"aws-lambda-powertools", "pydantic", "jin
 """What the Lambda package imports; tests/campaign_tools/packaging/test_zip.py checks the transformer imports nothing else."""
 RENDERER_DISTRIBUTIONS = frozenset({"dotpromptz-handlebars", "gsm0338", "babel"})
 """What `campaign_tools.rendering` adds for the send function; tests/campaign_tools/packaging/test_send_bundle.py checks its imports."""
-SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS
+RECIPIENT_DISTRIBUTIONS = frozenset({"email-validator", "phonenumberslite"})
+"""What the channels check recipients with (campaign_tools/channels/email.py, sms.py)."""
+SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS | RECIPIENT_DISTRIBUTIONS
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

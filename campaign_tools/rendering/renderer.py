@@ -51,6 +51,7 @@ class _RenderState:
     program: Program
     template: str
     defaults: dict[Segments, str]
+    encode: Callable[[str], str] | None = None
     line: int = 0
     hits: dict[tuple[int, str, str], BranchHit] = field(default_factory=dict)
 
@@ -96,12 +97,15 @@ class PinpointRenderer:
         default_substitutions: Mapping[str, str] | str | None = None,
         name: str = "template",
         escape: bool = True,
+        encode: Callable[[str], str] | None = None,
     ) -> Rendered:
         """What Pinpoint would send for this endpoint.
 
         A variable with no value (absent, null, "" or an empty list) takes its DefaultSubstitutions value,
         looked up by the path as written and then without trailing `.[N]` (see `defaults`), else prints
         nothing. `escape=True` HTML-escapes `{{x}}` like handlebars.js (`& < > " ' \\` =`); `{{{x}}}` never is.
+        `encode`, when given, replaces escaping for every value a tag prints, `{{{x}}}` included: e.g.
+        percent-encoding, so that values substituted into a URL stay data.
         """
         program = self._compile(source, name)
         defaults = (
@@ -109,7 +113,7 @@ class PinpointRenderer:
             if isinstance(default_substitutions, str)
             else default_substitutions
         )
-        state = _RenderState(program, name, index_defaults(defaults))
+        state = _RenderState(program, name, index_defaults(defaults), encode)
         token = _STATE.set(state)
         try:
             text = render_program(
@@ -169,7 +173,9 @@ def _mark_branch(args: list[Any], options: HelperOptions) -> str:
 
 def _print(args: list[Any], options: HelperOptions) -> Any:
     value = _substitute_default(args, options)
-    return value if isinstance(value, SafeString) else to_text(value)
+    text = value if isinstance(value, SafeString) else to_text(value)
+    encode = _STATE.get().encode
+    return text if encode is None else SafeString(encode(str(text)))
 
 
 def _substitute_default(args: list[Any], options: HelperOptions) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from campaign_tools.channels.base import Message
+from campaign_tools.channels.base import ADDRESS_REASONS, Message
 from campaign_tools.send.compose import MessageComposer
 from campaign_tools.send.compose_pool import compose_one
 from campaign_tools.send.recommendations.base import Lookup
@@ -65,7 +65,7 @@ def _compose(enrichment: Enrichment, composer: MessageComposer | BatchComposer, 
         composed = [(endpoint_id, compose_one(composer, endpoint_id, endpoint)) for endpoint_id, endpoint in entries]
     for endpoint_id, outcome in composed:
         if isinstance(outcome, str):
-            batch.failed[endpoint_id] = outcome
+            (batch.skipped if outcome in ADDRESS_REASONS else batch.failed)[endpoint_id] = outcome
         else:
             batch.messages.append((endpoint_id, outcome))
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import Channel, ComposeError, ComposeInput, Message, Part, Settings
@@ -67,6 +68,11 @@ def sendable_template(options: ComposerOptions, renderer: Any) -> SendableTempla
     return build_template(source, options.config, renderer).sendable()
 
 
+def percent_encoded(value: str) -> str:
+    """A value substituted into a URL, every character but RFC 3986's unreserved ones percent-encoded (UTF-8)."""
+    return quote(value, safe="")
+
+
 class TemplateComposer:
     """Renders a template's parts for each endpoint with Pinpoint's substitution semantics, into the message its
     channel defines.
@@ -96,13 +102,14 @@ class TemplateComposer:
             return ""
         return str(self.template.render(self.renderer, part, endpoint).text)
 
-    def _text(self, text: str, name: str, endpoint: Mapping[str, Any]) -> str:
+    def _url(self, text: str, name: str, endpoint: Mapping[str, Any]) -> str:
         rendered = self.renderer.render(
             text,
             endpoint,
             default_substitutions=self.template.default_substitutions,
             name=f"{self.template.name}/{name}",
             escape=False,
+            encode=percent_encoded,
         )
         return str(rendered.text)
 
@@ -110,7 +117,7 @@ class TemplateComposer:
         given = ComposeInput(
             endpoint=endpoint,
             render=lambda part: self._part(part, endpoint),
-            render_text=lambda text, name: self._text(text, name, endpoint),
+            render_url=lambda text, name: self._url(text, name, endpoint),
             links=self.template.links,
             settings=self.channel_settings,
         )

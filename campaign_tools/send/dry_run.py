@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from campaign_tools.channels.base import Delivered, Message, Sender
 
 
@@ -15,5 +17,5 @@ class DryRunDeliverer:
         return "dry run (nothing delivered)"
 
     def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
-        self._sender.outbox_file(message, campaign_id, endpoint_id)
+        self._sender.outbox_file(message, campaign_id, endpoint_id, time.time())
         return Delivered("dry-run")

@@ -3,17 +3,27 @@
 Each channel decides its file (email: an RFC 5322 `.eml`; SMS and push: the JSON request their provider would get).
 Files are `DIR/<campaign>/<endpoint>.<ext>` with both ids percent-encoded, written to a temporary file and renamed
 into place: re-delivering after a crash overwrites the same file, so an endpoint never has two messages (the outbox
-is idempotent).
+is idempotent), and with the same bytes: the file's modification time is when it was first written, and a
+re-delivery keeps it as the message's creation time (an email's `Date`).
 
-Files are not fsynced (that halves the throughput): the outbox survives the process being killed at any point;
-after a power cut, files written in the last seconds may be missing although the ledger says sent.
+A killed run cannot remove its temporary file (`.tmp-*`): the first delivery of a run into a campaign folder removes
+those older than the run. Files are not fsynced (that halves the throughput): the outbox survives the process being
+killed at any point; after a power cut, files written in the last seconds may be missing although the ledger says
+sent.
+
+A write error that every further message would meet too (a read-only folder or file system, no space, over quota)
+stops the run after that message; any other is that message's failure, retried by the next run.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +31,15 @@ from campaign_tools.channels.base import Delivered, DeliveryError, Message, Send
 
 MAX_NAME_LENGTH = 200
 DEFAULT_OUTBOX = "pinrec-outbox"
+TEMPORARY_PREFIX = ".tmp-"
+FATAL_ERRNOS = {
+    errno.EROFS: "outbox_read_only",
+    errno.EACCES: "outbox_not_writable",
+    errno.EPERM: "outbox_not_writable",
+    errno.ENOSPC: "outbox_full",
+    errno.EDQUOT: "outbox_full",
+}
+"""Write errors of the folder or file system rather than of one file: the run stops on the first."""
 
 
 def file_name(identifier: str) -> str:
@@ -32,34 +51,89 @@ def file_name(identifier: str) -> str:
     return name
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, modified: float) -> None:
+    """`path` holds `data` whole (or keeps what it held), with `modified` as its modification time."""
     if not path.parent.is_dir():
         path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
+        os.utime(temporary, (modified, modified))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
+def remove_leftovers(folder: Path, before: float) -> int:
+    """Remove the temporary files in `folder` last written before `before` (left by killed runs); how many."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TEMPORARY_PREFIX):
+            continue
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < before:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def delivery_error(error: OSError) -> DeliveryError:
+    reason = FATAL_ERRNOS.get(error.errno or 0)
+    detail = error.strerror or type(error).__name__
+    if reason is not None:
+        return DeliveryError(reason, fatal=True, detail=detail)
+    return DeliveryError("outbox_write_failed", detail=detail)
+
+
 class OutboxDeliverer:
     idempotent = True
 
-    def __init__(self, directory: str | os.PathLike[str], sender: Sender) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], sender: Sender, *, clock: Callable[[], float] = time.time
+    ) -> None:
         self.directory = Path(directory)
         self.sender = sender
+        self._clock = clock
+        self._started = clock()
+        self._cleaned: set[Path] = set()
+        self._lock = threading.Lock()
 
     def describe(self) -> str:
         return f"outbox {self.directory}"
 
+    def _clean_once(self, folder: Path) -> None:
+        with self._lock:
+            if folder not in self._cleaned:
+                remove_leftovers(folder, self._started)
+                self._cleaned.add(folder)
+
     def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
-        written = self.sender.outbox_file(message, campaign_id, endpoint_id)
-        path = self.directory / file_name(campaign_id) / f"{file_name(endpoint_id)}.{written.extension}"
+        folder = self.directory / file_name(campaign_id)
+        now = int(self._clock())
+        written = self.sender.outbox_file(message, campaign_id, endpoint_id, now)
+        path = folder / f"{file_name(endpoint_id)}.{written.extension}"
         try:
-            write_atomically(path, written.data)
+            self._clean_once(folder)
+            created = _first_written(path) or now
+            if created != now:
+                written = self.sender.outbox_file(message, campaign_id, endpoint_id, created)
+            write_atomically(path, written.data, created)
         except OSError as error:
-            raise DeliveryError("outbox_write_failed", detail=error.strerror or "") from None
+            raise delivery_error(error) from None
         return Delivered(str(path.relative_to(self.directory)))
+
+
+def _first_written(path: Path) -> int | None:
+    """When an earlier delivery wrote `path` (its modification time), or None when there is no such file."""
+    try:
+        return int(path.stat().st_mtime)
+    except FileNotFoundError:
+        return None

@@ -21,11 +21,20 @@ from transformer.errors import PinrecError
 
 
 class DeliveryStopped(PinrecError):
-    """The provider refused the account as a whole; the campaign stops and resumes after the cause is fixed."""
+    """Every further delivery would fail the same way (the provider refused the account, the outbox cannot be
+    written); the campaign stops and resumes after the cause is fixed."""
 
 
-RECORDED_SEGMENT_SKIPS = frozenset({SkipReason.OPTED_OUT, SkipReason.INACTIVE, SkipReason.NO_ADDRESS})
+RECORDED_SEGMENT_SKIPS = frozenset(
+    {SkipReason.OPTED_OUT, SkipReason.INACTIVE, SkipReason.NO_ADDRESS, SkipReason.INVALID_ADDRESS}
+)
 """Segment skips written to the ledger; endpoints of another channel are only counted."""
+DUPLICATE_IN_BATCH = "duplicate_in_batch"
+UNRECORDED_SKIPS = frozenset(
+    {SkipReason.OTHER_CHANNEL, DUPLICATE_IN_BATCH, Claim.ALREADY_SENT, Claim.IN_PROGRESS, Claim.IN_DOUBT}
+)
+"""Skips the summary counts that the ledger holds no row for from this run: another channel's endpoints, a repeat
+of an id in the same batch, and endpoints the ledger already holds as sent or pending."""
 
 
 @dataclass
@@ -47,6 +56,17 @@ class RunSummary:
     def all_skipped(self) -> Counter[str]:
         """Skips of the segment reader and of the run, by reason."""
         return Counter({str(reason): count for reason, count in self.segment.skipped.items()}) + self.skipped
+
+    def recorded_skipped(self) -> Counter[str]:
+        """The skips this run wrote to the ledger (unless it held the endpoint as sent or pending already)."""
+        return Counter({reason: n for reason, n in self.all_skipped().items() if reason not in UNRECORDED_SKIPS})
+
+    def not_recorded(self) -> Counter[str]:
+        """The rows counted here that wrote no ledger row: unrecorded skips and malformed rows (`malformed`)."""
+        counts = Counter({reason: n for reason, n in self.all_skipped().items() if reason in UNRECORDED_SKIPS})
+        if self.segment.malformed:
+            counts["malformed"] = self.segment.malformed
+        return counts
 
 
 def batches(endpoints: Iterable[SegmentEndpoint], size: int = BATCH_SIZE) -> Iterator[list[SegmentEndpoint]]:
@@ -92,6 +112,7 @@ class CampaignRun:
         self._progress = progress
         self._lock = threading.Lock()
         self._stop: str | None = None
+        self._stop_error: DeliveryError | None = None
 
     def record_segment_skip(self, endpoint_id: str, reason: SkipReason) -> None:
         if reason in RECORDED_SEGMENT_SKIPS:
@@ -116,9 +137,10 @@ class CampaignRun:
             self.summary.seconds = time.monotonic() - started
             self.summary.stopped = self._stop
         if self._stop is not None:
+            cause = str(self._stop_error) if self._stop_error is not None else self._stop
             raise DeliveryStopped(
-                f"delivery stopped: {self._stop} — the provider refused the account; fix the cause and re-run "
-                f"(the ledger resumes where this run stopped)"
+                f"delivery stopped: {cause} — every further message would fail the same way; fix the cause and "
+                "re-run (the ledger resumes where this run stopped)"
             )
         return self.summary
 
@@ -144,7 +166,7 @@ class CampaignRun:
     def _record_unsendable(self, prepared: PreparedBatch) -> None:
         now = self._now()
         if prepared.duplicates:
-            self.summary.skipped["duplicate_in_batch"] += prepared.duplicates
+            self.summary.skipped[DUPLICATE_IN_BATCH] += prepared.duplicates
         for endpoint_id, reason in prepared.skipped.items():
             self.ledger.mark_skipped(self.campaign_id, endpoint_id, reason, now)
             self.summary.skipped[reason] += 1
@@ -180,7 +202,7 @@ class CampaignRun:
                 self.ledger.mark_failed(self.campaign_id, endpoint_id, error.reason, self._now())
                 self._count(self.summary.failed, error.reason)
                 if error.fatal:
-                    self._stop = error.reason
+                    self._stop, self._stop_error = error.reason, error
                 return
             except Exception as error:  # one message's failure is recorded; the campaign goes on
                 reason = f"error_{type(error).__name__}"

@@ -34,6 +34,8 @@ def describe_run(summary: RunSummary, source: RecommendationSource) -> str:
     if summary.segment.malformed:
         examples = "; ".join(f"line {line}: {reason}" for line, reason in summary.segment.malformed_examples)
         lines.append(f"  malformed segment rows: {summary.segment.malformed:,} skipped ({examples})")
+    if not summary.dry_run:
+        lines.append(describe_recorded(summary))
     lines += source.report()
     if skipped.get("in_progress") or skipped.get("in_doubt"):
         lines.append(
@@ -43,6 +45,18 @@ def describe_run(summary: RunSummary, source: RecommendationSource) -> str:
     if summary.stopped:
         lines.append(f"  stopped early: {summary.stopped}")
     return "\n".join(lines)
+
+
+def describe_recorded(summary: RunSummary) -> str:
+    """How the summary maps onto `pinrec send status`: what this run wrote to the ledger, and what it only counted."""
+    recorded = summary.recorded_skipped()
+    written = summary.sent + sum(recorded.values()) + sum(summary.failed.values())
+    line = (
+        f"  in the ledger: {written:,} rows written ({summary.sent:,} sent, {sum(recorded.values()):,} skipped, "
+        f"{sum(summary.failed.values()):,} failed)"
+    )
+    not_recorded = summary.not_recorded()
+    return line + (f"; counted here only: {_reasons(not_recorded)}" if not_recorded else "")
 
 
 def run_dict(summary: RunSummary) -> dict[str, Any]:
@@ -56,6 +70,8 @@ def run_dict(summary: RunSummary) -> dict[str, Any]:
         "throttled_retries": summary.throttled_retries,
         "malformed": summary.segment.malformed,
         "malformed_examples": [{"line": line, "reason": reason} for line, reason in summary.segment.malformed_examples],
+        "recorded": {"sent": summary.sent, "skipped": dict(summary.recorded_skipped()), "failed": dict(summary.failed)},
+        "not_recorded": dict(summary.not_recorded()),
         "seconds": round(summary.seconds, 3),
         "stopped": summary.stopped,
     }

@@ -13,20 +13,22 @@ An empty cell means the field is absent. Any other column is refused when the he
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
-from campaign_tools.channels.base import Channel
+from campaign_tools.channels.base import Channel, ComposeError
+from campaign_tools.send.json_lines import MAX_LINE_CHARACTERS, MalformedLine, read_json_lines, value_problem
 from transformer.errors import PinrecError
-from transformer.files import SourceError, is_text, open_text
+from transformer.files import SourceError, is_text, open_text, read_lines
 
 SegmentFormat = Literal["jsonl", "csv"]
 DEFAULT_LIST_SEPARATOR = "|"
+MAX_ENDPOINT_ID_BYTES = 1024
+"""The longest Id a ledger can key (DynamoDB's limit on a sort key)."""
 MALFORMED_EXAMPLES = 20
 """How many malformed rows are reported by line; all of them are counted."""
 
@@ -40,6 +42,8 @@ class SkipReason(StrEnum):
     INACTIVE = "inactive"
     OTHER_CHANNEL = "other_channel"
     NO_ADDRESS = "no_address"
+    INVALID_ADDRESS = "invalid_address"
+    """The channel's validator refuses the Address (see `Channel.check_address`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,8 @@ def check_endpoint(record: object) -> tuple[str, dict[str, Any]]:
     endpoint_id = record.get("Id")
     if not endpoint_id or not endpoint_id.strip():
         raise MalformedRow("no Id")
+    if len(endpoint_id.encode("utf-8")) > MAX_ENDPOINT_ID_BYTES:
+        raise MalformedRow(f"Id is longer than {MAX_ENDPOINT_ID_BYTES:,} bytes")
     for key in _LIST_MAPS:
         _check_list_map(record.get(key), key)
     user = record.get("User")
@@ -126,20 +132,16 @@ def skip_reason(endpoint: Mapping[str, Any], channel: Channel) -> SkipReason | N
     address = endpoint.get("Address")
     if not isinstance(address, str) or not address.strip():
         return SkipReason.NO_ADDRESS
+    try:
+        channel.check_address(address)
+    except ComposeError:
+        return SkipReason.INVALID_ADDRESS
     return None
 
 
-def _jsonl_records(lines: Iterable[str]) -> Iterator[tuple[int, object]]:
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if not is_text(line):
-            yield number, MalformedRow("not UTF-8 text")
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, MalformedRow(f"not JSON ({error.msg} at column {error.colno})")
+def _jsonl_records(text: TextIO) -> Iterator[tuple[int, object]]:
+    for number, value in read_json_lines(text):
+        yield number, MalformedRow(value.reason) if isinstance(value, MalformedLine) else value
 
 
 def _number(text: str, column: str) -> float | int:
@@ -213,8 +215,16 @@ class CsvLayout:
         return record
 
 
-def _csv_records(lines: Iterable[str], separator: str) -> Iterator[tuple[int, object]]:
-    reader = csv.reader(lines, strict=True)
+def _csv_records(text: TextIO, separator: str) -> Iterator[tuple[int, object]]:
+    overlong: list[int] = []
+
+    def lines() -> Iterator[str]:
+        for number, line in enumerate(read_lines(text, MAX_LINE_CHARACTERS), start=1):
+            if line is None:
+                overlong.append(number)
+            yield "\n" if line is None else line
+
+    reader = csv.reader(lines(), strict=True)
     try:
         header = next(reader)
     except StopIteration:
@@ -223,19 +233,24 @@ def _csv_records(lines: Iterable[str], separator: str) -> Iterator[tuple[int, ob
         raise SourceError(f"the CSV header cannot be read: {error}") from None
     layout = CsvLayout(header, separator)
     while True:
+        problem: MalformedRow | None = None
         try:
-            row = next(reader)
-        except StopIteration:
-            return
+            row = next(reader, None)
         except csv.Error as error:
-            yield reader.line_num, MalformedRow(f"CSV: {error}")
+            row, problem = [], MalformedRow(f"CSV: {error}")
+        while overlong:
+            yield overlong.pop(0), MalformedRow(f"longer than {MAX_LINE_CHARACTERS:,} characters")
+        if problem is not None:
+            yield reader.line_num, problem
             continue
+        if row is None:
+            return
         if not row or all(cell == "" for cell in row):
             continue
         try:
             yield reader.line_num, layout.record(row)
-        except MalformedRow as problem:
-            yield reader.line_num, problem
+        except MalformedRow as invalid:
+            yield reader.line_num, invalid
 
 
 def format_of(source: str, explicit: SegmentFormat | None) -> SegmentFormat:
@@ -254,7 +269,8 @@ def records_from_items(items: Iterable[object], segment_format: str, separator: 
     arrive as header -> text objects and are unflattened here."""
     for position, item in enumerate(items, start=1):
         if segment_format != "csv":
-            yield position, item
+            problem = value_problem(item)
+            yield position, item if problem is None else MalformedRow(problem)
             continue
         if not isinstance(item, Mapping):
             yield position, MalformedRow("a CSV item must be an object")

@@ -1,21 +1,31 @@
 """`file:PATH`: item ids per id from a JSON Lines file (local, S3, gzip), read once.
 
-A line is either `{"id": "ep-1", "items": ["P1", "P2"]}` or a line of Amazon Personalize batch inference output,
-`{"input": {"userId": "u-1"}, "output": {"recommendedItems": [...], "scores": [...]}}`; error lines
-(`{"input": {...}, "error": "..."}`) are counted and skipped.
+A line is either `{"id": "ep-1", "items": ["P1", "P2"]}` or a line of Amazon Personalize batch inference output, as
+each recipe type writes it (every line ends with `"error": null` unless it failed):
+
+- USER_PERSONALIZATION and POPULAR_ITEMS: `{"input": {"userId": "u-1"}, "output": {"recommendedItems": [...],
+  "scores": [...]}, "error": null}`, keyed by the user id;
+- PERSONALIZED_RANKING: the same with `input.itemList`; `output.recommendedItems` is the re-ranked list;
+- RELATED_ITEMS (similar items): `{"input": {"itemId": "105"}, "output": {"recommendedItems": [...]}, ...}`, keyed
+  by the item id (so it reaches the endpoints whose id, or user id with `--id-type user`, is that item id).
+
+A line whose `error` is set (not null) is counted as an error line and skipped; a line that is not usable (see
+json_lines) is counted as malformed with its number. A file with no usable line at all stops the run before
+anything is sent.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
+from campaign_tools.send.json_lines import MalformedLine, read_json_lines
 from campaign_tools.send.recommendations.base import (
     IdType,
     Lookup,
+    RecommendationError,
     SourceKind,
     SourceOptions,
     check_per_message,
@@ -23,7 +33,9 @@ from campaign_tools.send.recommendations.base import (
     usable_items,
 )
 from campaign_tools.send.segments import MALFORMED_EXAMPLES, SegmentEndpoint
-from transformer.files import is_text, open_text
+from transformer.files import open_text
+
+ERROR_LINE = "error"
 
 
 @dataclass
@@ -45,8 +57,8 @@ class FileRecommendations:
         self.per_message = check_per_message(per_message)
         self.stats = FileStats()
         self._items: dict[str, tuple[str, ...]] = {}
-        with open_text(path, **open_options) as lines:
-            self._read(lines)
+        with open_text(path, **open_options) as text:
+            self._read(text)
 
     def describe(self) -> str:
         return f"file {self.path}"
@@ -55,8 +67,7 @@ class FileRecommendations:
         stats = self.stats
         lines = [f"  recommendations file: {stats.ids:,} ids, {stats.error_lines:,} batch inference error lines"]
         if stats.malformed:
-            examples = "; ".join(f"line {line}: {reason}" for line, reason in stats.malformed_examples)
-            lines.append(f"  malformed recommendation lines: {stats.malformed:,} skipped ({examples})")
+            lines.append(f"  malformed recommendation lines: {stats.malformed:,} skipped{self._examples()}")
         return lines
 
     def _malformed(self, line: int, reason: str) -> None:
@@ -64,51 +75,43 @@ class FileRecommendations:
         if len(self.stats.malformed_examples) < MALFORMED_EXAMPLES:
             self.stats.malformed_examples.append((line, reason))
 
-    def _read(self, lines: Iterable[str]) -> None:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+    def _read(self, text: TextIO) -> None:
+        for number, record in read_json_lines(text):
             self.stats.lines += 1
-            if not is_text(line):
-                self._malformed(number, "not UTF-8 text")
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                self._malformed(number, f"not JSON ({error.msg} at column {error.colno})")
-                continue
             parsed = self._parse(record)
-            if isinstance(parsed, str):
-                if parsed == "error":
-                    self.stats.error_lines += 1
-                else:
-                    self._malformed(number, parsed)
-                continue
-            key, items = parsed
-            # Item ids repeat across users (a catalog is far smaller than a segment): share one string each.
-            self._items[key] = tuple(sys.intern(item) for item in items)
+            if parsed == ERROR_LINE:
+                self.stats.error_lines += 1
+            elif isinstance(parsed, str):
+                self._malformed(number, parsed)
+            else:
+                key, items = parsed
+                # Item ids repeat across users (a catalog is far smaller than a segment): share one string each.
+                self._items[key] = tuple(sys.intern(item) for item in items)
         self.stats.ids = len(self._items)
+        if not self._items:
+            raise RecommendationError(
+                f"{self.path} has no usable recommendation line ({self.stats.lines:,} lines: "
+                f"{self.stats.error_lines:,} batch inference error lines, {self.stats.malformed:,} malformed)"
+                + self._examples()
+            )
 
-    def _parse(self, record: object) -> tuple[str, list[str]] | str:
-        """(id, items), or "error" for a batch inference error line, or why the line is malformed."""
+    def _examples(self) -> str:
+        examples = "; ".join(f"line {line}: {reason}" for line, reason in self.stats.malformed_examples)
+        return f" ({examples})" if examples else ""
+
+    @staticmethod
+    def _parse(record: object) -> tuple[str, list[str]] | str:
+        """(id, items), or ERROR_LINE for a batch inference line that failed, or why the line is malformed."""
+        if isinstance(record, MalformedLine):
+            return record.reason
         if not isinstance(record, dict):
             return "a line must be a JSON object"
         if "input" in record:
-            source = record["input"]
-            key = source.get("userId") if isinstance(source, dict) else None
-            if not isinstance(key, str) or not key:
-                return "batch inference line without input.userId"
-            if "error" in record:
-                return "error"
-            output = record.get("output")
-            items = output.get("recommendedItems") if isinstance(output, dict) else None
-        else:
-            key, items = record.get("id"), record.get("items")
-            if not isinstance(key, str) or not key:
-                return 'a line needs "id" (simple form) or "input" (batch inference output)'
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-            return "the item ids must be a list of strings"
-        return key, items
+            return _batch_inference_line(record)
+        key, items = record.get("id"), record.get("items")
+        if not isinstance(key, str) or not key:
+            return 'a line needs "id" (simple form) or "input" (batch inference output)'
+        return _checked(key, items)
 
     def lookup(self, endpoints: Sequence[SegmentEndpoint]) -> Lookup:
         found: dict[str, list[str]] = {}
@@ -124,6 +127,26 @@ class FileRecommendations:
             else:
                 missing[segment_endpoint.endpoint_id] = "no_recommendations"
         return Lookup(found, missing)
+
+
+def _batch_inference_line(record: dict[str, Any]) -> tuple[str, list[str]] | str:
+    if record.get("error") is not None:
+        return ERROR_LINE
+    source = record["input"]
+    key = next(
+        (source[name] for name in ("userId", "itemId") if isinstance(source, dict) and name in source),
+        None,
+    )
+    if not isinstance(key, str) or not key:
+        return "batch inference line without input.userId or input.itemId"
+    output = record.get("output")
+    return _checked(key, output.get("recommendedItems") if isinstance(output, dict) else None)
+
+
+def _checked(key: str, items: object) -> tuple[str, list[str]] | str:
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        return "the item ids must be a list of strings"
+    return key, items
 
 
 def _open(target: str, options: SourceOptions, clients: Callable[[str], Any]) -> FileRecommendations:

@@ -3,15 +3,21 @@ the `.eml` the outbox writes."""
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 import json
+import re
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from campaign_tools.channels.base import DeliveryError
 from campaign_tools.channels.email import (
@@ -24,6 +30,7 @@ from campaign_tools.channels.email import (
     ses_request,
 )
 from campaign_tools.send.outbox import OutboxDeliverer
+from tests.fakes import FakeClock
 from transformer.errors import PinrecError
 
 EMAIL = EmailMessage(
@@ -171,6 +178,34 @@ def test_delivering_email_needs_a_from_address() -> None:
 
     deliverer = EmailSender(EmailSettings(from_address="a@b.example")).provider(factory)
     assert isinstance(deliverer, SesDeliverer) and deliverer.client is clients["sesv2"]
-    for settings in (EmailSettings(), EmailSettings(from_address=DEFAULT_FROM)):
+    for without_from in (EmailSettings(), EmailSettings(from_address=DEFAULT_FROM)):
         with pytest.raises(PinrecError, match="needs --from"):
-            EmailSender(settings).provider(factory)
+            EmailSender(without_from).provider(factory)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    subject=st.text(max_size=40),
+    endpoint_id=st.text(alphabet=st.characters(codec="utf-8"), min_size=1, max_size=30),
+    first=st.integers(1_000_000_000, 2_000_000_000),
+    later=st.integers(0, 10**7),
+)
+def test_an_eml_is_dated_when_first_written_and_a_later_redelivery_writes_the_same_bytes(
+    subject: str, endpoint_id: str, first: int, later: int, tmp_path: Path
+) -> None:
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    message = dataclasses.replace(EMAIL, subject=subject)
+    clock = FakeClock(first + 0.75)
+    sender = EmailSender(EmailSettings(from_address="News <news@shop.example.com>"))
+    path = folder / OutboxDeliverer(folder, sender, clock=clock).deliver("spring", endpoint_id, message).message_id
+    written = path.read_bytes()
+    parsed = email.message_from_bytes(written, policy=email.policy.default)
+    assert parsed["Date"].datetime == datetime.fromtimestamp(first, UTC)
+    assert re.fullmatch(r"<[0-9a-f]{32}@shop\.example\.com>", parsed["Message-ID"])
+    clock.now += later  # a later run delivers the same message again (after a crash, say)
+    OutboxDeliverer(folder, sender, clock=clock).deliver("spring", endpoint_id, message)
+    assert path.read_bytes() == written
+    other = dataclasses.replace(message, html=message.html + "<p>more</p>")
+    changed = OutboxDeliverer(folder, sender, clock=clock).deliver("spring", endpoint_id, other)
+    reparsed = email.message_from_bytes((folder / changed.message_id).read_bytes(), policy=email.policy.default)
+    assert reparsed["Message-ID"] != parsed["Message-ID"] and reparsed["Date"] == parsed["Date"]

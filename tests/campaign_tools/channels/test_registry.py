@@ -88,7 +88,7 @@ class FaxSender(Sender):
     def __init__(self, settings: FaxSettings) -> None:
         self.settings = settings
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         if not isinstance(message, FaxMessage):
             raise DeliveryError("wrong_message_type", detail=type(message).__name__)
         return OutboxFile("fax", f"{self.settings.header}\nTo: {message.number}\n\n{message.page}\n".encode())

@@ -24,7 +24,7 @@ from campaign_tools.channels.sms import (
 )
 from campaign_tools.send.outbox import OutboxDeliverer
 
-SMS = SmsMessage(to="+15550100", body="Hi Ana: Trail Runner 2")
+SMS = SmsMessage(to="+12065550100", body="Hi Ana: Trail Runner 2")
 
 
 def one_part(text: str) -> int:
@@ -52,7 +52,7 @@ def test_sms_send_text_message_exact_request() -> None:
             "send_text_message",
             {"MessageId": "sms-1"},
             {
-                "DestinationPhoneNumber": "+15550100",
+                "DestinationPhoneNumber": "+12065550100",
                 "OriginationIdentity": "+15550199",
                 "MessageBody": "Hi Ana: Trail Runner 2",
                 "MessageType": "PROMOTIONAL",

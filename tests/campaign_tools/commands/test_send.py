@@ -12,7 +12,7 @@ import pytest
 
 from campaign_tools.cli import main
 from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
-from tests.fakes import ITEMS, write_recommendations, write_segment
+from tests.fakes import ITEMS, undated, write_recommendations, write_segment
 
 
 @pytest.fixture
@@ -128,8 +128,18 @@ def test_dry_run_writes_nothing(workspace: Path, capsys: pytest.CaptureFixture[s
 
 def test_sms_outbox_applies_the_part_budget(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     records = [
-        {"Id": "s1", "ChannelType": "SMS", "Address": "+15550101", "User": {"UserAttributes": {"FirstName": ["Al"]}}},
-        {"Id": "s2", "ChannelType": "SMS", "Address": "+15550102", "User": {"UserAttributes": {"FirstName": ["Long"]}}},
+        {
+            "Id": "s1",
+            "ChannelType": "SMS",
+            "Address": "+12065550101",
+            "User": {"UserAttributes": {"FirstName": ["Al"]}},
+        },
+        {
+            "Id": "s2",
+            "ChannelType": "SMS",
+            "Address": "+12065550102",
+            "User": {"UserAttributes": {"FirstName": ["Long"]}},
+        },
     ]
     (workspace / "sms.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
     (workspace / "sms-recs.jsonl").write_text(
@@ -225,8 +235,8 @@ def test_composing_in_worker_processes_writes_the_same_messages(
     assert main(send("--outbox", "two", "--ledger", "sqlite:two.db", "--compose-processes", "2")) == 3
     out = capsys.readouterr().out
     assert out.count("sent 73, skipped 1, failed 1") == 2, "a compose failure in a worker is recorded the same"
-    inline = {path.name: path.read_bytes() for path in (workspace / "one" / "spring").iterdir()}
-    pooled = {path.name: path.read_bytes() for path in (workspace / "two" / "spring").iterdir()}
+    inline = {path.name: undated(path.read_bytes()) for path in (workspace / "one" / "spring").iterdir()}
+    pooled = {path.name: undated(path.read_bytes()) for path in (workspace / "two" / "spring").iterdir()}
     assert len(inline) == 73 and inline == pooled
     assert main(send("--compose-processes", "0")) == 1
     assert "--compose-processes: Input should be greater than or equal to 1" in capsys.readouterr().err

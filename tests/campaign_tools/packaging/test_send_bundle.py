@@ -28,6 +28,8 @@ from transformer.config import load_config
 from transformer.service import Transformer
 
 TEMPLATE = "recommended-for-you"
+ADDRESSES = {"email": "ana@example.com", "sms": "+12065550123", "push": "fcm-token-example-0001"}
+"""One endpoint composed on every channel: each channel checks its recipient, so each gets an address of its kind."""
 AUTHORING_MODULES = (
     "mjml",
     "css_inline",
@@ -106,10 +108,12 @@ from campaign_tools.send.run import prepare
 task_root, endpoint = sys.argv[1], json.loads(sys.argv[2])
 environment = {**os.environ, child.LEDGER_TABLE_ENV: 'ledger'}
 messages = {}
+addresses = json.loads(sys.argv[4])
 for channel in ('email', 'sms', 'push'):
     value = {'campaign_id': 'c', 'recommendations': 'segment', 'channel': channel, 'template': sys.argv[3]}
     composer = prepare(child.child_settings(value, environment), child.warm_clients()).composer
-    messages[channel] = dataclasses.asdict(composer.compose(endpoint['Id'], endpoint))
+    addressed = {**endpoint, 'Address': addresses[channel]}
+    messages[channel] = dataclasses.asdict(composer.compose(endpoint['Id'], addressed))
 bundled = ('handlers.send_batch', 'campaign_tools.send.child', 'campaign_tools.templates.prebuilt')
 for name in (*bundled, 'campaign_tools.rendering'):
     assert sys.modules[name].__file__.startswith(task_root), sys.modules[name].__file__
@@ -132,7 +136,15 @@ def test_the_extracted_zip_composes_what_the_template_source_composes(deploy, de
         "PINREC_TEMPLATE_DIR": str(task_root / "template"),
     }
     completed = subprocess.run(
-        [sys.executable, "-c", FORBID_AUTHORING + CHILD_COMPOSE, str(task_root), json.dumps(endpoint), TEMPLATE],
+        [
+            sys.executable,
+            "-c",
+            FORBID_AUTHORING + CHILD_COMPOSE,
+            str(task_root),
+            json.dumps(endpoint),
+            TEMPLATE,
+            json.dumps(ADDRESSES),
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -146,7 +158,7 @@ def test_the_extracted_zip_composes_what_the_template_source_composes(deploy, de
     config = load_config(deploy / "pinrec.toml")
     for channel in channel_registry.names():
         from_source = TemplateComposer(ComposerOptions(TEMPLATE, None, channel, config)).compose(
-            "ep-email-ana", endpoint
+            "ep-email-ana", {**endpoint, "Address": ADDRESSES[channel]}
         )
         assert child["messages"][channel] == json.loads(json.dumps(asdict(from_source))), channel
     assert child["messages"]["email"]["subject"] and "<html" in child["messages"]["email"]["html"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import pytest
 
 from campaign_tools.channels.base import DeliveryError, Message, OutboxFile, Sender
-from campaign_tools.send.outbox import OutboxDeliverer, file_name
+from campaign_tools.send.outbox import FATAL_ERRNOS, OutboxDeliverer, delivery_error, file_name
+from tests.fakes import FakeClock
 
 
 @pytest.mark.parametrize("identifier", ["..", ".", "a/b", "a%2Fb", "é", "x" * 300, "CON", "a b"])
@@ -28,7 +31,7 @@ class TextSender(Sender):
     def __init__(self, refuse: bool = False) -> None:
         self.refuse = refuse
 
-    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str) -> OutboxFile:
+    def outbox_file(self, message: Message, campaign_id: str, endpoint_id: str, created: float) -> OutboxFile:
         if self.refuse:
             raise DeliveryError("refused")
         return OutboxFile("txt", repr(message).encode())
@@ -58,3 +61,28 @@ def test_an_unwritable_outbox_is_a_per_message_failure(tmp_path: Path) -> None:
     with pytest.raises(DeliveryError) as caught:
         OutboxDeliverer(tmp_path, TextSender()).deliver("c", "e", "x")
     assert caught.value.reason == "outbox_write_failed"
+
+
+def test_leftover_temporary_files_of_killed_runs_are_removed_by_the_next_run(tmp_path: Path) -> None:
+    """A killed process cannot remove its temporary file; the next run removes those older than itself."""
+    folder = tmp_path / "c"
+    folder.mkdir()
+    clock = FakeClock(2_000_000_000.0)
+    leftovers = [folder / ".tmp-abc123.eml", folder / ".tmp-def456.txt"]
+    for path in leftovers:
+        path.write_bytes(b"")
+        os.utime(path, (clock.now - 60, clock.now - 60))
+    in_flight = folder / ".tmp-ghi789.txt"  # another run's, written after this one started
+    in_flight.write_bytes(b"partial")
+    os.utime(in_flight, (clock.now + 1, clock.now + 1))
+    outbox = OutboxDeliverer(tmp_path, TextSender(), clock=clock)
+    outbox.deliver("c", "e", "x")
+    assert sorted(path.name for path in folder.iterdir()) == [".tmp-ghi789.txt", "e.txt"]
+
+
+@pytest.mark.parametrize("code", sorted(errno.errorcode))
+def test_an_outbox_error_every_message_would_meet_stops_the_run_any_other_fails_one_message(code: int) -> None:
+    error = delivery_error(OSError(code, os.strerror(code)))
+    assert error.fatal == (code in FATAL_ERRNOS)
+    assert error.reason == FATAL_ERRNOS.get(code, "outbox_write_failed")
+    assert not error.throttled

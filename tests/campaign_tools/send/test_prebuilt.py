@@ -18,7 +18,7 @@ from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.settings import SendSettings
 from campaign_tools.templates.errors import TemplateError
 from tests.campaign_tools.send.test_plugin import PLUGIN
-from tests.fakes import ITEMS, write_recommendations, write_segment
+from tests.fakes import ITEMS, undated, write_recommendations, write_segment
 
 TEMPLATE = "recommended-for-you"
 MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:pinrec-send"
@@ -69,13 +69,13 @@ def test_send_built_writes_the_same_messages_as_send_template(
     workspace: Path, built_dir: Path, capsys: pytest.CaptureFixture[str], channel: str, pool: tuple[str, ...]
 ) -> None:
     if channel == "sms":
-        phones = {f"ep-{n}": {"ChannelType": "SMS", "Address": f"+1555010{n:04d}"} for n in range(12)}
+        phones = {f"ep-{n}": {"ChannelType": "SMS", "Address": f"+1206555{n:04d}"} for n in range(12)}
         write_segment(workspace / "segment.jsonl", 12, **phones)
     common = ("--channel", channel, "--sms-max-parts", "4")
     assert main(send("--template", TEMPLATE, "--outbox", "a", "--ledger", "sqlite:a.db", *common)) == 0
     assert main(send("--built", str(built_dir), "--outbox", "b", "--ledger", "sqlite:b.db", *common, *pool)) == 0
-    from_source = {path.name: path.read_bytes() for path in (workspace / "a" / "autumn").iterdir()}
-    from_built = {path.name: path.read_bytes() for path in (workspace / "b" / "autumn").iterdir()}
+    from_source = {path.name: undated(path.read_bytes()) for path in (workspace / "a" / "autumn").iterdir()}
+    from_built = {path.name: undated(path.read_bytes()) for path in (workspace / "b" / "autumn").iterdir()}
     assert len(from_source) == 12 and from_built == from_source
     assert capsys.readouterr().out.count("sent ") == 2
 

@@ -60,10 +60,10 @@ def test_batch_inference_output_by_user_id_with_error_lines(tmp_path: Path) -> N
         gzip.compress("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines).encode())
     )
     source = FileRecommendations(str(path), IdType.USER, per_message=5)
-    assert (source.stats.lines, source.stats.ids, source.stats.error_lines, source.stats.malformed) == (6, 1, 1, 4)
-    assert [line for line, _ in source.stats.malformed_examples] == [3, 4, 5, 6]
-    lookup = source.lookup([seg("e1", "u1"), seg("e2", "u2"), seg("e3")])
-    assert lookup.items == {"e1": ["P9", "P8"]}
+    assert (source.stats.lines, source.stats.ids, source.stats.error_lines, source.stats.malformed) == (6, 2, 1, 3)
+    assert [line for line, _ in source.stats.malformed_examples] == [4, 5, 6]
+    lookup = source.lookup([seg("e1", "u1"), seg("e2", "u2"), seg("e3"), seg("e4", "P1")])
+    assert lookup.items == {"e1": ["P9", "P8"], "e4": ["P2"]}, "a similar-items line is keyed by its item id"
     assert lookup.missing == {"e2": "no_recommendations", "e3": "no_user_id"}
 
 
