@@ -140,7 +140,7 @@ DEPLOYMENTS = {
         "sms",
         {"origination_identity": SENDER_ID},
         "segment",
-        [{**record, "RecommendationItems": ["P1", "P2"]} for record in endpoints("SMS", "+4477009000{n}")],
+        [{**record, "RecommendationItems": ["P1", "P2"]} for record in endpoints("SMS", "+44740012345{n}")],
         opt_out_list="outdoors",
     ),
     "push with file recommendations": Deployment(

@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from campaign_tools.send.segments import SegmentEndpoint
 from transformer.errors import PinrecError
-from transformer.files import is_text
-from transformer.limits import MAX_ITEM_ID_LENGTH, MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
+from transformer.items import is_item_id
+from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 
 
 class IdType(StrEnum):
@@ -84,15 +84,10 @@ def check_per_message(per_message: int) -> int:
     return per_message
 
 
-def usable_item_id(value: object) -> bool:
-    """Whether a catalog store can look `value` up: a non-empty string of at most 100 characters (Pinpoint's
-    limit), Unicode text (no lone surrogate) without NUL."""
-    return isinstance(value, str) and 0 < len(value) <= MAX_ITEM_ID_LENGTH and "\x00" not in value and is_text(value)
-
-
 def usable_items(values: object, per_message: int) -> list[str]:
-    """The first `per_message` usable item ids (see `usable_item_id`), first of repeats; others are left out."""
+    """The first `per_message` item ids (`transformer.items.is_item_id`: the transformer's own rule), first of
+    repeats; others are left out."""
     if not isinstance(values, list):
         return []
-    unique = dict.fromkeys(value for value in values if usable_item_id(value))
+    unique = dict.fromkeys(value for value in values if is_item_id(value))
     return list(unique)[:per_message]
