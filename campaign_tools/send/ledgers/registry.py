@@ -27,8 +27,18 @@ def check_spec(spec: str) -> str:
     return spec
 
 
+def _kind(spec: str) -> tuple[LedgerKind, str]:
+    name, _, target = check_spec(spec).partition(":")
+    return next(kind for kind in KINDS if kind.kind == name), target
+
+
 def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True) -> Ledger:
     """The ledger `spec` names; `durable`: every commit reaches the disk before delivery goes on."""
-    name, _, target = check_spec(spec).partition(":")
-    kind = next(kind for kind in KINDS if kind.kind == name)
+    kind, target = _kind(spec)
     return kind.open(target, clients, durable)
+
+
+def check_ledger(spec: str, clients: Callable[[str], Any]) -> list[str]:
+    """Why the ledger `spec` names cannot be used, each problem naming it; nothing is created or written."""
+    kind, target = _kind(spec)
+    return [f"ledger {spec}: {problem}" for problem in kind.check(target, clients)]
