@@ -52,8 +52,8 @@ def no_clients(service: str) -> Any:
 def test_default_rate_per_channel() -> None:
     email, sms, push = (channel_registry.channel(name) for name in ("email", "sms", "push"))
     assert email.default_rate(lambda _: ses_with_quota(40.0)) == (40.0, "40/s (SES MaxSendRate)")
-    rate, source = email.default_rate(lambda _: ses_with_quota(None))
-    assert rate == 1.0 and "pass --rate" in source
+    with pytest.raises(PinrecError, match=r"^cannot read the SES quota: pass --rate or grant ses:GetAccount$"):
+        email.default_rate(lambda _: ses_with_quota(None))  # never a silent 1/s
     assert sms.default_rate(no_clients)[0] == 1.0
     assert push.default_rate(no_clients)[0] == 100.0
 
