@@ -110,13 +110,17 @@ def _attributes(parts: SendParts, lookup: Lookup | None, batch: int, problems: l
     store = parts.transformer.store
     catalog = config.store.describe()
     recommended = list(dict.fromkeys(item for items in (lookup.items.values() if lookup else ()) for item in items))
+    sample: list[str] | None = None
     try:
-        ids = list(dict.fromkeys([*recommended, *store.sample_ids(CATALOG_SAMPLE)]))
-        items = store.get_many(ids)
+        sample = store.sample_ids(CATALOG_SAMPLE)
+    except PinrecError as error:  # a reader may lack the right to scan (dynamodb:Scan) yet read items by id
+        preflight.notes.append(f"warning: {catalog} cannot be sampled ({error}): attributes checked on fewer items")
+    try:
+        items = store.get_many(list(dict.fromkeys([*recommended, *(sample or [])])))
     except PinrecError as error:
         problems.append(f"{catalog}: cannot be read ({error})")
         return
-    if not items:
+    if sample is not None and not items:
         problems.append(
             f"{catalog} holds no items: every endpoint would be left out (load it with pinrec catalog load)"
         )
@@ -126,6 +130,8 @@ def _attributes(parts: SendParts, lookup: Lookup | None, batch: int, problems: l
             f"none of the {len(recommended)} item ids recommended to the first {batch} endpoints is in {catalog}: "
             "check --recommendations and the configuration's [store]"
         )
+    if not items:
+        return
     check = check_items(config.attributes, items.values(), f"{len(items):,} items of {catalog}")
     preflight.attributes = check
     problems += check.problems()

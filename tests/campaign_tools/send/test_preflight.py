@@ -18,12 +18,13 @@ from botocore.stub import Stubber
 
 from campaign_tools.cli import main
 from campaign_tools.send import run
-from campaign_tools.send.parts import PreflightError
+from campaign_tools.send.parts import PreflightError, assemble
 from campaign_tools.send.preflight import preflight
 from campaign_tools.send.settings import SendSettings
 from tests.aws_fixtures import ACCOUNT, answer_get_account, verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS, write_recommendations, write_segment
+from transformer.errors import CatalogUnavailableError
 
 FROM = "news@shop.example.com"
 CAMPAIGN_ARN = "arn:aws:personalize:us-east-1:123456789012:campaign/outdoor"
@@ -452,3 +453,34 @@ def test_a_preflight_refusal_is_a_pinrec_error_listing_its_problems(workspace: P
     with pytest.raises(PreflightError) as caught:
         run.SendRun(settings)
     assert len(caught.value.problems) == 1 and "attribute Url" in caught.value.problems[0]
+
+
+def test_a_catalog_that_cannot_be_sampled_is_checked_on_the_first_batch_s_items(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = SendSettings.model_validate(
+        {"campaign_id": "spring", "composer": PLUGIN, "config": "typo.toml", "segment": "segment.jsonl",
+         "recommendations": "file:recs.jsonl", "dry_run": True}
+    )  # fmt: skip
+    parts, _ = assemble(settings, run.client_factory(settings.aws.options()))
+    assert parts is not None
+
+    def denied(count: int) -> list[str]:
+        raise CatalogUnavailableError("DynamoDB table items: AccessDeniedException")
+
+    monkeypatch.setattr(parts.transformer.store, "sample_ids", denied)
+    with pytest.raises(PreflightError) as caught:
+        preflight(settings, run.client_factory(settings.aws.options()), parts)
+    assert caught.value.problems == [
+        "attribute Url has no value for any of the 9 items checked (template failed: undefined name 'idd' (9)) and "
+        "no default: every item is unknown, so every endpoint would be left out (transformer_too_few_items)"
+    ], "the 9 catalog items the first batch is recommended"
+    sound = settings.model_copy(update={"config": "pinrec.toml"})
+    parts, _ = assemble(sound, run.client_factory(sound.aws.options()))
+    assert parts is not None
+    monkeypatch.setattr(parts.transformer.store, "sample_ids", denied)
+    _, checked = preflight(sound, run.client_factory(sound.aws.options()), parts)
+    assert checked.notes == [
+        f"warning: catalog {workspace / 'catalog.db'} cannot be sampled (DynamoDB table items: AccessDeniedException): "
+        "attributes checked on fewer items"
+    ]
