@@ -31,7 +31,7 @@ from campaign_tools.send.settings import SendSettings
 from campaign_tools.templates.prebuilt import SendableTemplate
 from transformer.config import PinrecConfig
 from transformer.errors import PinrecError
-from transformer.files import is_s3_url
+from transformer.files import STDIN, is_s3_url
 
 BINDING_FORMAT = 1
 SHOWN_DIGEST = 12
@@ -118,6 +118,8 @@ def _config(config: PinrecConfig) -> Bound:
 
 
 def _location(location: str) -> str:
+    if location == STDIN:
+        return "standard input"
     return location if is_s3_url(location) else str(Path(location).resolve())
 
 

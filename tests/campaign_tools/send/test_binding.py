@@ -13,10 +13,12 @@ import boto3
 import pytest
 
 from campaign_tools.cli import main
-from campaign_tools.send.binding import Bound, BoundLedger, CampaignBinding, CampaignBindingError, bind
+from campaign_tools.send.binding import Bound, BoundLedger, CampaignBinding, CampaignBindingError, bind, binding_of
 from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
+from campaign_tools.send.parts import prepare
+from campaign_tools.send.settings import SendSettings
 from tests.campaign_tools.send.test_plugin import PLUGIN, PlainComposer
 from tests.conftest import write_catalog
 from tests.fakes import ITEMS, write_recommendations, write_segment
@@ -142,3 +144,28 @@ def test_a_run_that_lost_the_race_to_bind_is_refused_at_its_first_write(tmp_path
     same = BoundLedger(ledger, "spring", binding("a.jsonl"))
     same.claim("spring", "ep-1", 3.0, ClaimPolicy("same"))
     assert ledger_rows(tmp_path / "ledger.db") == 1
+
+
+def test_what_identifies_each_part(workspace: Path, tmp_path: Path) -> None:
+    values = {
+        "campaign_id": "spring", "composer": PLUGIN, "config": "pinrec.toml", "segment": "-",
+        "segment_format": "jsonl", "recommendations": "segment", "filter_arn": "arn:aws:personalize:f",
+        "filter_values": {"CATEGORY": '"shoes"'},
+    }  # fmt: skip
+    settings = SendSettings.model_validate(values)
+    here = binding_of(settings, prepare(settings, lambda service: None))
+    assert here.parts["segment"].shown == "jsonl standard input"
+    assert here.parts["recommendations"].shown == (
+        'segment by endpoint id, 5 per message, filter arn:aws:personalize:f (CATEGORY="shoes")'
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(workspace / "catalog.db", elsewhere)
+    (elsewhere / "pinrec.toml").write_text(CONFIG.replace("[attributes", "[cache]\nttl_seconds = 5\n[attributes"))
+    moved = settings.model_copy(update={"config": str(elsewhere / "pinrec.toml")})
+    there = binding_of(moved, prepare(moved, lambda service: None))
+    assert there.parts["config"] == here.parts["config"], "another folder, another cache: the same campaign"
+    (elsewhere / "pinrec.toml").write_text(CONFIG.replace('"catalog.db"', '"catalog-2.db"'))
+    shutil.copy(workspace / "catalog.db", elsewhere / "catalog-2.db")
+    renamed = binding_of(moved, prepare(moved, lambda service: None))
+    assert renamed.parts["config"] != here.parts["config"], "another catalog file"
