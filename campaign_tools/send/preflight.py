@@ -49,11 +49,22 @@ class Preflight:
     attributes: ConfigCheck | None = None
 
 
-def _first_batch(settings: SendSettings, clients: ClientFactory, problems: list[str]) -> list[SegmentEndpoint]:
+class _EnoughRows(Exception):
+    """The first rows were read without finding a batch of the channel's endpoints."""
+
+
+def _first_batch(
+    settings: SendSettings, clients: ClientFactory, problems: list[str], preflight: Preflight
+) -> list[SegmentEndpoint]:
     segment = settings.segment
     if segment is None or segment == STDIN:
         return []
     stats = SegmentStats()
+
+    def stop_after_enough_rows(endpoint_id: str, reason: object) -> None:
+        if stats.rows >= SEGMENT_ROWS_READ:
+            raise _EnoughRows
+
     endpoints: Iterator[SegmentEndpoint] = read_segment(
         segment,
         settings.channel_object,
@@ -61,6 +72,7 @@ def _first_batch(settings: SendSettings, clients: ClientFactory, problems: list[
         segment_format=settings.segment_format,
         list_separator=settings.csv_list_separator,
         s3_client=clients("s3") if is_s3_url(segment) else None,
+        on_skip=stop_after_enough_rows,
     )
     batch: list[SegmentEndpoint] = []
     try:
@@ -68,12 +80,22 @@ def _first_batch(settings: SendSettings, clients: ClientFactory, problems: list[
             batch.append(endpoint)
             if len(batch) == BATCH_SIZE or stats.rows >= SEGMENT_ROWS_READ:
                 break
+    except _EnoughRows:
+        pass
     except PinrecError as error:
         problems.append(f"--segment {segment}: {error}")
+        return batch
     finally:
         close = getattr(endpoints, "close", None)  # a generator: closing it closes the file
         if callable(close):
             close()
+    if not batch and stats.rows:
+        skipped = ", ".join(f"{reason} {count}" for reason, count in stats.skipped.most_common())
+        preflight.notes.append(
+            f"warning: no {settings.channel} endpoint to send to among the first {stats.rows:,} rows of the segment"
+            + (f" (skipped: {skipped})" if skipped else "")
+            + (f" ({stats.malformed:,} malformed)" if stats.malformed else "")
+        )
     return batch
 
 
@@ -157,7 +179,7 @@ def preflight(
     found = Preflight()
     if parts is None:
         parts, problems = assemble(settings, clients)
-    batch = _first_batch(settings, clients, problems)
+    batch = _first_batch(settings, clients, problems, found)
     if parts is not None:
         lookup = _lookup(parts.recommendations, batch, problems, found, settings.recommendations)
         _attributes(parts, lookup, len(batch), problems, found)

@@ -89,6 +89,7 @@ class SendRun:
         channel = settings.channel_object
         composer = self.parts.composer
         sender = channel.sender(settings.sender, composer, getattr(composer, "channel_settings", None))
+        rate, self.pace = _pace(settings, clients)
         deliverer: Deliverer
         ledger: Ledger
         if settings.dry_run:
@@ -104,7 +105,6 @@ class SendRun:
                 ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
         self._left_out = LeftOutSample(self.parts.transformer)
-        rate, self.pace = _pace(settings, clients)
         self._composers = (
             ComposerPool(settings.composer, self._composer_options(), settings.compose_processes)
             if settings.compose_processes > 1

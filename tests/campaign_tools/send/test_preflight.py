@@ -484,3 +484,17 @@ def test_a_catalog_that_cannot_be_sampled_is_checked_on_the_first_batch_s_items(
         f"warning: catalog {workspace / 'catalog.db'} cannot be sampled (DynamoDB table items: AccessDeniedException): "
         "attributes checked on fewer items"
     ]
+
+
+def test_the_preflight_reads_at_most_the_first_rows_to_find_endpoints_of_the_channel(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sms = {f"ep-{n}": {"ChannelType": "SMS", "Address": f"+1555{n:04d}"} for n in range(1_200)}
+    write_segment(workspace / "segment.jsonl", 1_203, **sms)
+    write_recommendations(workspace / "recs.jsonl", 1_203)
+    assert main(send("--dry-run")) == 0, "a warning: the endpoints of the channel may come later"
+    captured = capsys.readouterr()
+    assert (
+        "  warning: no email endpoint to send to among the first 1,000 rows of the segment (skipped: other_channel 1000)"
+    ) in captured.err.splitlines()
+    assert "would send 3, skipped 1,200" in captured.out
