@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from campaign_tools.commands import (
     catalog,
+    config,
     demo,
     invoke,
     package,
@@ -23,7 +24,7 @@ from campaign_tools.commands import (
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, invoke, demo, templates, role, permissions, recommender, setup, package, send)
+COMMAND_MODULES = (catalog, config, invoke, demo, templates, role, permissions, recommender, setup, package, send)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

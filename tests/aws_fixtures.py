@@ -119,3 +119,25 @@ def transformer_function(make_session: Callable[..., AwsSession]) -> str:
 
 def policy_statements(session: AwsSession, function: str) -> list[dict[str, Any]]:
     return json.loads(session.client("lambda").get_policy(FunctionName=function)["Policy"])["Statement"]
+
+
+def verify_ses_identity(ses: Any, identity: str) -> None:
+    """`identity` in moto's SES (sesv2 client `ses`), verified for sending as SES marks it once its check passes:
+    moto creates identities unverified for sending and has no call that verifies them."""
+    from moto.ses.models import ses_backends
+
+    ses.create_email_identity(EmailIdentity=identity)
+    ses_backends[ACCOUNT][ses.meta.region_name].email_identities[identity].verified_for_sending_status = True
+
+
+def answer_get_account(ses: Any, answer: dict[str, Any] | str) -> None:
+    """SES GetAccount on the sesv2 client `ses` answers `answer` (a response, or an error code), since moto has no
+    GetAccount; every other call of the client still reaches moto."""
+    from types import SimpleNamespace
+
+    def respond(**_: Any) -> tuple[Any, dict[str, Any]]:
+        if isinstance(answer, str):
+            return SimpleNamespace(status_code=403), {"Error": {"Code": answer, "Message": "denied"}}
+        return SimpleNamespace(status_code=200), answer
+
+    ses.meta.events.register("before-call.sesv2.GetAccount", respond)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,23 @@ class TemplateSyntaxProblem(ValueError):
 
 
 class Unrenderable(ValueError):
-    """An attribute has no value for an item: the field is absent or not a scalar, or the template failed."""
+    """An attribute has no value for an item: the field is absent or not a scalar, or the template failed.
+
+    The message says why without quoting the item's values, so `pinrec config check` and the send can show it."""
+
+
+_UNDEFINED = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+
+
+def template_failure(error: Exception, source: str) -> str:
+    """Why a template failed, naming an undefined name only when the template's own text holds it (a name taken
+    from the item's data could be one of its values)."""
+    if isinstance(error, jinja2.UndefinedError):
+        match = _UNDEFINED.search(str(error))
+        name = next((group for group in match.groups() if group), "") if match else ""
+        if name.isidentifier() and re.search(rf"\b{re.escape(name)}\b", source):
+            return f"template failed: undefined name {name!r}"
+    return f"template failed: {type(error).__name__}"
 
 
 def compile_template(source: str) -> jinja2.Template:
@@ -97,6 +114,7 @@ class AttributeRenderer:
     def __init__(self, name: str, spec: AttributeConfig) -> None:
         self.name = name
         self._field = spec.field
+        self._source = spec.template or ""
         self._template = compile_template(spec.template) if spec.template is not None else None
         self._default = spec.default
         self._max_length = spec.max_length
@@ -104,7 +122,7 @@ class AttributeRenderer:
     def render(self, item: Mapping[str, Any]) -> str:
         """The attribute value for `item`; raises Unrenderable when there is neither value nor default."""
         try:
-            value = self._raw(item)
+            value = self.value_of(item)
         except Unrenderable:
             if self._default is None:
                 raise
@@ -113,7 +131,8 @@ class AttributeRenderer:
             value = truncate_cleanly(value, self._max_length)
         return value
 
-    def _raw(self, item: Mapping[str, Any]) -> str:
+    def value_of(self, item: Mapping[str, Any]) -> str:
+        """The item's own value, before any default or cut; raises Unrenderable saying why there is none."""
         if self._field is not None:
             if self._field not in item:
                 raise Unrenderable(f"field {self._field!r} is absent")
@@ -122,7 +141,7 @@ class AttributeRenderer:
         try:
             return render_bounded(self._template, item)
         except Exception as error:  # whatever a template raises (its own bugs, the sandbox's limits) is its failure
-            raise Unrenderable(f"template failed: {type(error).__name__}") from None
+            raise Unrenderable(template_failure(error, self._source)) from None
 
     @property
     def default(self) -> str | None:

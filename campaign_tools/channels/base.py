@@ -185,6 +185,14 @@ class PreviewOutput:
     """A figure for the summary table, under `summary_label` (e.g. SMS segments)."""
 
 
+@dataclass(frozen=True)
+class SenderCheck:
+    """What a channel's preflight found: each problem stops the send before its first message; notes are shown."""
+
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
 class Channel(ABC):
     """One channel. Subclasses set the class attributes and implement the methods; one instance is registered."""
 
@@ -237,6 +245,11 @@ class Channel(ABC):
     @abstractmethod
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         """Messages per second when delivering without --rate, and where the figure comes from."""
+
+    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+        """Before a `--deliver` send's first message: can the provider take it (the sender identity, application or
+        account)? `rate` is the --rate given (None: the default pace applies). Nothing to check by default."""
+        return SenderCheck()
 
     @abstractmethod
     def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput: ...

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
+from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +37,7 @@ from campaign_tools.channels.base import (
     PinpointTemplateType,
     PreviewOutput,
     Sender,
+    SenderCheck,
     SendOption,
     Settings,
 )
@@ -58,6 +60,8 @@ THROTTLING_CODES = frozenset(
 FATAL_CODES = frozenset(
     {"AccountSuspendedException", "SendingPausedException", "AccessDeniedException", "UnrecognizedClientException"}
 )
+NEEDS_FROM = "--deliver for email needs --from ADDRESS (a verified SES identity)"
+QUOTA_UNREADABLE = "cannot read the SES quota{why}: pass --rate or grant ses:GetAccount"
 EML_POLICY = email.policy.SMTP.clone(max_line_length=998)
 """RFC 5322's line limit: a long List-Unsubscribe URL stays one `<url>` instead of being folded into encoded words."""
 MESSAGE_ID_DOMAIN = "pinrec.invalid"
@@ -240,16 +244,67 @@ class SesDeliverer:
         return Delivered(str(response["MessageId"]))
 
 
-def ses_max_send_rate(client: Any) -> float | None:
-    """The account's SES send rate (messages per second) from GetAccount, or None when it cannot be read."""
+def ses_account(client: Any) -> dict[str, Any] | str:
+    """SES GetAccount's answer, or the error code when it cannot be read."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        quota = client.get_account().get("SendQuota", {})
-    except (ClientError, BotoCoreError):
-        return None
-    rate = quota.get("MaxSendRate")
+        account: dict[str, Any] = client.get_account()
+    except (ClientError, BotoCoreError) as error:
+        return error_code(error)
+    return account
+
+
+def ses_max_send_rate(client: Any) -> float | None:
+    """The account's SES send rate (messages per second) from GetAccount, or None when it cannot be read."""
+    account = ses_account(client)
+    rate = account.get("SendQuota", {}).get("MaxSendRate") if isinstance(account, dict) else None
     return float(rate) if isinstance(rate, int | float) and rate > 0 else None
+
+
+def account_findings(account: Mapping[str, Any]) -> SenderCheck:
+    """Sending paused, the 24-hour quota used up (problems); the sandbox and the quota left (notes)."""
+    problems, notes = [], []
+    if account.get("SendingEnabled") is False:
+        problems.append("SES sending is paused for this account and region (GetAccount SendingEnabled false)")
+    quota = account.get("SendQuota", {})
+    most, sent = quota.get("Max24HourSend"), quota.get("SentLast24Hours", 0)
+    if isinstance(most, int | float) and most >= 0:
+        if most - sent <= 0:
+            problems.append(f"the SES 24-hour quota is used up ({sent:,.0f} of {most:,.0f} sent)")
+        else:
+            notes.append(f"SES quota: {most - sent:,.0f} of {most:,.0f} messages left in 24 hours")
+    if account.get("ProductionAccessEnabled") is False:
+        notes.append("the SES account is in the sandbox: it delivers only to verified addresses")
+    return SenderCheck(tuple(problems), tuple(notes))
+
+
+def identity_problem(client: Any, from_address: str) -> str | None:
+    """Why --from cannot send: neither the address nor its domain is an SES identity verified for sending."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    address = parseaddr(from_address)[1] or from_address
+    domain = address.rpartition("@")[2]
+    unverified = []
+    for identity in dict.fromkeys((address, domain)):
+        try:
+            found = client.get_email_identity(EmailIdentity=identity)
+        except ClientError as error:
+            if error_code(error) == "NotFoundException":
+                continue
+            code = error_code(error)
+            return f"cannot check the SES identity of --from (GetEmailIdentity: {code}; grant ses:GetEmailIdentity)"
+        except BotoCoreError as error:
+            return f"cannot check the SES identity of --from: {error}"
+        if found.get("VerifiedForSendingStatus"):
+            return None
+        unverified.append(f"{identity} (VerificationStatus {found.get('VerificationStatus', 'unknown')})")
+    if unverified:
+        return f"--from {address}: the SES identity {' and '.join(unverified)} is not verified for sending yet"
+    return (
+        f"--from {address}: neither the address nor the domain {domain} is an SES identity in this account and "
+        "region: verify one first"
+    )
 
 
 class EmailSender(Sender):
@@ -262,7 +317,7 @@ class EmailSender(Sender):
 
     def provider(self, clients: ClientFactory) -> Deliverer:
         if not self.settings.from_address or self.settings.from_address == DEFAULT_FROM:
-            raise PinrecError("--deliver for email needs --from ADDRESS (a verified SES identity)")
+            raise PinrecError(NEEDS_FROM)
         return SesDeliverer(clients("sesv2"), self.settings)
 
 
@@ -322,8 +377,26 @@ class EmailChannel(Channel):
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         rate = ses_max_send_rate(clients("sesv2"))
         if rate is None:
-            return 1.0, "1/s (SES GetAccount unavailable: pass --rate)"
+            raise PinrecError(QUOTA_UNREADABLE.format(why=""))
         return rate, f"{rate:g}/s (SES MaxSendRate)"
+
+    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+        """GetAccount (sending enabled, quota; without --rate it must answer: its MaxSendRate is the pace) and
+        GetEmailIdentity (--from, or its domain, verified for sending)."""
+        assert isinstance(settings, EmailSettings)
+        if not settings.from_address or settings.from_address == DEFAULT_FROM:
+            return SenderCheck((NEEDS_FROM,))
+        client = clients("sesv2")
+        account = ses_account(client)
+        if isinstance(account, dict):
+            found = account_findings(account)
+        elif rate is None:
+            found = SenderCheck((QUOTA_UNREADABLE.format(why=f" (GetAccount: {account})"),))
+        else:
+            note = f"SES account not checked (GetAccount: {account}): grant ses:GetAccount to check sending is enabled"
+            found = SenderCheck(notes=(note,))
+        identity = identity_problem(client, settings.from_address)
+        return SenderCheck(found.problems + ((identity,) if identity else ()), found.notes)
 
     def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput:
         esc = html.escape

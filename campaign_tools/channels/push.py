@@ -24,6 +24,7 @@ from campaign_tools.channels.base import (
     PinpointTemplateType,
     PreviewOutput,
     Sender,
+    SenderCheck,
     SendOption,
     Settings,
     check_token,
@@ -53,6 +54,7 @@ FATAL_CODES = frozenset({"ForbiddenException", "NotFoundException"})
 THROTTLED_STATUS = "THROTTLED"
 DEFAULT_PUSH_RATE = 100.0
 """Messages per second for push when --rate is not given (End User Messaging push has no account-wide figure)."""
+NEEDS_APPLICATION = "--deliver for push needs --application-id (the End User Messaging push application)"
 OUTBOX_APPLICATION = "OUTBOX"
 """The ApplicationId shown in outbox requests when no --application-id is given."""
 
@@ -155,8 +157,24 @@ class PushSender(Sender):
 
     def provider(self, clients: ClientFactory) -> Deliverer:
         if not self.settings.application_id:
-            raise PinrecError("--deliver for push needs --application-id (the End User Messaging push application)")
+            raise PinrecError(NEEDS_APPLICATION)
         return PushDeliverer(clients("pinpoint"), self.settings.application_id)
+
+
+def application_problem(client: Any, application_id: str) -> str | None:
+    """Why --application-id cannot send: no such End User Messaging push application (GetApp)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        client.get_app(ApplicationId=application_id)
+    except ClientError as error:
+        code = error_code(error)
+        if code == "NotFoundException":
+            return f"--application-id {application_id}: no such push application in this account and region"
+        return f"cannot check --application-id {application_id} (GetApp: {code}; grant mobiletargeting:GetApp)"
+    except BotoCoreError as error:
+        return f"cannot check --application-id {application_id}: {error}"
+    return None
 
 
 class PushChannel(Channel):
@@ -205,6 +223,14 @@ class PushChannel(Channel):
 
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         return DEFAULT_PUSH_RATE, f"{DEFAULT_PUSH_RATE:g}/s (push default)"
+
+    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+        """The push application exists (GetApp)."""
+        assert isinstance(settings, PushSettings)
+        if not settings.application_id:
+            return SenderCheck((NEEDS_APPLICATION,))
+        problem = application_problem(clients("pinpoint"), settings.application_id)
+        return SenderCheck((problem,) if problem else ())
 
     def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput:
         esc = html.escape

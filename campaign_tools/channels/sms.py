@@ -32,6 +32,7 @@ from campaign_tools.channels.base import (
     PinpointTemplateType,
     PreviewOutput,
     Sender,
+    SenderCheck,
     SendOption,
     Settings,
     json_file,
@@ -178,6 +179,46 @@ class SmsDeliverer:
         return Delivered(str(response["MessageId"]))
 
 
+def _origination(client: Any, identity: str) -> tuple[str, list[dict[str, Any]]]:
+    """What kind of origination identity `identity` is (as SendTextMessage reads it), and what describes it."""
+    resource = identity.rpartition(":")[2] if identity.startswith("arn:") else identity
+    if resource.startswith(("phone-number/", "phone-")):
+        return "phone number", client.describe_phone_numbers(PhoneNumberIds=[identity])["PhoneNumbers"]
+    if resource.startswith(("pool/", "pool-")):
+        return "pool", client.describe_pools(PoolIds=[identity])["Pools"]
+    if resource.startswith("sender-id/"):
+        _, sender, country = [*resource.split("/"), "", ""][:3]
+        found = client.describe_sender_ids(SenderIds=[{"SenderId": sender, "IsoCountryCode": country}])
+        return "sender id", found["SenderIds"]
+    if identity.startswith("+"):
+        pages = client.get_paginator("describe_phone_numbers").paginate()
+        return "phone number", [n for page in pages for n in page["PhoneNumbers"] if n.get("PhoneNumber") == identity]
+    pages = client.get_paginator("describe_sender_ids").paginate(Filters=[{"Name": "sender-id", "Values": [identity]}])
+    return "sender id", [sender for page in pages for sender in page["SenderIds"]]
+
+
+def origination_problem(client: Any, identity: str) -> str | None:
+    """Why --origination-identity cannot send: it is not in End User Messaging SMS, or not active."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        kind, found = _origination(client, identity)
+    except ClientError as error:
+        code = error_code(error)
+        if code != "ResourceNotFoundException":
+            return (
+                f"cannot check --origination-identity {identity} ({code}; grant sms-voice:DescribePhoneNumbers, "
+                "sms-voice:DescribeSenderIds and sms-voice:DescribePools)"
+            )
+        kind, found = "origination identity", []
+    except BotoCoreError as error:
+        return f"cannot check --origination-identity {identity}: {error}"
+    if not found:
+        return f"--origination-identity {identity}: no such {kind} in End User Messaging SMS in this account and region"
+    status = found[0].get("Status", "ACTIVE")
+    return None if status == "ACTIVE" else f"--origination-identity {identity}: the {kind} is {status}, not ACTIVE"
+
+
 class SmsChannel(Channel):
     name = NAME
     title = "SMS"
@@ -220,6 +261,15 @@ class SmsChannel(Channel):
 
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         return DEFAULT_SMS_RATE, f"{DEFAULT_SMS_RATE:g}/s (SMS default for one long code: pass --rate for yours)"
+
+    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+        """The origination identity, when one is given: a phone number, sender id or pool that exists and is
+        active (without one, End User Messaging chooses)."""
+        assert isinstance(settings, SmsSettings)
+        if not settings.origination_identity:
+            return SenderCheck()
+        problem = origination_problem(clients("pinpoint-sms-voice-v2"), settings.origination_identity)
+        return SenderCheck((problem,) if problem else ())
 
     def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput:
         from campaign_tools.rendering import sms_encoding

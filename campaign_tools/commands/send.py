@@ -105,6 +105,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument(
         "--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS, help="age after which pending is in doubt"
     )
+    send.add_argument(
+        "--rebind",
+        action="store_true",
+        help="a campaign id is bound to the template, config, segment, channel and recommendations it started "
+        "with, and a run that differs is refused; --rebind goes on under the id with what this run sends instead "
+        "(endpoints already sent are not sent again)",
+    )
     options.add_dry_run_option(send, help="compose and count; deliver and record nothing")
     aws = send.add_argument_group("on AWS (infra/send-statemachine.yaml)")
     aws.add_argument(
@@ -205,6 +212,7 @@ def settings_from(arguments: argparse.Namespace) -> SendSettings:
             "compose_processes": arguments.compose_processes,
             "ledger": arguments.ledger,
             "retry_pending": arguments.retry_pending,
+            "rebind": arguments.rebind,
             "lease_seconds": arguments.lease_seconds,
             "aws": {"region": arguments.region, "profile": arguments.profile, "endpoint_url": arguments.endpoint_url},
         }
@@ -217,15 +225,18 @@ def run_send(arguments: argparse.Namespace) -> int:
         return _run_on_aws(arguments, settings)
     progress = Progress("sending")
     with SendRun(settings, progress=progress) as send:
-        print(send.describe(), file=sys.stderr)
+        print("\n".join([send.describe(), *(f"  {note}" for note in send.notes)]), file=sys.stderr)
         try:
             summary = send.run()
         finally:
             progress.done()
             stopped = send.summary.stopped
-            output = report.describe_run(send.summary, send.parts.recommendations)
+            dominant = send.dominant_reason()
+            prominent = [dominant.line()] if dominant else []
+            output = report.describe_run(send.summary, send.parts.recommendations, prominent)
             if arguments.output == "json":
-                output = report.to_json(report.run_dict(send.summary))
+                data = report.run_dict(send.summary)
+                output = report.to_json({**data, "dominant_reason": dominant.to_dict() if dominant else None})
             print(output, file=sys.stderr if stopped else sys.stdout)
     return EXIT_SOME_FAILED if summary.failed else 0
 

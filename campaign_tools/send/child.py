@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from campaign_tools.channels.base import ClientFactory
+from campaign_tools.send.parts import SendParts, prepare
 from campaign_tools.send.pipeline import RunSummary
-from campaign_tools.send.run import SendParts, client_factory, prepare, run_send
+from campaign_tools.send.run import client_factory, run_send
 from campaign_tools.send.settings import SendSettings
 from transformer.aws import AwsOptions
 from transformer.config import CONFIG_ENV_VAR
@@ -62,7 +63,8 @@ def send_batch(items: list[object], settings: SendSettings, clients: ClientFacto
     if len(items) > MAX_ENDPOINTS_PER_INVOCATION:
         raise PinrecError(f"a batch holds at most {MAX_ENDPOINTS_PER_INVOCATION} endpoints, got {len(items)}")
     parts = _warm_parts(settings.model_dump_json()) if clients is None else prepare(settings, clients)
-    return run_send(settings, records=items, clients=clients or warm_clients(), parts=parts)
+    # The CLI checked the campaign and bound its id before starting the execution: no preflight per batch.
+    return run_send(settings, records=items, clients=clients or warm_clients(), parts=parts, preflight=False)
 
 
 def summary_dict(summary: RunSummary) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def segment_location(segment: str, s3: Any, bucket: str | None, campaign_id: str
 
 LOCAL_ONLY = frozenset(
     {"segment", "outbox", "deliver", "dry_run", "ledger", "config", "built", "templates_dir", "compose_processes"}
-    | {"workers", "aws"}
+    | {"workers", "aws", "rebind"}
 )
 """Settings that describe this machine, not the campaign: each child has its own (its environment's)."""
 
@@ -178,27 +178,34 @@ def run_on_aws(
     say: Callable[[str], None] = lambda _: None,
     progress: Callable[[MapProgress], None] | None = None,
 ) -> OnAwsResult:
-    """Start the campaign's execution, follow it to its end, and read the ledger's summary."""
+    """Check the campaign and bind its id (the children trust both: no preflight per batch), start its execution,
+    follow it to its end, and read the ledger's summary."""
+    from campaign_tools.send.binding import bind, binding_of
     from campaign_tools.send.ledgers.registry import open_ledger
+    from campaign_tools.send.preflight import preflight
     from campaign_tools.templates.prebuilt import load_prebuilt
 
     check_on_aws(settings, machine)
     if settings.segment is None:
         raise OnAwsError("pinrec send --on-aws needs --segment")
     started = time.monotonic()
+    parts, checked = preflight(settings, clients, on_aws=True)
+    for note in checked.notes:
+        say(f"  {note}")
     rate = settings.rate or settings.channel_object.default_rate(clients)[0]
     template = settings.template or (load_prebuilt(Path(settings.built)).name if settings.built else None)
     paced = settings.model_copy(update={"rate": rate})
-    bucket, key = segment_location(settings.segment, clients("s3"), machine.bucket, settings.campaign_id)
-    sfn = clients("stepfunctions")
-    payload = execution_input(
-        bucket, key, child_settings(paced, template, machine.max_concurrency), machine.max_concurrency
-    )
-    execution_arn = start(sfn, machine.arn, settings.campaign_id, payload)
-    say(f"campaign {settings.campaign_id}: started {execution_arn} over s3://{bucket}/{key}")
-    follow(sfn, execution_arn, progress=progress)
     ledger = open_ledger(settings.ledger, clients)
     try:
+        bind(ledger, settings.campaign_id, binding_of(settings, parts), rebind=settings.rebind, now=time.time())
+        bucket, key = segment_location(settings.segment, clients("s3"), machine.bucket, settings.campaign_id)
+        sfn = clients("stepfunctions")
+        payload = execution_input(
+            bucket, key, child_settings(paced, template, machine.max_concurrency), machine.max_concurrency
+        )
+        execution_arn = start(sfn, machine.arn, settings.campaign_id, payload)
+        say(f"campaign {settings.campaign_id}: started {execution_arn} over s3://{bucket}/{key}")
+        follow(sfn, execution_arn, progress=progress)
         summary = ledger.summary(settings.campaign_id, time.time(), settings.lease_seconds)
     finally:
         ledger.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,14 +17,16 @@ def _reasons(counter: Counter[str]) -> str:
     return ", ".join(f"{reason} {count:,}" for reason, count in counter.most_common())
 
 
-def describe_run(summary: RunSummary, source: RecommendationSource) -> str:
+def describe_run(summary: RunSummary, source: RecommendationSource, prominent: Sequence[str] = ()) -> str:
+    """The summary; `prominent` lines come right after its first line."""
     skipped = summary.all_skipped()
     verb = "would send" if summary.dry_run else "sent"
     rate = summary.sent / summary.seconds if summary.seconds > 0 else 0.0
     lines = [
         f"campaign {summary.campaign_id}: {verb} {summary.sent:,}, skipped {sum(skipped.values()):,}, "
         f"failed {sum(summary.failed.values()):,} of {summary.segment.rows:,} rows in {summary.seconds:.2f}s "
-        f"({rate:,.0f} messages/s)"
+        f"({rate:,.0f} messages/s)",
+        *prominent,
     ]
     if skipped:
         lines.append(f"  skipped: {_reasons(skipped)}")

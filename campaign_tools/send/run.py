@@ -4,6 +4,9 @@ Settings in, a summary out: read the segment (or take the records handed over), 
 recommendations, run the transformer core on batches of 50, compose each message, claim it in the ledger, deliver it
 at the pace, record it. Everything a send needs is built here from its `SendSettings`, so the CLI and the Lambda
 cannot drift apart.
+
+Before the first message a send runs its preflight (`send.preflight`) and checks that its campaign id is bound to
+what it sends (`send.binding`); an `--on-aws` child skips both, which the CLI did once before starting the execution.
 """
 
 from __future__ import annotations
@@ -11,27 +14,26 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from campaign_tools.channels.base import ClientFactory, Deliverer
-from campaign_tools.send.compose import ComposerOptions, MessageComposer, make_composer
+from campaign_tools.send import preflight as send_preflight
+from campaign_tools.send.binding import BoundLedger, binding_of, check_bound
+from campaign_tools.send.compose import ComposerOptions
 from campaign_tools.send.compose_pool import ComposerPool, InlineComposer
+from campaign_tools.send.diagnosis import DominantReason, LeftOutSample, dominant_reason, explain_too_few_items
 from campaign_tools.send.dry_run import DryRunDeliverer
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger
 from campaign_tools.send.ledgers.null import NullLedger
 from campaign_tools.send.outbox import DEFAULT_OUTBOX, OutboxDeliverer
 from campaign_tools.send.pacing import TokenBucket
+from campaign_tools.send.parts import SendParts, prepare
 from campaign_tools.send.pipeline import CampaignRun, RunSummary
-from campaign_tools.send.recommendations import registry as source_registry
-from campaign_tools.send.recommendations.base import RecommendationSource
 from campaign_tools.send.segments import iter_endpoints, read_segment, records_from_items
 from campaign_tools.send.settings import SendSettings, SettingsError
 from transformer.aws import AwsOptions, ClientTuning, client
-from transformer.config import PinrecConfig, load_config
 from transformer.files import is_s3_url
-from transformer.service import Transformer
 
 SDK_ATTEMPTS = 4
 """Attempts per AWS request made by the SDK itself (standard retry mode), before pinrec's own backoff."""
@@ -51,24 +53,6 @@ def client_factory(options: AwsOptions) -> ClientFactory:
     return make
 
 
-@dataclass(frozen=True)
-class SendParts:
-    """What a send builds once and a warm Lambda keeps between batches: the transformer keeps its cache."""
-
-    config: PinrecConfig
-    transformer: Transformer
-    composer: MessageComposer
-    recommendations: RecommendationSource
-
-
-def prepare(settings: SendSettings, clients: ClientFactory) -> SendParts:
-    config = load_config(settings.config)
-    options = ComposerOptions(settings.template, settings.templates_dir, settings.channel, config, built=settings.built)
-    composer = make_composer(settings.composer, options)
-    source = source_registry.open_source(settings.recommendations, settings.source_options(), clients)
-    return SendParts(config, Transformer(config), composer, source)
-
-
 def _pace(settings: SendSettings, clients: ClientFactory) -> tuple[float | None, str]:
     if settings.rate is not None:
         return settings.rate, f"{settings.rate:g}/s (--rate)"
@@ -80,7 +64,10 @@ def _pace(settings: SendSettings, clients: ClientFactory) -> tuple[float | None,
 
 
 class SendRun:
-    """One send, built from its settings; `run` it once, then `close` it (or use it as a context manager)."""
+    """One send, built from its settings; `run` it once, then `close` it (or use it as a context manager).
+
+    `preflight`: check the send before its first message (PreflightError) and refuse a campaign id bound to something
+    else (CampaignBindingError). False for an `--on-aws` child, whose CLI did both before starting the execution."""
 
     def __init__(
         self,
@@ -89,14 +76,20 @@ class SendRun:
         clients: ClientFactory | None = None,
         parts: SendParts | None = None,
         progress: Callable[[int], None] | None = None,
+        preflight: bool = True,
     ) -> None:
         self.settings = settings
         clients = clients or client_factory(settings.aws.options())
         self._clients = clients
-        self.parts = parts or prepare(settings, clients)
+        self.checked: send_preflight.Preflight | None = None
+        if preflight:
+            self.parts, self.checked = send_preflight.preflight(settings, clients, parts)
+        else:
+            self.parts = parts or prepare(settings, clients)
         channel = settings.channel_object
         composer = self.parts.composer
         sender = channel.sender(settings.sender, composer, getattr(composer, "channel_settings", None))
+        rate, self.pace = _pace(settings, clients)
         deliverer: Deliverer
         ledger: Ledger
         if settings.dry_run:
@@ -108,8 +101,10 @@ class SendRun:
                 else OutboxDeliverer(settings.outbox or DEFAULT_OUTBOX, sender)
             )
             ledger = ledger_registry.open_ledger(settings.ledger, clients, durable=not deliverer.idempotent)
+            if preflight:
+                ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
-        rate, self.pace = _pace(settings, clients)
+        self._left_out = LeftOutSample(self.parts.transformer)
         self._composers = (
             ComposerPool(settings.composer, self._composer_options(), settings.compose_processes)
             if settings.compose_processes > 1
@@ -118,7 +113,7 @@ class SendRun:
         self.campaign = CampaignRun(
             campaign_id=settings.campaign_id,
             recommendations=self.parts.recommendations,
-            enricher=self.parts.transformer,
+            enricher=self._left_out,
             composer=self._composers,
             deliverer=deliverer,
             ledger=ledger,
@@ -143,6 +138,20 @@ class SendRun:
     @property
     def summary(self) -> RunSummary:
         return self.campaign.summary
+
+    @property
+    def notes(self) -> list[str]:
+        """What the preflight found worth showing (warnings, the SES quota, ...)."""
+        return self.checked.notes if self.checked is not None else []
+
+    def dominant_reason(self) -> DominantReason | None:
+        """The reason most of the run's rows were skipped or failed for, if one is (after `run`)."""
+        return dominant_reason(
+            self.summary,
+            lambda: explain_too_few_items(
+                list(self._left_out.item_ids), self.parts.transformer.store, self.parts.config
+            ),
+        )
 
     def describe(self) -> str:
         """One line: what is sent where, from which recommendations, recorded where, at what pace."""
@@ -185,13 +194,26 @@ class SendRun:
         self.close()
 
 
+def _bound(ledger: Ledger, settings: SendSettings, parts: SendParts) -> Ledger:
+    """The ledger, binding the campaign when the run first writes a row; refused now when already bound elsewhere."""
+    wanted = binding_of(settings, parts)
+    if not settings.rebind:
+        try:
+            check_bound(ledger, settings.campaign_id, wanted)
+        except BaseException:
+            ledger.close()
+            raise
+    return BoundLedger(ledger, settings.campaign_id, wanted, rebind=settings.rebind)
+
+
 def run_send(
     settings: SendSettings,
     *,
     records: Iterable[object] | None = None,
     clients: ClientFactory | None = None,
     parts: SendParts | None = None,
+    preflight: bool = True,
 ) -> RunSummary:
-    """Run one send to its end and return its summary."""
-    with SendRun(settings, clients=clients, parts=parts) as send:
+    """Run one send to its end and return its summary (`preflight`: as `SendRun` takes it)."""
+    with SendRun(settings, clients=clients, parts=parts, preflight=preflight) as send:
         return send.run(records)

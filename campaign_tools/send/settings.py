@@ -116,6 +116,8 @@ class SendSettings(SettingsModel):
     compose_processes: int = Field(1, ge=1, le=64)
     ledger: Annotated[str, _checked(ledger_registry.check_spec, names_its_flag=True)] = DEFAULT_LEDGER
     retry_pending: bool = False
+    rebind: bool = False
+    """Bind the campaign id to what this run sends, though it was started with something else."""
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
     aws: AwsSettings = AwsSettings()
 

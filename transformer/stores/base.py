@@ -66,6 +66,11 @@ class ItemStore(Protocol):
         """
         ...
 
+    def sample_ids(self, count: int) -> list[str]:
+        """Up to `count` item ids spread over the catalog (every id when it holds fewer), for checking the
+        configuration against real items (`pinrec config check`, the send's preflight)."""
+        ...
+
     def close(self) -> None: ...
 
 

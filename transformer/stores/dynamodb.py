@@ -70,6 +70,9 @@ LOAD_VERSION_ATTRIBUTE = "_pinrec_load"
 DEFAULT_BUDGET_SECONDS = 10.0
 """How long a lookup may take when the caller passes no deadline (the CLI's inspection commands)."""
 
+MAX_SCAN_PAGE = 1000
+"""Ids asked for in one Scan page when sampling."""
+
 MAX_ITEMS_PER_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
 MAX_NESTING_LEVELS = 32
@@ -256,6 +259,36 @@ class DynamoDbItemStore:
     def _decode(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         deserialize = self._deserialize
         return {name: plain(deserialize(value)) for name, value in raw.items() if name != LOAD_VERSION_ATTRIBUTE}
+
+    def sample_ids(self, count: int) -> list[str]:
+        """The first ids of a Scan: DynamoDB scans in the order of its key hashes, so they are spread over the ids."""
+        ids: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "ProjectionExpression": "#k",
+            "ExpressionAttributeNames": {"#k": self.key},
+        }
+        deadline = self._clock() + DEFAULT_BUDGET_SECONDS
+        attempt = 0
+        while len(ids) < count:
+            try:
+                response = self._client.scan(**request, Limit=min(count - len(ids), MAX_SCAN_PAGE))
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code", "")
+                if code not in RETRYABLE_CODES:
+                    raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
+                self._pause(attempt, deadline, code)
+                attempt += 1
+                continue
+            except BotoCoreError as error:
+                self._pause(attempt, deadline, type(error).__name__)
+                attempt += 1
+                continue
+            ids += [raw[self.key]["S"] for raw in response.get("Items", ()) if "S" in raw.get(self.key, {})]
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return ids[:count]
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -113,6 +113,9 @@ class S3SqliteItemStore:
         self._maybe_check(deadline)
         return self._store.get_many(ids, deadline=deadline)
 
+    def sample_ids(self, count: int) -> list[str]:
+        return self._store.sample_ids(count)
+
     def _maybe_check(self, deadline: float | None) -> None:
         now = self._clock()
         if now < self._next_check or self.refresh_running:

@@ -235,6 +235,14 @@ class SqliteItemStore:
             raise CatalogUnavailableError(f"SQLite catalog {self._path} failed: {error}") from None
         return found
 
+    def sample_ids(self, count: int) -> list[str]:
+        """A random sample: SQLite reads every id once to draw it (about a third of a second per million items)."""
+        try:
+            rows = self._current_connection().execute("SELECT id FROM items ORDER BY random() LIMIT ?", (count,))
+            return [row[0] for row in rows]
+        except (sqlite3.Error, ConfigError) as error:
+            raise CatalogUnavailableError(f"SQLite catalog {self._path} failed: {error}") from None
+
     def close(self) -> None:
         self._connection.close()
 

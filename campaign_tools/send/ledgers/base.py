@@ -3,6 +3,10 @@
 States: `pending` (claimed, delivery under way or interrupted), `sent`, `failed` (reason, attempts; retried by a
 later run), `skipped` (reason; looked at again by a later run). `sent` is final: no run claims it again.
 
+Beside its rows, a campaign has one *campaign record*: what the campaign was bound to when it first wrote a row (the
+template, configuration, segment, channel and recommendations it sends; see `campaign_tools.send.binding`). It is
+kept apart from the rows, so summaries and listings never count it as an endpoint.
+
 A `pending` row whose claim is older than the lease is *in doubt*: its run died between delivering and recording.
 For an idempotent deliverer (the outbox) re-delivery is harmless and happens on the next run. For SES, SMS and push
 (no idempotency token) it is left alone unless the run is given `reclaim_pending` (`--retry-pending`): at most once
@@ -116,6 +120,16 @@ class LedgerRow:
     updated_at: float | None
 
 
+@dataclass(frozen=True)
+class CampaignRecord:
+    """What a campaign id is bound to: the binding as the send wrote it (JSON text), and when."""
+
+    campaign_id: str
+    binding: str
+    created_at: float
+    updated_at: float
+
+
 class Ledger(Protocol):
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim: ...
 
@@ -135,14 +149,27 @@ class Ledger(Protocol):
         """The campaign's rows in one state, by endpoint id."""
         ...
 
+    def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
+        """The campaign's record, or None when the campaign never wrote a row since records exist."""
+        ...
+
+    def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
+        """Write the campaign's record unless it has one (atomically: concurrent senders agree on one), or replace
+        it; returns the record in force afterwards."""
+        ...
+
     def describe(self) -> str: ...
 
     def close(self) -> None: ...
 
 
+def no_check(target: str, clients: Callable[[str], Any]) -> list[str]:
+    return []
+
+
 @dataclass(frozen=True)
 class LedgerKind:
-    """How `--ledger KIND:TARGET` opens one kind of ledger."""
+    """How `--ledger KIND:TARGET` opens one kind of ledger, and checks it can before a send starts."""
 
     kind: str
     usage: str
@@ -152,3 +179,5 @@ class LedgerKind:
     open_existing: Callable[[str, Callable[[str], Any]], Ledger] | None = None
     """(target, AWS client factory) -> the ledger, to read only: creates nothing, fails when there is none.
     None: `open` creates nothing anyway (a table named by its ARN or name)."""
+    check: Callable[[str, Callable[[str], Any]], list[str]] = no_check
+    """(target, AWS client factory) -> why the ledger cannot be used (nothing opened or written), for the preflight."""

@@ -1,17 +1,21 @@
 """The send ledger in DynamoDB: conditional writes make claims and transitions safe across concurrent senders.
 
 Table: partition key `campaign_id` (S), sort key `endpoint_id` (S); on-demand capacity suits bursts of sends.
-Each claim is one conditional UpdateItem; `sent` and `failed` only replace a `pending` row.
+Each claim is one conditional UpdateItem; `sent` and `failed` only replace a `pending` row. Campaign records live in
+their own partition, `#campaigns` (sort key: the campaign id): a campaign id cannot hold `#`, so no campaign's query
+ever reads them as endpoints.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from campaign_tools.send.ledgers.base import (
+    CampaignRecord,
     Claim,
     ClaimPolicy,
     LedgerError,
@@ -22,9 +26,13 @@ from campaign_tools.send.ledgers.base import (
     decide,
 )
 from campaign_tools.send.pacing import Backoff
+from transformer.aws import error_code
 
 BATCH_GET_LIMIT = 100
 CONDITION_FAILED = "ConditionalCheckFailedException"
+CAMPAIGNS_PARTITION = "#campaigns"
+"""The partition key of the campaign records (`#` is not allowed in a campaign id)."""
+KEY_SCHEMA = {("campaign_id", "HASH", "S"), ("endpoint_id", "RANGE", "S")}
 
 
 def _number(value: object) -> float | None:
@@ -67,6 +75,37 @@ class DynamoDbLedger:
         except BotoCoreError as error:
             raise LedgerError(f"send ledger dynamodb:{self.table}: {operation} failed: {error}") from None
         return response
+
+    def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
+        key = self._key(CAMPAIGNS_PARTITION, campaign_id)
+        item = self._call("get_item", TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        return CampaignRecord(
+            campaign_id,
+            item["binding"]["S"],
+            _number(_value(item.get("created_at"))) or 0.0,
+            _number(_value(item.get("updated_at"))) or 0.0,
+        )
+
+    def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
+        from botocore.exceptions import ClientError
+
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self._key(CAMPAIGNS_PARTITION, campaign_id),
+            "UpdateExpression": "SET binding = :binding, updated_at = :now,"
+            " created_at = if_not_exists(created_at, :now)",
+            "ExpressionAttributeValues": {":binding": {"S": binding}, ":now": {"N": repr(now)}},
+        }
+        if not replace:
+            request["ConditionExpression"] = "attribute_not_exists(endpoint_id)"
+        with contextlib.suppress(ClientError):  # another run bound the campaign first: its record is in force
+            self._call("update_item", **request)
+        record = self.campaign_record(campaign_id)
+        if record is None:
+            raise LedgerError(f"send ledger dynamodb:{self.table}: the campaign record of {campaign_id} vanished")
+        return record
 
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
         from botocore.exceptions import ClientError
@@ -270,4 +309,33 @@ def _open(target: str, clients: Callable[[str], Any], durable: bool) -> DynamoDb
     return DynamoDbLedger(target, clients("dynamodb"))
 
 
-KIND = LedgerKind("dynamodb", "dynamodb:TABLE", _open)
+def _check(target: str, clients: Callable[[str], Any]) -> list[str]:
+    """The table exists, is active and has the ledger's key (DescribeTable)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        table = clients("dynamodb").describe_table(TableName=target)["Table"]
+    except ClientError as error:
+        code = error_code(error)
+        if code == "ResourceNotFoundException":
+            return [
+                "the table does not exist in this account and region: deploy infra/send-statemachine.yaml (its "
+                "LedgerTable) or create a table with partition key campaign_id (S) and sort key endpoint_id (S)"
+            ]
+        return [f"cannot describe the table (DescribeTable: {code}; the send needs dynamodb:DescribeTable)"]
+    except BotoCoreError as error:
+        return [f"cannot describe the table: {error}"]
+    types = {found["AttributeName"]: found["AttributeType"] for found in table.get("AttributeDefinitions", [])}
+    key = {
+        (found["AttributeName"], found["KeyType"], types.get(found["AttributeName"])) for found in table["KeySchema"]
+    }
+    problems = []
+    if key != KEY_SCHEMA:
+        shown = ", ".join(f"{name} ({kind}, {type_})" for name, kind, type_ in sorted(key, key=lambda k: k[1]))
+        problems.append(f"its key is {shown}, not partition key campaign_id (S) and sort key endpoint_id (S)")
+    if table.get("TableStatus") not in ("ACTIVE", "UPDATING"):
+        problems.append(f"the table is {table.get('TableStatus')}, not ACTIVE")
+    return problems
+
+
+KIND = LedgerKind("dynamodb", "dynamodb:TABLE", _open, check=_check)

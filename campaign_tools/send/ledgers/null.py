@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, LedgerRow, LedgerSummary, State
+from campaign_tools.send.ledgers.base import CampaignRecord, Claim, ClaimPolicy, LedgerRow, LedgerSummary, State
 
 
 class NullLedger:
@@ -31,6 +31,12 @@ class NullLedger:
 
     def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
         return iter(())
+
+    def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
+        return None
+
+    def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
+        return CampaignRecord(campaign_id, binding, now, now)
 
     def close(self) -> None:
         return None

@@ -27,11 +27,21 @@ def check_spec(spec: str) -> str:
     return spec
 
 
+def _kind(spec: str) -> tuple[LedgerKind, str]:
+    name, _, target = check_spec(spec).partition(":")
+    return next(kind for kind in KINDS if kind.kind == name), target
+
+
 def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True, read_only: bool = False) -> Ledger:
     """The ledger `spec` names; `durable`: every commit reaches the disk before delivery goes on; `read_only`: for
     reading an existing ledger (`pinrec send status`), which creates nothing and fails when there is none."""
-    name, _, target = check_spec(spec).partition(":")
-    kind = next(kind for kind in KINDS if kind.kind == name)
+    kind, target = _kind(spec)
     if read_only and kind.open_existing is not None:
         return kind.open_existing(target, clients)
     return kind.open(target, clients, durable)
+
+
+def check_ledger(spec: str, clients: Callable[[str], Any]) -> list[str]:
+    """Why the ledger `spec` names cannot be used, each problem naming it; nothing is created or written."""
+    kind, target = _kind(spec)
+    return [f"ledger {spec}: {problem}" for problem in kind.check(target, clients)]

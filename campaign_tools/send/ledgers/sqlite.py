@@ -1,4 +1,5 @@
-"""The send ledger in a local SQLite file (WAL): one row per (campaign, endpoint), one transaction per change."""
+"""The send ledger in a local SQLite file (WAL): one row per (campaign, endpoint), one transaction per change; the
+campaign records in their own table."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.send.ledgers.base import (
+    CampaignRecord,
     Claim,
     ClaimPolicy,
     LedgerError,
@@ -35,6 +37,23 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (campaign_id, endpoint_id)
 ) WITHOUT ROWID
 """
+CAMPAIGNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    campaign_id TEXT PRIMARY KEY NOT NULL,
+    binding TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID
+"""
+SQLITE_HEADER = b"SQLite format 3\x00"
+BIND_UNLESS_BOUND = (
+    "INSERT INTO campaigns (campaign_id, binding, created_at, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id) DO NOTHING"
+)
+BIND_REPLACING = (
+    "INSERT INTO campaigns (campaign_id, binding, created_at, updated_at) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id) DO UPDATE SET binding = excluded.binding, updated_at = excluded.updated_at"
+)
 
 
 class SqliteLedger:
@@ -60,6 +79,7 @@ class SqliteLedger:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         connection.execute(SCHEMA)
+        connection.execute(CAMPAIGNS_SCHEMA)
         return connection
 
     def _open_read_only(self) -> sqlite3.Connection:
@@ -83,6 +103,36 @@ class SqliteLedger:
                 return self._connection.execute(sql, parameters).rowcount
             except sqlite3.Error as error:
                 raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+
+    def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
+        with self._lock:
+            try:
+                row = self._connection.execute(
+                    "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
+                ).fetchone()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        return CampaignRecord(campaign_id, *row) if row else None
+
+    def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
+        with self._lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    connection.execute(
+                        BIND_REPLACING if replace else BIND_UNLESS_BOUND, (campaign_id, binding, now, now)
+                    )
+                    row = connection.execute(
+                        "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
+                    ).fetchone()
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        return CampaignRecord(campaign_id, *row)
 
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
         with self._lock:
@@ -188,4 +238,26 @@ def _open_existing(target: str, clients: Callable[[str], Any]) -> SqliteLedger:
     return SqliteLedger(target, read_only=True)
 
 
-KIND = LedgerKind("sqlite", "sqlite:PATH", _open, _open_existing)
+def _check(target: str, clients: Callable[[str], Any]) -> list[str]:
+    """The file, when there, is a SQLite database this process may write; otherwise its folder can hold one."""
+    path = Path(target)
+    if path.exists():
+        if not path.is_file():
+            return ["is not a file"]
+        if not os.access(path, os.R_OK | os.W_OK):
+            return ["the file is not writable"]
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header and header != SQLITE_HEADER:
+            return ["the file is not a SQLite database"]
+    folder = path.absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        return [f"cannot create it: {folder} is a file"]
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return [f"the folder {folder} is not writable (SQLite writes its journal beside the file)"]
+    return []
+
+
+KIND = LedgerKind("sqlite", "sqlite:PATH", _open, open_existing=_open_existing, check=_check)

@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from campaign_tools.cli import main
+from tests.aws_fixtures import verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
 from tests.fakes import ITEMS, undated, write_recommendations, write_segment
 
@@ -206,8 +207,7 @@ def test_deliver_through_ses_with_a_dynamodb_ledger(
 
     from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 
-    ses = client("sesv2", moto_aws)
-    ses.create_email_identity(EmailIdentity="news@shop.example.com")
+    verify_ses_identity(client("sesv2", moto_aws), "news@shop.example.com")
     create_ledger_table(client("dynamodb", moto_aws), "cli-send-ledger")
     backend = ses_backends["123456789012"]["us-east-1"]
     before = len(backend.sent_messages)

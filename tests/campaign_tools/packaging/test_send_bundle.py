@@ -104,7 +104,7 @@ CHILD_COMPOSE = """
 import dataclasses, json, os, sys
 import handlers.send_batch
 from campaign_tools.send import child
-from campaign_tools.send.run import prepare
+from campaign_tools.send.parts import prepare
 task_root, endpoint = sys.argv[1], json.loads(sys.argv[2])
 environment = {**os.environ, child.LEDGER_TABLE_ENV: 'ledger'}
 messages = {}
@@ -266,6 +266,7 @@ def test_the_send_child_imports_only_the_bundled_distributions(tmp_path):
     write_build(build_template(load_template(TEMPLATE)), tmp_path / "built")
     script = FORBID_AUTHORING + (
         "import json\n"
+        "import handlers.send_batch\n"
         "from campaign_tools.channels.sms import renderer_segment_counter\n"
         "from campaign_tools.send.compose import ComposerOptions, TemplateComposer\n"
         "from transformer.config import parse_config\n"
@@ -281,7 +282,9 @@ def test_the_send_child_imports_only_the_bundled_distributions(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
     loaded = set(json.loads(completed.stdout.strip().splitlines()[-1]))
-    third_party = loaded - set(sys.stdlib_module_names) - {"__future__", "__main__", "transformer", "campaign_tools"}
+    third_party = (
+        loaded - set(sys.stdlib_module_names) - {"__future__", "__main__", "transformer", "campaign_tools", "handlers"}
+    )
     owners = metadata.packages_distributions()
     bundled = _distribution_closure(dependencies.SEND_DISTRIBUTIONS) | {"botocore"}
     unbundled = {

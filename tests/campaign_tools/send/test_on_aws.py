@@ -22,6 +22,8 @@ from campaign_tools.send.child import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV
 from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.settings import SendSettings
+from tests.aws_fixtures import verify_ses_identity
+from tests.conftest import write_catalog
 from transformer.config import CONFIG_ENV_VAR
 
 TEMPLATE = Path(__file__).resolve().parents[3] / "infra" / "send-statemachine.yaml"
@@ -191,12 +193,22 @@ def test_on_aws_option_errors(extra: list[str], message: str, capsys: pytest.Cap
     assert message in capsys.readouterr().err
 
 
+def write_config(folder: Path) -> Path:
+    """The configuration the function was packaged with: the attributes recommended-for-you prints."""
+    catalog = write_catalog(folder / "catalog.db", [{"id": "P1", "name": "Boots"}])
+    fields = {"Title": "name", "ItemId": "id", "ImageUrl": "id", "Price": "id", "Url": "id"}
+    attributes = "".join(f'[attributes.{name}]\nfield = "{field}"\n' for name, field in fields.items())
+    (folder / "pinrec.toml").write_text(f'[store]\nkind = "sqlite"\npath = "{catalog}"\n{attributes}')
+    return folder / "pinrec.toml"
+
+
 def test_pinrec_send_on_aws_end_to_end(
     moto_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from campaign_tools.commands import send as send_command
 
     boto3.client("s3").create_bucket(Bucket="segments")
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
     create_ledger_table(boto3.client("dynamodb"), "aws-run-ledger")
     ledger = DynamoDbLedger("aws-run-ledger", boto3.client("dynamodb"))
     for endpoint_id in ("a", "b", "c"):  # what the children record while the execution runs
@@ -227,7 +239,7 @@ def test_pinrec_send_on_aws_end_to_end(
         "send", "--on-aws", "--state-machine-arn", MACHINE, "--ledger", "dynamodb:aws-run-ledger",
         "--template", "recommended-for-you", "--segment", str(tmp_path / "autumn.jsonl"), "--bucket", "segments",
         "--campaign-id", "autumn", "--recommendations", "segment", "--deliver", "--from", "news@shop.example.com",
-        "--rate", "20", "--max-concurrency", "4",
+        "--rate", "20", "--max-concurrency", "4", "--config", str(write_config(tmp_path)),
     ]  # fmt: skip
     with stubber:
         assert main(arguments) == 0
@@ -238,3 +250,58 @@ def test_pinrec_send_on_aws_end_to_end(
     assert execution["settings"]["template"] == "recommended-for-you"
     body = boto3.client("s3").get_object(Bucket="segments", Key="pinrec-send/autumn/autumn.jsonl")["Body"].read()
     assert body == b'{"Id": "a"}\n'
+    record = ledger.campaign_record("autumn")
+    assert record is not None, "the CLI bound the campaign before starting the execution"
+    assert "recommended-for-you" in record.binding and "rebind" not in execution["settings"]
+
+
+def test_on_aws_checks_and_binds_the_campaign_once_before_starting_its_execution(
+    moto_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campaign_tools.send.binding import CampaignBindingError
+    from campaign_tools.send.parts import PreflightError
+    from tests.campaign_tools.send.test_prebuilt import StepFunctions
+
+    monkeypatch.chdir(tmp_path)
+    write_config(tmp_path)
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="segments")
+    for name in ("autumn.jsonl", "winter.jsonl"):
+        s3.put_object(Bucket="segments", Key=name, Body=b'{"Id": "a", "ChannelType": "EMAIL", "Address": "a@x.io"}\n')
+    (tmp_path / "recs.jsonl").write_text('{"id": "a", "items": ["P1"]}\n')
+    sfn = StepFunctions()
+
+    def clients(service: str) -> Any:
+        return sfn if service == "stepfunctions" else boto3.client(service)
+
+    def settings(**values: Any) -> SendSettings:
+        return SendSettings.model_validate(
+            {
+                "campaign_id": "autumn", "template": "recommended-for-you", "config": "pinrec.toml",
+                "segment": "s3://segments/autumn.jsonl", "recommendations": "segment",
+                "ledger": "dynamodb:on-aws-ledger", "deliver": True, "rate": 10,
+                "sender": {"from_address": "news@shop.example.com"}, **values,
+            }
+        )  # fmt: skip
+
+    with pytest.raises(PreflightError) as refused:
+        on_aws.run_on_aws(settings(recommendations="file:recs.jsonl"), on_aws.StateMachine(MACHINE), clients)
+    assert refused.value.problems == [
+        "ledger dynamodb:on-aws-ledger: the table does not exist in this account and region: deploy "
+        "infra/send-statemachine.yaml (its LedgerTable) or create a table with partition key campaign_id (S) and "
+        "sort key endpoint_id (S)",
+        "--recommendations file:recs.jsonl: the --on-aws children read it themselves, so it must be in S3 "
+        "(file:s3://BUCKET/KEY)",
+    ]
+    assert sfn.inputs == [], "no execution starts"
+    create_ledger_table(boto3.client("dynamodb"), "on-aws-ledger")
+    on_aws.run_on_aws(settings(), on_aws.StateMachine(MACHINE), clients)
+    assert len(sfn.inputs) == 1
+    with pytest.raises(CampaignBindingError, match=r"segment: bound to jsonl s3://segments/autumn\.jsonl"):
+        on_aws.run_on_aws(settings(segment="s3://segments/winter.jsonl"), on_aws.StateMachine(MACHINE), clients)
+    assert len(sfn.inputs) == 1, "the campaign id is bound to the autumn segment: no second execution"
+    on_aws.run_on_aws(
+        settings(segment="s3://segments/winter.jsonl", rebind=True), on_aws.StateMachine(MACHINE), clients
+    )
+    assert len(sfn.inputs) == 2 and "rebind" not in sfn.inputs[-1]["settings"]

@@ -15,8 +15,9 @@ import pytest
 from campaign_tools.cli import main
 from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 from campaign_tools.send.on_aws import StateMachine, run_on_aws
+from campaign_tools.send.parts import PreflightError
 from campaign_tools.send.settings import SendSettings
-from campaign_tools.templates.errors import TemplateError
+from tests.aws_fixtures import verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS, undated, write_recommendations, write_segment
 
@@ -121,6 +122,7 @@ def on_aws_settings(**values: Any) -> SendSettings:
     return SendSettings.model_validate(
         {
             "campaign_id": "autumn",
+            "config": "pinrec.toml",
             "recommendations": "segment",
             "segment": "s3://segments/autumn.jsonl",
             "ledger": "dynamodb:built-ledger",
@@ -132,8 +134,13 @@ def on_aws_settings(**values: Any) -> SendSettings:
     )
 
 
-def test_send_on_aws_with_built_names_the_template_the_child_must_bundle(built_dir: Path, moto_aws: str) -> None:
+def test_send_on_aws_with_built_names_the_template_the_child_must_bundle(
+    built_dir: Path, workspace: Path, moto_aws: str
+) -> None:
     create_ledger_table(boto3.client("dynamodb"), "built-ledger")
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
+    boto3.client("s3").create_bucket(Bucket="segments")
+    boto3.client("s3").upload_file(str(workspace / "segment.jsonl"), "segments", "autumn.jsonl")
     sfn = StepFunctions()
 
     def clients(service: str) -> Any:
@@ -141,8 +148,9 @@ def test_send_on_aws_with_built_names_the_template_the_child_must_bundle(built_d
 
     run_on_aws(on_aws_settings(built=str(built_dir)), StateMachine(MACHINE), clients)
     assert sfn.inputs[-1]["settings"]["template"] == TEMPLATE
-    with pytest.raises(TemplateError, match="is not a built template"):
-        run_on_aws(on_aws_settings(built=str(built_dir / "missing")), StateMachine(MACHINE), clients)
+    with pytest.raises(PreflightError, match="is not a built template"):
+        missing = on_aws_settings(campaign_id="winter", built=str(built_dir / "missing"))
+        run_on_aws(missing, StateMachine(MACHINE), clients)
     assert len(sfn.inputs) == 1, "no execution starts for a folder that is not a built template"
-    run_on_aws(on_aws_settings(composer=PLUGIN), StateMachine(MACHINE), clients)
+    run_on_aws(on_aws_settings(campaign_id="spring", composer=PLUGIN), StateMachine(MACHINE), clients)
     assert "template" not in sfn.inputs[-1]["settings"]

@@ -15,7 +15,7 @@ from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.email import SesDeliverer
 from campaign_tools.channels.push import PushDeliverer
 from campaign_tools.send.ledgers import registry as ledger_registry
-from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, LedgerKind, LedgerSummary, State
+from campaign_tools.send.ledgers.base import CampaignRecord, Claim, ClaimPolicy, LedgerKind, LedgerSummary, State
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.outbox import OutboxDeliverer
@@ -52,8 +52,8 @@ def no_clients(service: str) -> Any:
 def test_default_rate_per_channel() -> None:
     email, sms, push = (channel_registry.channel(name) for name in ("email", "sms", "push"))
     assert email.default_rate(lambda _: ses_with_quota(40.0)) == (40.0, "40/s (SES MaxSendRate)")
-    rate, source = email.default_rate(lambda _: ses_with_quota(None))
-    assert rate == 1.0 and "pass --rate" in source
+    with pytest.raises(PinrecError, match=r"^cannot read the SES quota: pass --rate or grant ses:GetAccount$"):
+        email.default_rate(lambda _: ses_with_quota(None))  # never a silent 1/s
     assert sms.default_rate(no_clients)[0] == 1.0
     assert push.default_rate(no_clients)[0] == 100.0
 
@@ -93,8 +93,11 @@ def config(tmp_path: Path, make_catalog: Callable[..., Path]) -> Path:
     return path
 
 
-def send_run(tmp_path: Path, config: Path, clients: Callable[[str], Any], **settings: Any) -> SendRun:
-    """A run of the test composer, its settings as `pinrec send` gives them (sender settings always present)."""
+def send_run(
+    tmp_path: Path, config: Path, clients: Callable[[str], Any], *, preflight: bool = True, **settings: Any
+) -> SendRun:
+    """A run of the test composer, its settings as `pinrec send` gives them (sender settings always present);
+    `preflight=False` where the clients are stand-ins that cannot answer it (test_preflight.py checks it)."""
     values = {
         "campaign_id": "c",
         "composer": PLUGIN,
@@ -104,7 +107,7 @@ def send_run(tmp_path: Path, config: Path, clients: Callable[[str], Any], **sett
         "sender": {},
         **settings,
     }
-    return SendRun(SendSettings.model_validate(values), clients=clients)
+    return SendRun(SendSettings.model_validate(values), clients=clients, preflight=preflight)
 
 
 def test_deliverer_choice(tmp_path: Path, config: Path) -> None:
@@ -117,19 +120,21 @@ def test_deliverer_choice(tmp_path: Path, config: Path) -> None:
         assert isinstance(outbox.campaign.deliverer, OutboxDeliverer) and not clients
         assert outbox.pace == "unpaced (outbox)"
     email = {"deliver": True, "rate": 10, "sender": {"from_address": "a@b.example"}}
-    with send_run(tmp_path, config, factory, **email) as ses:
+    with send_run(tmp_path, config, factory, preflight=False, **email) as ses:
         assert isinstance(ses.campaign.deliverer, SesDeliverer) and ses.campaign.deliverer.client is clients["sesv2"]
     push = {"channel": "push", "deliver": True, "rate": 10, "sender": {"application_id": "app"}}
-    with send_run(tmp_path, config, factory, **push) as pushing:
+    with send_run(tmp_path, config, factory, preflight=False, **push) as pushing:
         deliverer = pushing.campaign.deliverer
         assert isinstance(deliverer, PushDeliverer) and deliverer.client is clients["pinpoint"]
     with pytest.raises(PinrecError, match="--application-id"):
-        send_run(tmp_path, config, factory, channel="push", deliver=True, rate=10)
+        send_run(tmp_path, config, factory, preflight=False, channel="push", deliver=True, rate=10)
 
 
 def test_the_pace_is_the_rate_else_the_channel_s_default_when_delivering(tmp_path: Path, config: Path) -> None:
     sender = {"from_address": "a@b.example"}
-    with send_run(tmp_path, config, lambda _: ses_with_quota(40.0), deliver=True, sender=sender) as delivering:
+    with send_run(
+        tmp_path, config, lambda _: ses_with_quota(40.0), preflight=False, deliver=True, sender=sender
+    ) as delivering:
         assert delivering.pace == "40/s (SES MaxSendRate)"
         assert delivering.campaign.pacer is not None
     with send_run(tmp_path, config, no_clients, rate=2.5) as paced:
@@ -143,6 +148,7 @@ class MemoryLedger:
 
     def __init__(self) -> None:
         self.rows: dict[tuple[str, str], str] = {}
+        self.records: dict[str, CampaignRecord] = {}
 
     def describe(self) -> str:
         return "memory"
@@ -168,6 +174,14 @@ class MemoryLedger:
     def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
         return LedgerSummary(campaign_id)
 
+    def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
+        return self.records.get(campaign_id)
+
+    def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
+        if replace or campaign_id not in self.records:
+            self.records[campaign_id] = CampaignRecord(campaign_id, binding, now, now)
+        return self.records[campaign_id]
+
     def rows_in(self, campaign_id: str, state: State) -> list[str]:
         return [endpoint for (campaign, endpoint), row in self.rows.items() if campaign == campaign_id and row == state]
 
@@ -187,6 +201,7 @@ def test_a_new_ledger_kind_is_one_module_and_one_registry_entry(
     with send_run(tmp_path, config, no_clients, outbox=str(tmp_path / "out"), ledger="memory:x", **settings) as send:
         summary = send.run()
     assert summary.sent == 3 and sorted(memory.rows_in("c", State.SENT)) == ["ep-0", "ep-1", "ep-2"]
+    assert list(memory.records) == ["c"], "the campaign was bound when it first wrote a row"
     with pytest.raises(PinrecError, match="--ledger must be sqlite:PATH or dynamodb:TABLE or memory:NAME"):
         ledger_registry.check_spec("nope:x")
 
