@@ -24,6 +24,7 @@ from campaign_tools.channels.base import ComposeError
 from campaign_tools.channels.email import INVALID_HEADER, INVALID_UNSUBSCRIBE_URL, RESERVED_HEADERS, EmailMessage
 from campaign_tools.cli import main
 from campaign_tools.send.compose import ComposerOptions, TemplateComposer
+from tests.aws_fixtures import verify_ses_identity
 from tests.conftest import DEMO_DATA
 from transformer.config import load_config
 from transformer.stores.sqlite import write_snapshot
@@ -112,7 +113,7 @@ def test_an_unsubscribe_url_that_is_not_an_http_url_of_rfc3986_characters_is_ref
 @pytest.fixture
 def ses_requests(moto_aws: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
     """Every SendEmail request the send makes, as it goes to moto's SES."""
-    boto3.client("sesv2").create_email_identity(EmailIdentity="news@shop.example.com")
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
     requests: list[dict[str, Any]] = []
     real = botocore.client.BaseClient._make_api_call
 

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from campaign_tools.channels import email, push, sms
 from campaign_tools.channels.base import INVALID_ADDRESS, ComposeError
 from campaign_tools.cli import main
+from tests.aws_fixtures import verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS
 
@@ -137,7 +138,7 @@ def ses_campaign(
     tmp_path: Path, make_catalog: Callable[..., Path], moto_aws: str
 ) -> Iterator[Callable[[list[str]], Path]]:
     catalog = make_catalog(ITEMS)
-    boto3.client("sesv2").create_email_identity(EmailIdentity=FROM)
+    verify_ses_identity(boto3.client("sesv2"), FROM)
 
     def make(addresses: list[str]) -> Path:
         folder = Path(tempfile.mkdtemp(dir=tmp_path))

@@ -230,7 +230,7 @@ def sms_client() -> tuple[Any, Stubber]:
 
 @pytest.fixture
 def sms_workspace(workspace: Path) -> Path:
-    records = [{"Id": f"s{n}", "ChannelType": "SMS", "Address": f"+1555010{n}"} for n in range(3)]
+    records = [{"Id": f"s{n}", "ChannelType": "SMS", "Address": f"+1206555010{n}"} for n in range(3)]
     (workspace / "segment.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records))
     (workspace / "recs.jsonl").write_text("".join(json.dumps({"id": r["Id"], "items": ["P1"]}) + "\n" for r in records))
     return workspace
