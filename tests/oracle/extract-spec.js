@@ -64,7 +64,8 @@ global.beforeEach = (hook) => { current.before.push(hook); };
 global.afterEach = (hook) => { current.after.push(hook); };
 
 const cases = [];
-let running = null; // {file, title}
+let running = null; // {file, title, count}
+const titlesSeen = new Map(); // a test title used twice in one file gets " (2)", so every case id is unique
 
 function ancestry(node) {
   const chain = [];
@@ -140,7 +141,7 @@ function record(c, expected) {
   const env = global.handlebarsEnv;
   const out = scopeIssues(c, env);
   const entry = {
-    id: `${running.file}: ${running.title} #${running.count++}`,
+    id: `${running.title} #${running.count++}`,
     template: c.template,
     input: out.some((issue) => issue.startsWith("data:")) ? null : c.input,
     expected,
@@ -224,7 +225,11 @@ function run(node, file) {
   }
   const chain = ancestry(node);
   const titles = chain.filter((suite) => suite !== root && suite.parent !== root).map((suite) => suite.title);
-  running = { file, title: [...titles, node.title].join(" > "), count: 1 };
+  let title = `${file}: ${[...titles, node.title].join(" > ")}`;
+  const seen = (titlesSeen.get(title) || 0) + 1;
+  titlesSeen.set(title, seen);
+  if (seen > 1) title += ` (${seen})`;
+  running = { title, count: 1 };
   global.handlebarsEnv = Handlebars.create();
   try {
     for (const hook of globalHooks) hook.call({});
