@@ -106,8 +106,11 @@ def test_bad_dates_zones_and_locales_are_errors(renderer: PinpointRenderer, temp
         # Conditionals use Java truthiness: 0 and {} are true, "" and [] are false.
         ("{{and zero obj}} {{or empty list}} {{not zero}}", "true false false"),
         ("{{if zero}} {{if empty yes='y' no='n'}}", "true n"),
-        # Math on numeric strings; round is Java Math.round (half up).
-        ('{{add "0.1" "0.2"}} {{round "-0.5"}} {{multiply "3" "1.5"}} {{modulo -7 2}}', "0.30000000000000004 0 4.5 -1"),
+        # Math on numeric strings, in decimal, at most 8 places; round is Java Math.round (half up).
+        ('{{add "0.1" "0.2"}} {{round "-0.5"}} {{multiply "3" "1.5"}} {{modulo -7 2}}', "0.3 0 4.5 -1"),
+        ("{{divide 2 3}} {{divide 1 8}} {{divide 10 4}} {{multiply 0.1 3}}", "0.66666667 0.125 2.5 0.3"),
+        # The result is a number: it compares as one.
+        ("{{eq (divide 10 5) 2}} {{gt (add 5 2.3) 7}}", "true true"),
     ],
 )
 def test_java_semantics_where_pinpoint_is_silent(renderer: PinpointRenderer, template: str, expected: str) -> None:
@@ -117,12 +120,13 @@ def test_java_semantics_where_pinpoint_is_silent(renderer: PinpointRenderer, tem
 @pytest.mark.parametrize(
     ("template", "problem"),
     [
-        ('{{center "ab" 5}}', "size=N"),
-        ('{{ljust "ab"}}', "size=N"),
+        ('{{center "ab"}}', "needs a width"),
+        ('{{ljust "ab"}}', "needs a width"),
+        ('{{rjust "ab" "wide"}}', "not a number"),
         ('{{abbreviate "abc"}}', "needs a width"),
         ('{{replace "abc" "b"}}', "two strings"),
         ("{{join list}}", "separator"),
-        ('{{yesno "true"}}', "expects true, false"),
+        ('{{yesno "yes"}}', "expects true, false"),
         ('{{gt "10" 9}}', "cannot compare the string '10' with the number 9"),
         ("{{lt missing 3}}", "a missing value"),
         ('{{eq "a"}}', "two values"),
