@@ -75,6 +75,8 @@ def invalid_path_reason(token: str) -> str | None:
         return None
     seen_name = False
     for segment in segments:
+        if not segment.bracketed and ("[" in segment.text or "]" in segment.text):
+            return f"invalid path {token}: an index is written .[N], as in Attributes.Colors.[0]"
         if segment.is_special:
             if seen_name:
                 return f"invalid path {token}: '{segment.text}' may only start a path"
