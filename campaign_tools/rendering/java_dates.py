@@ -216,6 +216,7 @@ class _Parsed:
     pm: bool | None = None
     twelve_hour: int | None = None
     offset: timedelta | None = None
+    ambiguous_year: bool = False
 
 
 def parse_java(text: str, pattern: str, locale: Locale, zone: tzinfo, now: datetime) -> datetime:
@@ -228,7 +229,10 @@ def parse_java(text: str, pattern: str, locale: Locale, zone: tzinfo, now: datet
             continue
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         reader.field(token, abutting=isinstance(following, Field) and following.is_number)
-    return _moment(reader.parsed, zone)
+    moment = _moment(reader.parsed, zone)
+    if reader.parsed.ambiguous_year and moment < _century_start(now):
+        moment = moment.replace(year=moment.year + 100)
+    return moment
 
 
 class _Reader:
@@ -314,6 +318,7 @@ def _set_number(parsed: _Parsed, letter: str, digits: str, count: int, now: date
     if letter == "y":
         if count <= 2 and len(digits.lstrip("+-")) == 2 and digits.isdigit():
             value = _two_digit_year(value, now)
+            parsed.ambiguous_year = value == _century_start(now).year
         parsed.year = value
     elif letter in "ML":
         parsed.month = value
@@ -332,9 +337,18 @@ def _set_number(parsed: _Parsed, letter: str, digits: str, count: int, now: date
     # D F u w W Y: read and ignored, as the date fields decide the day
 
 
+def _century_start(now: datetime) -> datetime:
+    """80 years before now (February 29th becomes the 28th)."""
+    try:
+        return now.replace(year=now.year - 80)
+    except ValueError:
+        return now.replace(year=now.year - 80, day=28)
+
+
 def _two_digit_year(value: int, now: datetime) -> int:
-    """SimpleDateFormat: the year within 80 years before and 20 years after now that ends in these digits."""
-    start = now.year - 80
+    """SimpleDateFormat: the year ending in these digits within 80 years before and 20 after now; the one year
+    that could be either (the century start's) is settled by the full date once it is known."""
+    start = _century_start(now).year
     year = start - start % 100 + value
     return year + 100 if year < start else year
 
