@@ -222,8 +222,10 @@ def _argument(line: int, token: str, *, top_level: bool, key: str | None = None)
         found: list[Hazard] = []
         if inner["name"] not in DOCUMENTED_HELPERS:
             found.append(Hazard(line, "unknown-helper", f"{inner['name']!r} is not a helper Pinpoint documents"))
-        for nested in [*inner["args"], *inner["hash"].values()]:
+        for nested in inner["args"]:
             found += _argument(line, nested, top_level=top_level)
+        for nested_key, nested in inner["hash"].items():
+            found += _argument(line, nested, top_level=top_level, key=nested_key)
         return found
     if _FLOAT.fullmatch(token):
         message = f"{token} is a decimal literal, a Java double in Pinpoint: math on it is rounded to 8 decimal places"

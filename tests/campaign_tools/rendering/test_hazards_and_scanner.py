@@ -134,6 +134,7 @@ def test_the_parser_gets_whitespace_already_controlled_and_its_spellings() -> No
     [
         ('{{dateFormat "2020-09-19" tz=America/Los_Angeles}}', 'write tz="America/Los_Angeles"'),
         ("{{inflect 3 apple apples includeCount=true}}", 'write "apple"'),
+        ("{{upper (now 'short' tz=Europe/Paris)}}", 'write tz="Europe/Paris"'),
     ],
 )
 def test_a_bare_word_argument_is_named_with_its_quoted_form(source: str, named: str) -> None:
