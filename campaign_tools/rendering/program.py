@@ -28,6 +28,7 @@ from dotpromptz_handlebars._render import _call as parse_call
 from dotpromptz_handlebars._render import compile_template
 
 from campaign_tools.rendering.errors import TemplateRenderError
+from campaign_tools.rendering.paths import Segment, invalid_path_reason, join_path, needs_own_resolution, split_path
 from campaign_tools.rendering.scanner import NODE_KINDS, Tag, TagKind, check_structure, scan
 from campaign_tools.rendering.whitespace import prepare
 
@@ -36,6 +37,11 @@ KEEP_MARKER = "pinrec:keep"  # parse-time only: stops the parser from stripping 
 LINE_MARKER = "pinrec:line"
 BRANCH_MARKER = "pinrec:branch"
 DEFAULT_HELPER = "pinrec:default"
+KEY_HELPER = "pinrec:key"  # (pinrec:key base "name"): base's key, for a bracketed [this] the engine would misread
+LENGTH_HELPER = "pinrec:length"  # (pinrec:length base): a list's item count, or base's "length" key
+SAVE_PARTIAL_BLOCK = "pinrec:save-partial-block"
+PARTIAL_BLOCK_BODY = "pinrec:partial-block-body"
+DROP_PARTIAL_BLOCK = "pinrec:drop-partial-block"
 RESERVED_PREFIX = "pinrec:"
 NO_DEFAULT = -1
 
@@ -72,7 +78,7 @@ def compile_program(source: str, *, template: str, helper_names: frozenset[str])
     except ValueError as err:
         raise TemplateRenderError(template, _line_of_parse_error(str(err), tags), str(err)) from err
     node_tags, exact = _match_tags(nodes, tags)
-    builder = _Instrumenter(node_tags, prepared.partial_indents, helper_names)
+    builder = _Instrumenter(node_tags, prepared.partial_indents, helper_names, template)
     instrumented = builder.nodes(nodes)
     return Program(instrumented, tuple(builder.blocks), tuple(builder.default_keys), exact)
 
@@ -221,11 +227,14 @@ def default_candidates(path: str) -> tuple[tuple[str, ...], ...]:
 
 class _Instrumenter:
     def __init__(
-        self, node_tags: dict[int, Tag], partial_indents: dict[int, str], helper_names: frozenset[str]
+        self, node_tags: dict[int, Tag], partial_indents: dict[int, str], helper_names: frozenset[str], template: str
     ) -> None:
         self._tags = node_tags
         self._indents = partial_indents
         self._helpers = helper_names
+        self._template = template
+        self._line = 0
+        self._partial_blocks = 0
         self.blocks: list[BlockInfo] = []
         self.default_keys: list[tuple[tuple[str, ...], ...]] = []
 
@@ -243,8 +252,11 @@ class _Instrumenter:
                 continue
             tag = self._tags.get(id(node))
             line = tag.line if tag is not None else 0
+            self._line = line
             out.append(_marker(LINE_MARKER, line))
-            if isinstance(node, Partial) and tag is not None:
+            if isinstance(node, PartialBlock):
+                out.extend(self._partial_block(node))
+            elif isinstance(node, Partial) and tag is not None:
                 out.append(Partial(node.name, node.context_path, node.hash, self._indents.get(tag.start, "")))
             else:
                 out.append(self._node(node, line))
@@ -254,27 +266,51 @@ class _Instrumenter:
         if isinstance(node, Mustache):
             return Mustache(self._mustache_call(node.call), node.raw)
         if isinstance(node, Block):
+            self._check_path(node.call["name"])
             block_id = len(self.blocks)
             self.blocks.append(BlockInfo(line, node.call["name"]))
             call = {**node.call, "args": self._tokens(node.call["args"]), "hash": self._hash(node.call["hash"])}
             body = [_marker(BRANCH_MARKER, block_id, 1), *self.nodes(node.body)]
             inverse = [_marker(BRANCH_MARKER, block_id, 0), *self.nodes(node.inverse)]
             return Block(call, body, inverse)
-        if isinstance(node, PartialBlock):
-            return PartialBlock(node.name, self.nodes(node.body), node.context_path, node.hash)
         return node  # a Partial without a matched tag: its program is instrumented where it is defined
+
+    def _partial_block(self, node: PartialBlock) -> list[Any]:
+        """handlebars.js and Handlebars.java render a partial block's body ({{> @partial-block}}) with the
+        @partial-block of the place where the block was written, not the one of the partial that runs it; the
+        engine keeps the latter, so nested partial blocks would render themselves forever. Markers around the
+        block save that value, and the body, wrapped in a helper, runs with it (see renderer._partial_block_body).
+        The wrapper also gives a fallback body the block's context (`{{#> missing ctx}}…`), as both engines do."""
+        block_id = self._partial_blocks
+        self._partial_blocks += 1
+        args = [str(block_id), *([node.context_path] if node.context_path else [])]
+        call = {"name": PARTIAL_BLOCK_BODY, "args": args, "hash": {}, "params": [], "literal": False}
+        return [
+            _marker(SAVE_PARTIAL_BLOCK, block_id),
+            PartialBlock(node.name, [Block(call, self.nodes(node.body), [])], node.context_path, node.hash),
+            _marker(DROP_PARTIAL_BLOCK, block_id),
+        ]
 
     def _mustache_call(self, call: dict[str, Any]) -> dict[str, Any]:
         name = call["name"]
         args, hashed = self._tokens(call["args"]), self._hash(call["hash"])
+        if call.get("literal") and not args and not hashed and name not in self._helpers and "]" not in name:
+            # handlebars.js reads {{"foo bar"}} as the path [foo bar] when no helper has that name.
+            default_id = self._default_id(f"[{name}]")
+            return {**call, "name": PRINT_HELPER, "args": [f"[{name}]", str(default_id)], "hash": {}, "literal": False}
         if call.get("literal"):
             return {**call, "args": args, "hash": hashed}
         if not args and not hashed and name not in self._helpers:
             if _NUMBER.fullmatch(name) or name in ("true", "false", "null", "undefined"):
                 # handlebars.js reads a lone literal as a name to look up ({{1}} prints the key "1"), not a value.
                 name = f"[{name}]"
-            default_id = self._default_id(name) if is_path_token(name) else NO_DEFAULT
-            return {**call, "name": PRINT_HELPER, "args": [name, str(default_id)], "hash": {}}
+            if name.startswith("@"):
+                self._check_path(name)
+            if is_path_token(name):
+                self._check_path(name)
+                default_id = self._default_id(name)
+                return {**call, "name": PRINT_HELPER, "args": [self._resolvable(name), str(default_id)], "hash": {}}
+            return {**call, "name": PRINT_HELPER, "args": [name, str(NO_DEFAULT)], "hash": {}}
         pieces = [name, *args, *(f"{key}={value}" for key, value in hashed.items())]
         return {**call, "name": PRINT_HELPER, "args": ["(" + " ".join(pieces) + ")", str(NO_DEFAULT)], "hash": {}}
 
@@ -291,9 +327,40 @@ class _Instrumenter:
     def _token(self, token: str) -> str:
         if token.startswith("(") and token.endswith(")"):
             return self._subexpression(token)
+        if token.startswith("@"):
+            self._check_path(token)
         if is_path_token(token):
-            return f"({DEFAULT_HELPER} {token} {self._default_id(token)})"
+            self._check_path(token)
+            return f"({DEFAULT_HELPER} {self._resolvable(token)} {self._default_id(token)})"
         return token
+
+    def _check_path(self, token: str) -> None:
+        reason = invalid_path_reason(token) if token[:1] not in "\"'(" else None
+        if reason is not None:
+            raise TemplateRenderError(self._template, self._line or None, reason)
+
+    def _resolvable(self, token: str) -> str:
+        """The token as the engine should evaluate it: itself, or helper calls where the engine would misread it."""
+        segments = split_path(token)
+        if segments is None or not needs_own_resolution(segments):
+            return token
+        first_literal = next(
+            (i for i, segment in enumerate(segments) if segment.bracketed and segment.text in ("this", ".", "..")),
+            len(segments),
+        )
+        expression = join_path(segments[:first_literal])
+        rest: list[Segment] = segments[first_literal:]
+        trailing_length = not segments[-1].bracketed and segments[-1].text == "length"
+        if trailing_length and first_literal == len(segments):
+            expression = join_path(segments[:-1])
+            rest = [segments[-1]]
+        for index, segment in enumerate(rest):
+            if trailing_length and index == len(rest) - 1:
+                expression = f"({LENGTH_HELPER} {expression})"
+            else:
+                key = segment.text.replace('"', '\\"')
+                expression = f'({KEY_HELPER} {expression} "{key}")'
+        return expression
 
     def _subexpression(self, token: str) -> str:
         call = parse_call(token[1:-1].strip())

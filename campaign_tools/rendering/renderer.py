@@ -19,13 +19,18 @@ from campaign_tools.rendering.helpers import pinpoint_helpers
 from campaign_tools.rendering.program import (
     BRANCH_MARKER,
     DEFAULT_HELPER,
+    DROP_PARTIAL_BLOCK,
+    KEY_HELPER,
+    LENGTH_HELPER,
     LINE_MARKER,
     NO_DEFAULT,
+    PARTIAL_BLOCK_BODY,
     PRINT_HELPER,
+    SAVE_PARTIAL_BLOCK,
     Program,
     compile_program,
 )
-from campaign_tools.rendering.values import has_no_value, to_text
+from campaign_tools.rendering.values import has_no_value, is_list, to_text
 
 _COMPILED_CACHE_SIZE = 256
 
@@ -54,6 +59,8 @@ class _RenderState:
     encode: Callable[[str], str] | None = None
     line: int = 0
     hits: dict[tuple[int, str, str], BranchHit] = field(default_factory=dict)
+    # Per partial block id: the @partial-block where the block was written (a stack: partials may recurse).
+    saved_partial_blocks: dict[int, list[Any]] = field(default_factory=dict)
 
 
 _STATE: ContextVar[_RenderState] = ContextVar("pinrec_render_state")
@@ -77,6 +84,11 @@ class PinpointRenderer:
         helpers[BRANCH_MARKER] = _mark_branch
         helpers[DEFAULT_HELPER] = _substitute_default
         helpers[PRINT_HELPER] = _print
+        helpers[KEY_HELPER] = _key
+        helpers[LENGTH_HELPER] = _length
+        helpers[SAVE_PARTIAL_BLOCK] = _save_partial_block
+        helpers[PARTIAL_BLOCK_BODY] = _partial_block_body
+        helpers[DROP_PARTIAL_BLOCK] = _drop_partial_block
         self._helpers = helpers
         self._compile = lru_cache(maxsize=_COMPILED_CACHE_SIZE)(self._compile_uncached)
 
@@ -186,3 +198,48 @@ def _substitute_default(args: list[Any], options: HelperOptions) -> Any:
             if key in state.defaults:
                 return state.defaults[key]
     return value
+
+
+def _key(args: list[Any], options: HelperOptions) -> Any:
+    base, key = args
+    if isinstance(base, Mapping):
+        return base.get(key)
+    if is_list(base) and key.isdigit() and int(key) < len(base):
+        return base[int(key)]
+    return None
+
+
+def _length(args: list[Any], options: HelperOptions) -> Any:
+    (base,) = args
+    if is_list(base):
+        return len(base)
+    return base.get("length") if isinstance(base, Mapping) else None
+
+
+def _save_partial_block(args: list[Any], options: HelperOptions) -> str:
+    _STATE.get().saved_partial_blocks.setdefault(args[0], []).append(options.data.get("partial-block"))
+    return ""
+
+
+def _drop_partial_block(args: list[Any], options: HelperOptions) -> str:
+    _STATE.get().saved_partial_blocks[args[0]].pop()
+    return ""
+
+
+def _partial_block_body(args: list[Any], options: HelperOptions) -> Any:
+    """A partial block's body, run as the fallback of a missing partial or as a partial's {{> @partial-block}}.
+
+    `options.data` is the frame the body renders in (the engine passes the dict itself): while the body runs,
+    its @partial-block is the one where the block was written. As a fallback (the frame still holds that value)
+    the body takes the block's context, if it names one.
+    """
+    saved = _STATE.get().saved_partial_blocks[args[0]][-1]
+    frame = options.data
+    replaced = frame.get("partial-block")
+    frame["partial-block"] = saved
+    try:
+        if replaced is saved and len(args) > 1:
+            return options.fn(args[1])
+        return options.fn()
+    finally:
+        frame["partial-block"] = replaced

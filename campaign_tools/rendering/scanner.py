@@ -256,11 +256,19 @@ def _block_name(opener: Tag) -> str:
 def parser_spelling(tag: Tag, text: str) -> str:
     """The tag text rewritten where the parser would misread it, into what it reads as handlebars.js does.
 
-    `{{#* inline "x"}}` becomes `{{#*inline "x"}}` (Pinpoint's documentation writes the spaced form) and
-    `{{^}}` becomes `{{else}}`.
+    `{{#* inline "x"}}` becomes `{{#*inline "x"}}` (Pinpoint's documentation writes the spaced form),
+    `{{^}}` becomes `{{else}}`, and a block named by a string literal, `{{#"foo bar"}}…{{/"foo bar"}}`, becomes
+    the path it names, `{{#[foo bar]}}…{{/[foo bar]}}` (the parser would not match the quoted close tag).
     """
     if tag.kind is TagKind.INLINE_PARTIAL:
         return re.sub(r"#\*\s*inline", "#*inline", text, count=1)
     if tag.kind is TagKind.ELSE and tag.body == "^":
         return text.replace("^", "else", 1)
+    if tag.kind in (TagKind.BLOCK, TagKind.CLOSE) and not tag.raw:
+        quoted = _QUOTED_BLOCK_NAME.fullmatch(tag.body)
+        if quoted and "]" not in quoted["name"]:
+            return text.replace(tag.body, f"{quoted['sigil']}[{quoted['name']}]", 1)
     return text
+
+
+_QUOTED_BLOCK_NAME = re.compile(r"(?P<sigil>[#^/])\s*(?P<quote>[\"'])(?P<name>[^\"']*)(?P=quote)")

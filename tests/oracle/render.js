@@ -79,9 +79,11 @@ function stringHelper(apply) {
   };
 }
 
-function size(options, helper) {
-  if (!("size" in options.hash)) throw new Error(helper + " needs size=");
-  return wholeNumber(options.hash.size, helper);
+function size(rest, options, helper) {
+  // size=N (Handlebars.java) or the first argument ({{ljust Location.City 15}} in Pinpoint's docs).
+  if ("size" in options.hash) return wholeNumber(options.hash.size, helper);
+  if (rest.length > 0) return wholeNumber(rest[0], helper);
+  throw new Error(helper + " needs a width");
 }
 
 function padText(options) {
@@ -104,7 +106,8 @@ function formatStyle(date, style, locale, tz) {
 function registerPinpointHelpers(hb, request) {
   const binary = (name, op) => hb.registerHelper(name, (a, b, options) => {
     if (options === undefined) throw new Error(name + " takes two values");
-    return op(number(a, name), number(b, name));
+    // Pinpoint's documented results: at most 8 decimal places ({{divide 5 2.3}} is 2.17391304).
+    return Number(op(number(a, name), number(b, name)).toFixed(8));
   });
   binary("add", (a, b) => a + b);
   binary("subtract", (a, b) => a - b);
@@ -166,10 +169,10 @@ function registerPinpointHelpers(hb, request) {
     const chars = Array.from(s);
     return chars.length <= width ? s : chars.slice(0, width - 3).join("") + "...";
   }));
-  hb.registerHelper("ljust", stringHelper((s, rest, o) => s + pad(size(o, "ljust") - Array.from(s).length, padText(o))));
-  hb.registerHelper("rjust", stringHelper((s, rest, o) => pad(size(o, "rjust") - Array.from(s).length, padText(o)) + s));
+  hb.registerHelper("ljust", stringHelper((s, rest, o) => s + pad(size(rest, o, "ljust") - Array.from(s).length, padText(o))));
+  hb.registerHelper("rjust", stringHelper((s, rest, o) => pad(size(rest, o, "rjust") - Array.from(s).length, padText(o)) + s));
   hb.registerHelper("center", stringHelper((s, rest, o) => {
-    const width = size(o, "center");
+    const width = size(rest, o, "center");
     const missing = width - Array.from(s).length;
     if (missing <= 0) return s;
     const left = pad(Math.floor(missing / 2), padText(o)) + s;
@@ -193,16 +196,24 @@ function registerPinpointHelpers(hb, request) {
   });
   hb.registerHelper("yesno", (value, options) => {
     if (options === undefined) { options = value; value = undefined; }
+    if (typeof value === "string") {
+      // Endpoint attributes are strings: "true"/"false" in any case are the booleans, "" is no value.
+      const word = value.trim().toLowerCase();
+      if (word === "true") value = true;
+      else if (word === "false") value = false;
+      else if (word === "") value = null;
+    }
     if (value === null || value === undefined) return "maybe" in options.hash ? options.hash.maybe : "maybe";
     if (typeof value !== "boolean") throw new Error("yesno expects a boolean");
     if (value) return "yes" in options.hash ? options.hash.yes : "yes";
     return "no" in options.hash ? options.hash.no : "no";
   });
   hb.registerHelper("inflect", (count, singular, plural, ...rest) => {
-    rest.pop();
+    const options = rest.pop();
     const n = number(count, "inflect");
     const word = n > 1 || n === 0 ? plural : singular;
-    return rest[0] === true ? text(count) + " " + text(word) : text(word);
+    const include = "includeCount" in options.hash ? options.hash.includeCount : rest[0];
+    return include === true ? text(count) + " " + text(word) : text(word);
   });
   hb.registerHelper("ordinalize", (value) => {
     const n = Math.abs(Math.round(number(value, "ordinalize")));

@@ -37,8 +37,17 @@ def _lookup(args: list[Any], options: HelperOptions) -> Any:
     return None
 
 
+def _log(args: list[Any], options: HelperOptions) -> Any:
+    """`{{log …}}` prints nothing in handlebars.js and in Handlebars.java (both register it by default)."""
+    return ""
+
+
+# Helpers both engines register by default although Pinpoint does not document them: they render, lint flags them.
+UNDOCUMENTED_BUILTINS = frozenset({"log"})
+
+
 def pinpoint_helpers(*, clock: Callable[[], datetime], make_uuid: Callable[[], str]) -> dict[str, Helper]:
-    helpers: dict[str, Helper] = {"lookup": _lookup}
+    helpers: dict[str, Helper] = {"lookup": _lookup, "log": _log}
     helpers.update(CONDITIONAL_HELPERS)
     helpers.update(STRING_HELPERS)
     helpers.update(date_helpers(clock))
@@ -46,4 +55,6 @@ def pinpoint_helpers(*, clock: Callable[[], datetime], make_uuid: Callable[[], s
     return helpers
 
 
-DOCUMENTED_HELPERS = frozenset(pinpoint_helpers(clock=datetime.now, make_uuid=str)) | BUILTIN_BLOCK_HELPERS
+DOCUMENTED_HELPERS = (
+    frozenset(pinpoint_helpers(clock=datetime.now, make_uuid=str)) | BUILTIN_BLOCK_HELPERS
+) - UNDOCUMENTED_BUILTINS

@@ -1,14 +1,16 @@
 """Pinpoint's math and encoding helpers: add ceiling decode64 divide encode64 floor md5 modulo multiply round
 sha256 sha512 subtract uuid.
 
-Pinpoint documents what each computes, not the edge cases; the choices here:
+Pinpoint documents what each computes and one example each; the rules here reproduce every example:
 - Arguments may be numbers or numeric strings (endpoint attributes are strings): `{{add "2" 3}}` is 5.
   Anything else, including a missing value, is an error naming the helper — a preview must not print a
   silent 0 that Pinpoint might not.
-- Results print like handlebars.js numbers: whole results without a decimal point (`{{divide 10 4}}` 2.5,
-  `{{divide 10 5}}` 2). Java prints doubles as `2.0`, a known difference the linter flags.
+- add subtract multiply divide modulo compute in decimal and keep at most 8 decimal places, rounding half up,
+  without trailing zeros: `{{divide 5 2.3}}` 2.17391304, `{{multiply 5 2.3}}` 11.5 (not the double
+  11.499999999999998), `{{add 5 2.3}}` 7.3, `{{divide 10 5}}` 2 (a whole result prints without `.0`, as in
+  the documentation's `{{modulo 7 2}}` 1). The result is a number, so it compares as one in `eq`/`gt`.
 - `round` rounds half up like Java `Math.round` (2.5 -> 3, -2.5 -> -2); `ceiling`/`floor` give whole
-  numbers; `modulo` keeps the sign of the dividend (Java and JavaScript `%`); dividing by zero is an error.
+  numbers; `modulo` keeps the sign of the dividend (Java `%`); dividing by zero is an error.
 - encode64/decode64 use standard Base64 of UTF-8 text; md5/sha256/sha512 print lower-case hex of the UTF-8
   text. `uuid` comes from the renderer's injectable generator.
 """
@@ -20,6 +22,7 @@ import binascii
 import hashlib
 import math
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 
 from dotpromptz_handlebars import HelperOptions
@@ -36,27 +39,47 @@ def _operands(args: list[Any], helper: str, count: int) -> list[int | float]:
     return [to_number(value, helper, "value") for value in args]
 
 
-def _binary(name: str, operation: Callable[[Any, Any], Any]) -> Helper:
+RESULT_PLACES = 8
+_PLACES = Decimal(1).scaleb(-RESULT_PLACES)
+_ARITHMETIC = Context(prec=60)
+
+
+def as_decimal(value: int | float, helper: str) -> Decimal:
+    """The number as written: a double by its shortest text (Java `BigDecimal.valueOf`), an int exactly."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise HelperError(f"{helper}: {to_text(value)} is not a finite number")
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def documented_result(value: Decimal) -> int | float:
+    """At most 8 decimal places, half up; a whole result as an int (prints `2`, not `2.0`)."""
+    rounded = value.quantize(_PLACES, rounding=ROUND_HALF_UP, context=_ARITHMETIC)
+    if rounded == rounded.to_integral_value():
+        return int(rounded)
+    return tidy_number(float(rounded))
+
+
+def _binary(name: str, operation: Callable[[Decimal, Decimal], Decimal]) -> Helper:
     def helper(args: list[Any], options: HelperOptions) -> Any:
-        a, b = _operands(args, name, 2)
-        return tidy_number(operation(a, b))
+        a, b = (as_decimal(value, name) for value in _operands(args, name, 2))
+        try:
+            return documented_result(operation(a, b))
+        except (InvalidOperation, ZeroDivisionError):
+            raise HelperError(f"{name}: division by zero") from None
 
     return helper
 
 
-def _divide(a: int | float, b: int | float) -> int | float:
+def _divide(a: Decimal, b: Decimal) -> Decimal:
     if b == 0:
         raise HelperError("divide: division by zero")
-    return a / b
+    return _ARITHMETIC.divide(a, b)
 
 
-def _modulo(a: int | float, b: int | float) -> int | float:
+def _modulo(a: Decimal, b: Decimal) -> Decimal:
     if b == 0:
         raise HelperError("modulo: division by zero")
-    if isinstance(a, int) and isinstance(b, int):
-        remainder = abs(a) % abs(b)
-        return -remainder if a < 0 else remainder
-    return math.fmod(a, b)
+    return _ARITHMETIC.remainder(a, b)  # the sign of the dividend, like Java's %
 
 
 def _unary(name: str, operation: Callable[[Any], Any]) -> Helper:
@@ -99,7 +122,7 @@ def number_helpers(make_uuid: Callable[[], str]) -> dict[str, Helper]:
         return make_uuid()
 
     return {
-        "add": _binary("add", lambda a, b: a + b),
+        "add": _binary("add", _ARITHMETIC.add),
         "ceiling": _unary("ceiling", math.ceil),
         "decode64": _decode64,
         "divide": _binary("divide", _divide),
@@ -107,10 +130,10 @@ def number_helpers(make_uuid: Callable[[], str]) -> dict[str, Helper]:
         "floor": _unary("floor", math.floor),
         "md5": _digest("md5"),
         "modulo": _binary("modulo", _modulo),
-        "multiply": _binary("multiply", lambda a, b: a * b),
+        "multiply": _binary("multiply", _ARITHMETIC.multiply),
         "round": _unary("round", lambda value: math.floor(value + 0.5)),
         "sha256": _digest("sha256"),
         "sha512": _digest("sha512"),
-        "subtract": _binary("subtract", lambda a, b: a - b),
+        "subtract": _binary("subtract", _ARITHMETIC.subtract),
         "uuid": uuid,
     }

@@ -13,7 +13,8 @@ Per helper (Java method in brackets):
   first (`capitalizeFully`).
 - capitalizeFirst v: first character upper-cased, the rest unchanged (`StringUtils.capitalize`).
 - center v size=N [pad=" "], ljust v size=N [pad], rjust v size=N [pad]: pad to N characters; the pad
-  string repeats and is cut to fit (`StringUtils.center/rightPad/leftPad`). `size=` is required.
+  string repeats and is cut to fit (`StringUtils.center/rightPad/leftPad`). The width may also be the first
+  argument, `{{ljust Location.City 15}}`, as Pinpoint's helper page writes it.
 - cut v [s=" "]: remove every s. replace v target replacement: replace every target (literal).
 - join list sep [prefix=""] [suffix=""]: items joined by sep (the last argument); with several values
   instead of a list, `join a b c sep` joins them. An empty list prints nothing.
@@ -21,9 +22,10 @@ Per helper (Java method in brackets):
 - slugify v: trim, lower-case letters, turn each blank into `-` and drop everything else, digits included
   (Handlebars.java keeps only letters: "Top 10 picks" -> "top--picks").
 - substring v start [end]: characters start..end-1; an out-of-range index is an error.
-- yesno v [yes="yes"] [no="no"] [maybe="maybe"]: true/false/missing to words; any other value is an error.
-- inflect count singular plural [includeCount]: plural when count is 0 or above 1, else singular; with
-  includeCount=true, "3 items". ordinalize n: 1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 101st (the
+- yesno v [yes="yes"] [no="no"] [maybe="maybe"]: true/false/missing to words. Endpoint attributes are strings,
+  so "true"/"false" (any case) count as the booleans and "" as no value; any other value is an error.
+- inflect count singular plural [includeCount=false]: plural when count is 0 or above 1, else singular; with
+  includeCount=true (or a fourth argument true), "3 apples". ordinalize n: 1st 2nd 3rd 4th 11th 12th 13th 21st 22nd 101st (the
   handlebars-helpers rules Pinpoint's names come from).
 Indexes and lengths count Unicode code points (Java counts UTF-16 units: they differ only for emoji and
 other characters outside the Basic Multilingual Plane).
@@ -89,10 +91,13 @@ def _pad_string(options: HelperOptions) -> str:
     return pad or " "
 
 
-def _size(options: HelperOptions, helper: str) -> int:
-    if "size" not in options.hash:
-        raise HelperError(f"{helper} needs the width as size=N, e.g. {{{{{helper} value size=20}}}}")
-    return to_int(options.hash["size"], helper, "size")
+def _size(rest: list[Any], options: HelperOptions, helper: str) -> int:
+    """The width: `size=N` (Handlebars.java) or the first argument (`{{ljust Location.City 15}}`, Pinpoint's docs)."""
+    if "size" in options.hash:
+        return to_int(options.hash["size"], helper, "size")
+    if rest:
+        return to_int(rest[0], helper, "width")
+    raise HelperError(f"{helper} needs a width, e.g. {{{{{helper} value 20}}}} or {{{{{helper} value size=20}}}}")
 
 
 def _padding(count: int, pad: str) -> str:
@@ -184,6 +189,9 @@ def _join(args: list[Any], options: HelperOptions) -> Any:
 
 def _yesno(args: list[Any], options: HelperOptions) -> Any:
     value = args[0] if args else None
+    if isinstance(value, str):
+        # Endpoint attributes are strings: "true" and "false" (any case) are the booleans, "" is no value.
+        value = {"true": True, "false": False, "": None}.get(value.strip().lower(), value)
     if value is None:
         return options.hash.get("maybe", "maybe")
     if not isinstance(value, bool):
@@ -196,8 +204,8 @@ def _inflect(args: list[Any], options: HelperOptions) -> Any:
         raise HelperError('inflect needs a count, a singular and a plural, e.g. {{inflect n "item" "items"}}')
     count = to_number(args[0], "inflect", "count")
     word = args[2] if count > 1 or count == 0 else args[1]
-    include_count = len(args) > 3 and args[3] is True
-    return f"{to_text(args[0])} {to_text(word)}" if include_count else to_text(word)
+    include = options.hash["includeCount"] if "includeCount" in options.hash else (args[3] if len(args) > 3 else False)
+    return f"{to_text(args[0])} {to_text(word)}" if include is True else to_text(word)
 
 
 def ordinal_suffix(number: int | float) -> str:
@@ -219,19 +227,19 @@ STRING_HELPERS: dict[str, Helper] = {
     "capitalize": _java_string_helper("capitalize", _capitalize),
     "capitalizeFirst": _java_string_helper("capitalizeFirst", lambda text, rest, options: _title_first(text)),
     "center": _java_string_helper(
-        "center", lambda text, rest, options: center(text, _size(options, "center"), _pad_string(options))
+        "center", lambda text, rest, options: center(text, _size(rest, options, "center"), _pad_string(options))
     ),
     "cut": _java_string_helper("cut", _cut),
     "inflect": _inflect,
     "join": _join,
     "ljust": _java_string_helper(
-        "ljust", lambda text, rest, options: right_pad(text, _size(options, "ljust"), _pad_string(options))
+        "ljust", lambda text, rest, options: right_pad(text, _size(rest, options, "ljust"), _pad_string(options))
     ),
     "lower": _java_string_helper("lower", lambda text, rest, options: text.lower()),
     "ordinalize": _ordinalize,
     "replace": _java_string_helper("replace", _replace),
     "rjust": _java_string_helper(
-        "rjust", lambda text, rest, options: left_pad(text, _size(options, "rjust"), _pad_string(options))
+        "rjust", lambda text, rest, options: left_pad(text, _size(rest, options, "rjust"), _pad_string(options))
     ),
     "slugify": _java_string_helper("slugify", lambda text, rest, options: slugify(text)),
     "stripTags": _java_string_helper("stripTags", lambda text, rest, options: _TAG.sub("", text)),

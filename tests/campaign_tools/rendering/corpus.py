@@ -121,6 +121,9 @@ HELPER_TEMPLATES: list[str] = [
     "{{multiply Metrics.Visits 4}} {{divide 10 4}} {{divide 10 5}}",
     "{{modulo 7 3}} {{modulo -7 3}} {{modulo 7.5 2}} {{ceiling 5.2}} {{floor 5.8}} {{floor -5.2}} "
     "{{round 2.5}} {{round -2.5}} {{round 2.49}}",
+    "{{divide 5 2.3}} {{multiply 5 2.3}} {{add 5 2.3}} {{subtract 5 2.3}} {{divide 2 3}} {{modulo 7 2}}",
+    "{{inflect 3 'apple' 'apples' includeCount=true}} [{{ljust Location.City 8}}] [{{rjust Location.City 8 pad='.'}}]"
+    " {{yesno Flags.yes}}",
     "{{divide 1 0}}",
     "{{add Address 1}}",
     "{{encode64 'Hello, World ü'}} {{decode64 'SGVsbG8gV29ybGQ='}} {{encode64 Recommendations.Name.[0]}}",

@@ -41,6 +41,9 @@ FRAGMENTS = [
     "{{/inline}}",
     "{{> p}}",
     "{{lookup l 1}}",
+    "{{l.length}}",
+    '{{"a"}}',
+    "{{log a}}",
     "{{",
     "}}",
     "}",
@@ -87,6 +90,9 @@ _LEAVES = st.sampled_from(
         "\\{{a}}",
         "{{lookup l 0}}",
         "{{> p}}",
+        "{{l.length}}",
+        "{{'a'}}",
+        "{{o.[x]}}",
     ]
 )
 
@@ -123,10 +129,19 @@ _balanced = st.recursive(
     _LEAVES, lambda children: st.one_of(st.lists(children, max_size=4).map("".join), _blocks(children)), max_leaves=12
 )
 _with_partial = st.builds(lambda body, rest: '{{#*inline "p"}}' + body + "{{/inline}}\n" + rest, _balanced, _balanced)
+# A partial block: its body runs where the inline partial says {{> @partial-block}}, or instead of a missing partial.
+_with_partial_block = st.builds(
+    lambda body, block, name: (
+        '{{#*inline "p"}}' + body + "{{> @partial-block}}{{/inline}}\n{{#> " + name + "}}" + block + "{{/" + name + "}}"
+    ),
+    _balanced,
+    _balanced,
+    st.sampled_from(["p", "missing"]),
+)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(template=st.one_of(_balanced, _with_partial))
+@given(template=st.one_of(_balanced, _with_partial, _with_partial_block))
 def test_random_well_formed_templates_render_like_handlebars_js(
     renderer: PinpointRenderer, oracle: HandlebarsOracle, template: str
 ) -> None:

@@ -24,12 +24,15 @@ def codes(source: str) -> list[tuple[int, str]]:
         ),
         ("{{upper Recommendations.Title}}", [(1, "bare-list")]),
         ("{{Metrics.Visits}}", [(1, "number-print")]),
-        ("x\n{{divide Metrics.A 2}}", [(2, "number-print")]),
-        ("{{add 1 1.5}}", [(1, "number-print"), (1, "float-literal")]),
+        ("{{add 1 1.5}}", [(1, "float-literal")]),
         ("{{#if Metrics.Visits}}x{{/if}}", [(1, "if-number")]),
         ("{{#unless Metrics.Visits}}x{{/unless}}", [(1, "if-number")]),
         ('{{dateFormat "2026-01-01" tz=America/Los_Angeles}}', [(1, "unquoted-argument")]),
         ("{{eq Location.Country FR}}", [(1, "unquoted-argument")]),
+        ("{{inflect 3 apple apples}}", [(1, "unquoted-argument"), (1, "unquoted-argument")]),
+        ('{{#gt User.UserAttributes.Age.[0] "17"}}x{{/gt}}', [(1, "numeric-string-comparison")]),
+        ("x\n{{lte 18 Attributes.Age.[0]}}", [(2, "numeric-string-comparison")]),
+        ("{{#eq Recommendations.Price.[0] 25}}x{{/eq}}", [(1, "numeric-string-comparison")]),
         ("{{shout Address}}", [(1, "unknown-helper")]),
         ("{{#if (shout Address)}}x{{/if}}", [(1, "unknown-helper")]),
         ("{{{Recommendations.Name.[0]}}}\n{{& Address}}", [(1, "triple-stash"), (2, "triple-stash")]),
@@ -48,6 +51,8 @@ def test_each_hazard_is_reported_with_its_line(source: str, expected: list[tuple
         "{{#with Location}}{{eq City 'Paris'}}{{/with}}",
         "{{upper Address}} {{eq Location.Country 'FR'}} {{#if User.UserAttributes.FirstName.[0]}}x{{/if}}",
         "{{#if (gt (add Metrics.A 2) 3)}}x{{/if}} {{#if Nope}}{{/if}}",  # math inside a condition prints nothing
+        "{{divide 5 2}}",  # math results print as Pinpoint documents them
+        '{{gt Metrics.Age 17}} {{eq Location.Country "17"}} {{lt Attributes.Name.[0] "Bob"}}',  # number vs number, text
     ],
 )
 def test_safe_templates_have_no_hazards(source: str) -> None:
@@ -122,3 +127,22 @@ def test_the_parser_gets_whitespace_already_controlled_and_its_spellings() -> No
         prepared.source
         == 'x\n{{#*inline "card"}}{{K}}body{{a}}z\n{{/inline}}{{K}}{{#if b}}{{K}}{{else}}{{K}}{{/if}}{{K}}'
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "named"),
+    [
+        ('{{dateFormat "2020-09-19" tz=America/Los_Angeles}}', 'write tz="America/Los_Angeles"'),
+        ("{{inflect 3 apple apples includeCount=true}}", 'write "apple"'),
+        ("{{upper (now 'short' tz=Europe/Paris)}}", 'write tz="Europe/Paris"'),
+    ],
+)
+def test_a_bare_word_argument_is_named_with_its_quoted_form(source: str, named: str) -> None:
+    assert named in lint_hazards(source)[0].message
+
+
+def test_a_numeric_string_comparison_says_what_happens_for_9_and_100() -> None:
+    (quoted,) = lint_hazards('{{#gt User.UserAttributes.Age.[0] "17"}}x{{/gt}}')
+    assert '"9" counts as greater than "17" and "100" as less' in quoted.message
+    (unquoted,) = lint_hazards("{{gt User.UserAttributes.Age.[0] 17}}")
+    assert 'fails on it for "9" and "100" alike' in unquoted.message

@@ -106,8 +106,11 @@ def test_bad_dates_zones_and_locales_are_errors(renderer: PinpointRenderer, temp
         # Conditionals use Java truthiness: 0 and {} are true, "" and [] are false.
         ("{{and zero obj}} {{or empty list}} {{not zero}}", "true false false"),
         ("{{if zero}} {{if empty yes='y' no='n'}}", "true n"),
-        # Math on numeric strings; round is Java Math.round (half up).
-        ('{{add "0.1" "0.2"}} {{round "-0.5"}} {{multiply "3" "1.5"}} {{modulo -7 2}}', "0.30000000000000004 0 4.5 -1"),
+        # Math on numeric strings, in decimal, at most 8 places; round is Java Math.round (half up).
+        ('{{add "0.1" "0.2"}} {{round "-0.5"}} {{multiply "3" "1.5"}} {{modulo -7 2}}', "0.3 0 4.5 -1"),
+        ("{{divide 2 3}} {{divide 1 8}} {{divide 10 4}} {{multiply 0.1 3}}", "0.66666667 0.125 2.5 0.3"),
+        # The result is a number: it compares as one.
+        ("{{eq (divide 10 5) 2}} {{gt (add 5 2.3) 7}}", "true true"),
     ],
 )
 def test_java_semantics_where_pinpoint_is_silent(renderer: PinpointRenderer, template: str, expected: str) -> None:
@@ -117,12 +120,13 @@ def test_java_semantics_where_pinpoint_is_silent(renderer: PinpointRenderer, tem
 @pytest.mark.parametrize(
     ("template", "problem"),
     [
-        ('{{center "ab" 5}}', "size=N"),
-        ('{{ljust "ab"}}', "size=N"),
+        ('{{center "ab"}}', "needs a width"),
+        ('{{ljust "ab"}}', "needs a width"),
+        ('{{rjust "ab" "wide"}}', "not a number"),
         ('{{abbreviate "abc"}}', "needs a width"),
         ('{{replace "abc" "b"}}', "two strings"),
         ("{{join list}}", "separator"),
-        ('{{yesno "true"}}', "expects true, false"),
+        ('{{yesno "yes"}}', "expects true, false"),
         ('{{gt "10" 9}}', "cannot compare the string '10' with the number 9"),
         ("{{lt missing 3}}", "a missing value"),
         ('{{eq "a"}}', "two values"),
@@ -168,3 +172,90 @@ def test_title_casing_follows_java(renderer: PinpointRenderer, template: str, ex
 def test_a_partial_that_includes_itself_is_an_error_not_a_crash(renderer: PinpointRenderer) -> None:
     with pytest.raises(TemplateRenderError, match=r"nest too deeply|depth"):
         render(renderer, '{{#*inline "loop"}}x{{> loop}}{{/inline}}\n{{> loop}}')
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # inputFormat: SimpleDateFormat letters; a date without a zone is local time in tz, so the day stays.
+        ('{{dateFormat d inputFormat="MM/dd/yyyy" outputFormat="yyyy-MM-dd" tz="Asia/Tokyo"}}', "2020-09-19"),
+        ('{{dateFormat "19.9.2020 17:05" inputFormat="d.M.yyyy HH:mm" outputFormat="h:mm a"}}', "5:05 PM"),
+        # Names match in any case, full or abbreviated, in the given locale.
+        ('{{dateFormat "3 sept. 2020" inputFormat="d MMM yyyy" outputFormat="EEEE" locale="fr_FR"}}', "jeudi"),
+        ('{{dateFormat "SEPTEMBER 3, 2020" inputFormat="MMMM d, yyyy" outputFormat="short"}}', "9/3/20"),
+        # Abutting numbers take as many digits as their letters; "yy" lands within 80 years before and 20 after now.
+        ('{{dateFormat "200919" inputFormat="yyMMdd" outputFormat="long"}}', "September 19, 2020"),
+        # (now is 2026-11-23: two-digit years fall from 1946-11-23 to 2046-11-22)
+        ('{{dateFormat "470101" inputFormat="yyMMdd" outputFormat="yyyy"}}', "1947"),
+        ('{{dateFormat "451231" inputFormat="yyMMdd" outputFormat="yyyy"}}', "2045"),
+        ('{{dateFormat "461201" inputFormat="yyMMdd" outputFormat="yyyy"}}', "1946"),
+        ('{{dateFormat "460101" inputFormat="yyMMdd" outputFormat="yyyy"}}', "2046"),
+        # Lenient: out-of-range fields roll over; an offset in the text wins over tz; trailing text is ignored.
+        ('{{dateFormat "02/30/2020" inputFormat="MM/dd/yyyy" outputFormat="yyyy-MM-dd"}}', "2020-03-01"),
+        ('{{dateFormat "2020-09-19 23:30 -0700" inputFormat="yyyy-MM-dd HH:mm Z" outputFormat="d HH:mm"}}', "20 06:30"),
+        ('{{dateFormat "2020-09-19 (Sat)" inputFormat="yyyy-MM-dd" outputFormat="D"}}', "263"),
+        # Output letters as SimpleDateFormat prints them: u is the ISO day number, S milliseconds, X ISO offsets,
+        # k 1-24, K 0-11, F the weekday's occurrence in the month, '' a quote.
+        (
+            '{{dateFormat "2020-09-19T00:05:07.045-07:00" "u S SSS X XX XXX k K F \'\'yy" tz="America/Los_Angeles"}}',
+            "6 45 045 -07 -0700 -07:00 24 0 3 '20",
+        ),
+        ('{{dateFormat "2020-09-19T12:00:00Z" "G yyyy EEE MMM LLLL a"}}', "AD 2020 Sat Sep September PM"),
+        ("{{dateFormat \"2020-09-19\" \"'Week' w 'of' yyyy\"}}", "Week 38 of 2020"),
+        ('{{dateFormat "2020-09-19" outputFormat="full" locale="de_DE"}}', "Samstag, 19. September 2020"),
+        # The positional format wins over outputFormat=, which wins over format=.
+        ('{{dateFormat "2020-09-19" "short" outputFormat="long" format="full"}}', "9/19/20"),
+        ('{{dateFormat "2020-09-19" outputFormat="long" format="full"}}', "September 19, 2020"),
+    ],
+)
+def test_java_date_patterns_parse_and_print_as_simpledateformat(
+    renderer: PinpointRenderer, template: str, expected: str
+) -> None:
+    assert render(renderer, template, d="09/19/2020") == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ('{{dateFormat "19/09/2020" inputFormat="yyyy-MM-dd"}}', "does not match the inputFormat"),
+        ('{{dateFormat "Smarch 3" inputFormat="MMMM d"}}', "does not match the inputFormat"),
+        ('{{dateFormat "2020-09-19" "yyyy-MM-dd q"}}', "illegal pattern character 'q'"),
+        ('{{dateFormat "2020-09-19" "\'unclosed"}}', "unterminated quote"),
+        ('{{dateFormat "09/19/2020"}}', 'inputFormat="MM/dd/yyyy"'),
+    ],
+)
+def test_bad_date_patterns_are_errors(renderer: PinpointRenderer, template: str, problem: str) -> None:
+    with pytest.raises(TemplateRenderError, match=problem):
+        render(renderer, template)
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        # Handlebars.java compares two strings with String.compareTo: character by character.
+        ('{{gt "9" "17"}} {{gt "100" "17"}} {{lt "Zoe" "adam"}}', "true false true"),
+        ("{{gt age '17' yes='adult' no='minor'}}", "adult"),  # the documented example, wrong for "9"
+        ("{{gt metric 17}} {{gte 17 17.0}}", "false true"),  # numbers compare as numbers
+    ],
+)
+def test_comparisons_follow_handlebars_java(renderer: PinpointRenderer, template: str, expected: str) -> None:
+    assert render(renderer, template, age="9", metric=9.0) == expected
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (
+            '{{inflect 3 "apple" "apples" includeCount=true}} {{inflect "1" "apple" "apples" includeCount=true}}',
+            "3 apples 1 apple",
+        ),
+        ('{{inflect 0 "apple" "apples"}} {{inflect 2 "apple" "apples" includeCount=false}}', "apples apples"),
+        ("{{yesno t}} {{yesno f}} {{yesno upper}} {{yesno empty}} {{yesno t yes='Y'}}", "yes no yes maybe Y"),
+        (
+            '[{{ljust "ab" 5}}] [{{rjust "ab" 5 pad="."}}] [{{center "ab" 6}}] [{{ljust "ab" 1 size=4}}]',
+            "[ab   ] [...ab] [  ab  ] [ab  ]",
+        ),
+    ],
+)
+def test_documented_arguments(renderer: PinpointRenderer, template: str, expected: str) -> None:
+    assert render(renderer, template, t="true", f="false", upper="TRUE", empty="") == expected

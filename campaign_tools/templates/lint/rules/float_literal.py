@@ -1,4 +1,4 @@
-"""float-literal: a decimal literal argument; Pinpoint's parser takes whole numbers (found by lint_hazards)."""
+"""float-literal: a decimal literal argument, a Java double in Pinpoint (found by lint_hazards)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""number-print: a printed number, which Pinpoint (Java) may print as 2.0 (found by lint_hazards)."""
+"""number-print: a printed metric, a Java double that Pinpoint may print as 3.0 (found by lint_hazards)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""unquoted-argument: a bare-word argument, read as a variable that has no value (found by lint_hazards)."""
+"""unquoted-argument: a bare-word argument (`tz=America/Los_Angeles`, `{{inflect 3 apple apples}}`), read as a variable
+that has no value, so the template silently prints the wrong text; the finding names the quoted form (found by
+lint_hazards)."""
 
 from __future__ import annotations
 
