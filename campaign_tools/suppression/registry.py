@@ -1,0 +1,42 @@
+"""Every suppression list `--suppression KIND:TARGET` can name. Adding one is a module beside sqlite.py and one line
+here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from campaign_tools.suppression.base import SuppressionList
+from campaign_tools.suppression.sqlite import open_sqlite
+from transformer.errors import PinrecError
+
+DEFAULT_SUPPRESSION = "sqlite:pinrec-suppression.db"
+
+
+@dataclass(frozen=True)
+class SuppressionKind:
+    kind: str
+    usage: str
+    open: Callable[[str, Callable[[str], Any], bool], SuppressionList]
+    """(target, AWS client factory, read_only) -> the list."""
+
+
+KINDS: tuple[SuppressionKind, ...] = (SuppressionKind("sqlite", "sqlite:PATH", open_sqlite),)
+
+
+def usage() -> str:
+    return " or ".join(kind.usage for kind in KINDS)
+
+
+def check_spec(spec: str) -> str:
+    name, _, target = spec.partition(":")
+    if not target or all(kind.kind != name for kind in KINDS):
+        raise PinrecError(f"--suppression must be {usage()}, got {spec!r}")
+    return spec
+
+
+def open_suppression(spec: str, clients: Callable[[str], Any], *, read_only: bool = False) -> SuppressionList:
+    name, _, target = check_spec(spec).partition(":")
+    kind = next(kind for kind in KINDS if kind.kind == name)
+    return kind.open(target, clients, read_only)
