@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from campaign_tools.unsubscribe.links import UnsubscribeLink
 from transformer.errors import PinrecError
 
 
@@ -157,12 +158,19 @@ class Sender(ABC):
         """The deliverer that sends through the AWS service of the channel."""
 
 
+class RenderPart(Protocol):
+    def __call__(self, part: Part, variables: Mapping[str, str] | None = None, /) -> str:
+        """The part rendered for the endpoint ("" for a part the template does not have); `variables` are reserved
+        variables the message fills (the unsubscribe link), added to the endpoint's."""
+        ...
+
+
 @dataclass(frozen=True)
 class ComposeInput:
     """What a channel needs to make one endpoint's message from a template."""
 
     endpoint: Mapping[str, Any]
-    render: Callable[[Part], str]
+    render: RenderPart
     """The part rendered for the endpoint ("" for a part the template does not have)."""
     render_url: Callable[[str, str], str]
     """A URL of the template (a link) rendered for the endpoint, every substituted value percent-encoded:
@@ -171,6 +179,9 @@ class ComposeInput:
     """The template's [links] settings (unsubscribe_url, ...)."""
     settings: Settings | None
     """The template's settings for this channel ([sms], [push] in template.toml), or None."""
+    unsubscribe: Callable[[str], UnsubscribeLink] | None = None
+    """The message's unsubscribe link for the recipient's checked address, in the mode the send uses (channels
+    that unsubscribe: email); None: the template's `links.unsubscribe_url`, as before modes existed."""
 
 
 @dataclass(frozen=True)
@@ -211,6 +222,8 @@ class Channel(ABC):
     send_options: ClassVar[tuple[SendOption, ...]] = ()
     summary_label: ClassVar[str | None] = None
     """The preview summary table's column for this channel's figure, if it has one."""
+    unsubscribes: ClassVar[bool] = False
+    """Messages carry an unsubscribe link in a mode the send chooses (`campaign_tools.unsubscribe.links`)."""
 
     def part(self, key: str) -> Part:
         return next(part for part in self.parts if part.key == key)
@@ -246,9 +259,12 @@ class Channel(ABC):
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         """Messages per second when delivering without --rate, and where the figure comes from."""
 
-    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+    def preflight(
+        self, settings: Settings, clients: ClientFactory, *, rate: float | None, composer: object = None
+    ) -> SenderCheck:
         """Before a `--deliver` send's first message: can the provider take it (the sender identity, application or
-        account)? `rate` is the --rate given (None: the default pace applies). Nothing to check by default."""
+        account)? `rate` is the --rate given (None: the default pace applies); `composer` the send's, which may say
+        more the provider must have (the SES contact list). Nothing to check by default."""
         return SenderCheck()
 
     @abstractmethod

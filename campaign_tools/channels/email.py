@@ -4,6 +4,14 @@ Every EmailMessage is checked when it is made, whoever composes it: the recipien
 only, no DNS; SES takes no SMTPUTF8, so the local part must be ASCII) and sent in the validator's ASCII form; the
 subject folded onto one line; every further header refused when it could break the header block; the unsubscribe
 URL refused unless it is an http(s) URL of RFC 3986 characters only.
+
+Unsubscribing (`campaign_tools.unsubscribe.links`): in the `url` and `pinrec` modes a message carries
+List-Unsubscribe (its `unsubscribe_url`) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058). In the
+`ses` mode it carries `list_management` instead: SendEmail gets `ListManagementOptions`, and SES adds its own
+List-Unsubscribe headers and replaces `{{amazonSESUnsubscribeUrl}}` in the body with its link. pinrec then writes
+no List-Unsubscribe of its own, in the request or the `.eml`: SES's subscription management guide says it adds
+these headers itself (and replaces a sender's), and two disagreeing List-Unsubscribe headers would be worse than
+one (https://docs.aws.amazon.com/ses/latest/dg/sending-email-subscription-management.html).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import hashlib
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import parseaddr
@@ -41,6 +49,7 @@ from campaign_tools.channels.base import (
     SendOption,
     Settings,
 )
+from campaign_tools.unsubscribe.links import LINK_VARIABLE, ListManagement, Mode, UnsubscribePlan, template_mode
 from transformer.aws import error_code
 from transformer.errors import PinrecError
 
@@ -131,6 +140,9 @@ class EmailMessage:
     """Sent as List-Unsubscribe with one-click List-Unsubscribe-Post (RFC 8058); bulk senders must offer it."""
     headers: tuple[tuple[str, str], ...] = ()
     """Further headers, in order; List-Unsubscribe and List-Unsubscribe-Post are added from `unsubscribe_url`."""
+    list_management: ListManagement | None = field(default=None, repr=False)
+    """SES subscription management (the `ses` mode): SES adds the List-Unsubscribe headers, `unsubscribe_url` is not
+    used (left empty). Not in the repr, so messages without it keep the `.eml` digest they always had."""
 
     def __post_init__(self) -> None:
         # The dataclass is frozen: the checked values replace the given ones through object.__setattr__.
@@ -138,9 +150,12 @@ class EmailMessage:
         object.__setattr__(self, "subject", one_line(self.subject))
         for name, value in self.headers:
             check_header(name, value)
-        check_unsubscribe_url(self.unsubscribe_url)
+        if self.list_management is None:
+            check_unsubscribe_url(self.unsubscribe_url)
 
     def all_headers(self) -> tuple[tuple[str, str], ...]:
+        if self.list_management is not None:
+            return self.headers
         return (
             *self.headers,
             ("List-Unsubscribe", f"<{self.unsubscribe_url}>"),
@@ -162,7 +177,8 @@ def email_mime(message: EmailMessage, settings: EmailSettings, identity: tuple[s
     message and the settings."""
     from_address = settings.from_address or DEFAULT_FROM
     # The digest covers the message, so a changed message gets a new Message-ID.
-    seed = repr((identity, message, settings)).encode("utf-8", "surrogatepass")
+    listed = (message.list_management,) if message.list_management is not None else ()
+    seed = repr((identity, message, settings, *listed)).encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(seed).hexdigest()
     domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or MESSAGE_ID_DOMAIN
     mime = MimeMessage(policy=EML_POLICY)
@@ -208,6 +224,8 @@ def ses_request(message: EmailMessage, settings: EmailSettings, campaign_id: str
     }
     if settings.configuration_set:
         request["ConfigurationSetName"] = settings.configuration_set
+    if message.list_management is not None:
+        request["ListManagementOptions"] = message.list_management.request()
     return request
 
 
@@ -307,6 +325,29 @@ def identity_problem(client: Any, from_address: str) -> str | None:
     )
 
 
+def contact_list_problem(client: Any, wanted: ListManagement) -> str | None:
+    """Why SES cannot manage this send's subscriptions: its contact list, or the topic in it, does not exist."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        found = client.get_contact_list(ContactListName=wanted.contact_list)
+    except ClientError as error:
+        code = error_code(error)
+        if code == "NotFoundException":
+            return (
+                f"the SES contact list {wanted.contact_list} does not exist in this account and region: create it "
+                "(sesv2 CreateContactList, with its topics) or choose another with --contact-list"
+            )
+        return f"cannot check the SES contact list (GetContactList: {code}; grant ses:GetContactList)"
+    except BotoCoreError as error:
+        return f"cannot check the SES contact list: {error}"
+    topics = [topic.get("TopicName") for topic in found.get("Topics") or []]
+    if wanted.topic and wanted.topic not in topics:
+        listed = ", ".join(str(topic) for topic in topics) or "none"
+        return f"the SES contact list {wanted.contact_list} has no topic {wanted.topic} (its topics: {listed})"
+    return None
+
+
 class EmailSender(Sender):
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
@@ -341,8 +382,13 @@ class EmailChannel(Channel):
         SendOption("--configuration-set", "configuration_set", "SES or SMS configuration set"),
     )
     summary_label = "email size"
+    unsubscribes = True
 
     def check_sendable(self, template: str, links: Mapping[str, Any]) -> None:
+        """In the `url` mode (`links.unsubscribe`, the mode the send uses), links.unsubscribe_url is the link: it must
+        be there and begin with its scheme and host. The other modes make their own link."""
+        if template_mode(links) is not Mode.URL:
+            return
         url = links.get("unsubscribe_url")
         if not url:
             raise PinrecError(
@@ -362,12 +408,26 @@ class EmailChannel(Channel):
 
     def compose(self, given: ComposeInput) -> EmailMessage:
         address = _address(given.endpoint)
+        if given.unsubscribe is None:
+            return EmailMessage(
+                to=address,
+                subject=given.render(SUBJECT).strip(),
+                html=given.render(HTML),
+                text=given.render(TEXT) or None,
+                unsubscribe_url=given.render_url(
+                    str(given.links.get("unsubscribe_url") or ""), "links.unsubscribe_url"
+                ),
+            )
+        to = check_address(address)
+        link = given.unsubscribe(to)
+        variables = {LINK_VARIABLE: link.body_url}
         return EmailMessage(
-            to=address,
-            subject=given.render(SUBJECT).strip(),
-            html=given.render(HTML),
-            text=given.render(TEXT) or None,
-            unsubscribe_url=given.render_url(str(given.links.get("unsubscribe_url") or ""), "links.unsubscribe_url"),
+            to=to,
+            subject=given.render(SUBJECT, variables).strip(),
+            html=given.render(HTML, variables),
+            text=given.render(TEXT, variables) or None,
+            unsubscribe_url=link.header_url,
+            list_management=link.list_management,
         )
 
     def sender(self, settings: Settings, composer: object, template: Settings | None) -> EmailSender:
@@ -380,9 +440,12 @@ class EmailChannel(Channel):
             raise PinrecError(QUOTA_UNREADABLE.format(why=""))
         return rate, f"{rate:g}/s (SES MaxSendRate)"
 
-    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
-        """GetAccount (sending enabled, quota; without --rate it must answer: its MaxSendRate is the pace) and
-        GetEmailIdentity (--from, or its domain, verified for sending)."""
+    def preflight(
+        self, settings: Settings, clients: ClientFactory, *, rate: float | None, composer: object = None
+    ) -> SenderCheck:
+        """GetAccount (sending enabled, quota; without --rate it must answer: its MaxSendRate is the pace),
+        GetEmailIdentity (--from, or its domain, verified for sending) and, when SES manages the send's
+        subscriptions (the `ses` unsubscribe mode), GetContactList (the list exists, with the topic)."""
         assert isinstance(settings, EmailSettings)
         if not settings.from_address or settings.from_address == DEFAULT_FROM:
             return SenderCheck((NEEDS_FROM,))
@@ -396,7 +459,11 @@ class EmailChannel(Channel):
             note = f"SES account not checked (GetAccount: {account}): grant ses:GetAccount to check sending is enabled"
             found = SenderCheck(notes=(note,))
         identity = identity_problem(client, settings.from_address)
-        return SenderCheck(found.problems + ((identity,) if identity else ()), found.notes)
+        plan = getattr(composer, "unsubscribe", None)
+        listed = plan.list_management if isinstance(plan, UnsubscribePlan) else None
+        contact_list = contact_list_problem(client, listed) if listed is not None else None
+        problems = [problem for problem in (identity, contact_list) if problem]
+        return SenderCheck(found.problems + tuple(problems), found.notes)
 
     def preview(self, rendered: Mapping[Part, str], folder: str, endpoint_id: str) -> PreviewOutput:
         esc = html.escape

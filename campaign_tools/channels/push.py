@@ -224,7 +224,9 @@ class PushChannel(Channel):
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         return DEFAULT_PUSH_RATE, f"{DEFAULT_PUSH_RATE:g}/s (push default)"
 
-    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+    def preflight(
+        self, settings: Settings, clients: ClientFactory, *, rate: float | None, composer: object = None
+    ) -> SenderCheck:
         """The push application exists (GetApp)."""
         assert isinstance(settings, PushSettings)
         if not settings.application_id:

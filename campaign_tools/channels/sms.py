@@ -262,7 +262,9 @@ class SmsChannel(Channel):
     def default_rate(self, clients: ClientFactory) -> tuple[float, str]:
         return DEFAULT_SMS_RATE, f"{DEFAULT_SMS_RATE:g}/s (SMS default for one long code: pass --rate for yours)"
 
-    def preflight(self, settings: Settings, clients: ClientFactory, *, rate: float | None) -> SenderCheck:
+    def preflight(
+        self, settings: Settings, clients: ClientFactory, *, rate: float | None, composer: object = None
+    ) -> SenderCheck:
         """The origination identity, when one is given: a phone number, sender id or pool that exists and is
         active (without one, End User Messaging chooses)."""
         assert isinstance(settings, SmsSettings)

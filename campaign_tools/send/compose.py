@@ -15,6 +15,7 @@ from urllib.parse import quote
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import Channel, ComposeError, ComposeInput, Message, Part, Settings
 from campaign_tools.templates.prebuilt import SendableTemplate
+from campaign_tools.unsubscribe.links import UnsubscribeLink, UnsubscribePlan, UnsubscribeRequest, plan_unsubscribe
 from transformer.config import PinrecConfig
 from transformer.errors import PinrecError
 
@@ -44,6 +45,8 @@ class ComposerOptions:
     config: PinrecConfig
     built: str | None = None
     """A folder `pinrec templates build --out` wrote: compose from it instead of building `template` from source."""
+    unsubscribe: UnsubscribeRequest | None = None
+    """The send's unsubscribe choices (mode, list, topic, endpoint, key location); None: the template's."""
 
 
 def sendable_template(options: ComposerOptions, renderer: Any) -> SendableTemplate:
@@ -94,13 +97,25 @@ class TemplateComposer:
         if self.channel.name not in self.template.channels:
             channels = ", ".join(self.template.channels)
             raise PinrecError(f"template {self.template.name} has no {self.channel.name} version (it has: {channels})")
-        self.channel.check_sendable(self.template.name, self.template.links)
+        self.unsubscribe: UnsubscribePlan | None = None
+        links = dict(self.template.links)
+        if self.channel.unsubscribes:
+            self.unsubscribe = plan_unsubscribe(self.template.name, links, options.unsubscribe)
+            links["unsubscribe"] = self.unsubscribe.mode.value
+        self.channel.check_sendable(self.template.name, links)
         self.channel_settings: Settings | None = self.template.settings_for(self.channel)
 
-    def _part(self, part: Part, endpoint: Mapping[str, Any]) -> str:
+    def _part(self, part: Part, endpoint: Mapping[str, Any], variables: Mapping[str, str] | None = None) -> str:
         if part not in self.template.parts:
             return ""
-        return str(self.template.render(self.renderer, part, endpoint).text)
+        data = {**endpoint, **variables} if variables else endpoint
+        return str(self.template.render(self.renderer, part, data).text)
+
+    def _unsubscribe(self, endpoint_id: str, endpoint: Mapping[str, Any]) -> Callable[[str], UnsubscribeLink] | None:
+        plan = self.unsubscribe
+        if plan is None:
+            return None
+        return lambda address: plan.link(endpoint_id, address, lambda text, name: self._url(text, name, endpoint))
 
     def _url(self, text: str, name: str, endpoint: Mapping[str, Any]) -> str:
         rendered = self.renderer.render(
@@ -116,10 +131,11 @@ class TemplateComposer:
     def compose(self, endpoint_id: str, endpoint: Mapping[str, Any]) -> Message:
         given = ComposeInput(
             endpoint=endpoint,
-            render=lambda part: self._part(part, endpoint),
+            render=lambda part, variables=None: self._part(part, endpoint, variables),
             render_url=lambda text, name: self._url(text, name, endpoint),
             links=self.template.links,
             settings=self.channel_settings,
+            unsubscribe=self._unsubscribe(endpoint_id, endpoint),
         )
         try:
             return self.channel.compose(given)

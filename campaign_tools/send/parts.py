@@ -60,7 +60,14 @@ def assemble(settings: SendSettings, clients: ClientFactory) -> tuple[SendParts 
     )
     if config is None:
         return None, problems
-    options = ComposerOptions(settings.template, settings.templates_dir, settings.channel, config, built=settings.built)
+    options = ComposerOptions(
+        settings.template,
+        settings.templates_dir,
+        settings.channel,
+        config,
+        built=settings.built,
+        unsubscribe=settings.unsubscribe_request(),
+    )
     composer = _attempt(problems, lambda: make_composer(settings.composer, options))
     transformer = _attempt(problems, lambda: Transformer(config))
     if composer is None or transformer is None or source is None:

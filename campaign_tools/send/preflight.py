@@ -12,7 +12,9 @@ in one `PreflightError`; nothing is sent and nothing is written to the ledger. T
 - the ledger can be used (its kind's check: the SQLite file's folder is writable; the DynamoDB table exists with
   the ledger's key) -- not for a dry run, which uses no ledger;
 - delivering can work (`--deliver` and `--on-aws` only): the channel's own check (SES account and From identity,
-  SMS origination identity, push application).
+  the SES contact list and topic when SES manages unsubscribes, SMS origination identity, push application);
+- the unsubscribe mode has what it needs (in the parts: the composer reads the signing key of the `pinrec` mode;
+  `--on-aws`: a key the children can read, in Secrets Manager or SSM).
 
 The `--on-aws` children do not run it: the CLI runs it once before starting the execution.
 """
@@ -31,6 +33,7 @@ from campaign_tools.send.parts import PreflightError, SendParts, assemble
 from campaign_tools.send.recommendations.base import Lookup, RecommendationSource
 from campaign_tools.send.segments import SegmentEndpoint, SegmentStats, read_segment
 from campaign_tools.send.settings import SendSettings
+from campaign_tools.unsubscribe.keys import is_deployable
 from transformer.config import OFFERS_FROM_STORE
 from transformer.errors import PinrecError
 from transformer.files import STDIN, is_s3_url
@@ -167,6 +170,12 @@ def _on_aws(settings: SendSettings, problems: list[str]) -> None:
             f"--recommendations {settings.recommendations}: the --on-aws children read it themselves, so it must be "
             "in S3 (file:s3://BUCKET/KEY)"
         )
+    key = settings.unsubscribe_key
+    if key and not is_deployable(key):
+        problems.append(
+            f"--unsubscribe-key {key}: the --on-aws children read the signing key themselves, so it must be in "
+            "Secrets Manager or SSM (secretsmanager:SECRET_ID or ssm:NAME)"
+        )
 
 
 def preflight(
@@ -186,7 +195,8 @@ def preflight(
     if not settings.dry_run:
         problems += ledger_registry.check_ledger(settings.ledger, clients)
     if settings.deliver or on_aws:
-        sender = settings.channel_object.preflight(settings.sender, clients, rate=settings.rate)
+        composer = parts.composer if parts is not None else None
+        sender = settings.channel_object.preflight(settings.sender, clients, rate=settings.rate, composer=composer)
         problems += sender.problems
         found.notes += sender.notes
     if on_aws:

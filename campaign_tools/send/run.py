@@ -132,7 +132,12 @@ class SendRun:
     def _composer_options(self) -> ComposerOptions:
         settings = self.settings
         return ComposerOptions(
-            settings.template, settings.templates_dir, settings.channel, self.parts.config, built=settings.built
+            settings.template,
+            settings.templates_dir,
+            settings.channel,
+            self.parts.config,
+            built=settings.built,
+            unsubscribe=settings.unsubscribe_request(),
         )
 
     @property

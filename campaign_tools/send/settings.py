@@ -24,6 +24,8 @@ from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import IdType, SourceOptions
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
+from campaign_tools.unsubscribe import keys as unsubscribe_keys
+from campaign_tools.unsubscribe import links as unsubscribe_links
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
@@ -74,6 +76,13 @@ class AwsSettings(BaseModel):
         return AwsOptions(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
 
 
+def _named(flag: str) -> Callable[[str], object]:
+    return lambda value: unsubscribe_links.check_name(value, flag)
+
+
+UNSUBSCRIBE_FIELDS = ("unsubscribe_mode", "contact_list", "topic", "unsubscribe_endpoint", "unsubscribe_key")
+
+
 def _sender_flags() -> dict[str, str]:
     return {option.field: option.flag for channel in channel_registry.CHANNELS for option in channel.send_options}
 
@@ -120,6 +129,16 @@ class SendSettings(SettingsModel):
     """Bind the campaign id to what this run sends, though it was started with something else."""
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
     aws: AwsSettings = AwsSettings()
+    unsubscribe_mode: Literal["url", "pinrec", "ses"] | None = None
+    """How email recipients unsubscribe (campaign_tools.unsubscribe.links); None: the template's links.unsubscribe."""
+    contact_list: Annotated[str, _checked(_named("--contact-list"), names_its_flag=True)] | None = None
+    """The SES contact list of the `ses` mode; None: the template's links.contact_list."""
+    topic: Annotated[str, _checked(_named("--topic"), names_its_flag=True)] | None = None
+    """The list's topic unsubscribes are scoped to (`ses`, `pinrec`); None: the template's links.topic."""
+    unsubscribe_endpoint: Annotated[str, _checked(unsubscribe_links.check_endpoint, names_its_flag=True)] | None = None
+    """The `pinrec` mode's function URL (https://HOST[/PATH]); its links are https://HOST/u/TOKEN."""
+    unsubscribe_key: Annotated[str, _checked(unsubscribe_keys.check_key_source, names_its_flag=True)] | None = None
+    """Where the `pinrec` mode's signing key is: secretsmanager:ID, ssm:NAME, env:VARIABLE or file:PATH."""
 
     @field_validator("sender", mode="before")
     @classmethod
@@ -140,7 +159,36 @@ class SendSettings(SettingsModel):
             problems.append("--templates-dir goes with --template; --built names the built folder itself")
         if self.outbox and self.deliver:
             problems.append("--outbox and --deliver are alternatives: give one")
+        return problems + self._unsubscribe_problems()
+
+    def _unsubscribe_problems(self) -> list[str]:
+        given = [field for field in UNSUBSCRIBE_FIELDS if getattr(self, field) is not None]
+        if given and not self.channel_object.unsubscribes:
+            flags = ", ".join("--" + field.replace("_", "-") for field in given)
+            return [f"{flags}: unsubscribing is chosen for email, not {self.channel}"]
+        problems = []
+        mode = self.unsubscribe_mode
+        if mode == "ses" and (self.unsubscribe_endpoint or self.unsubscribe_key):
+            problems.append("--unsubscribe-endpoint and --unsubscribe-key go with --unsubscribe-mode pinrec, not ses")
+        if mode in ("url", "pinrec") and self.contact_list:
+            problems.append(f"--contact-list goes with --unsubscribe-mode ses, not {mode}")
+        if mode == "url" and (self.topic or self.unsubscribe_endpoint or self.unsubscribe_key):
+            problems.append(
+                "--topic, --unsubscribe-endpoint and --unsubscribe-key do not go with --unsubscribe-mode url"
+            )
         return problems
+
+    def unsubscribe_request(self) -> unsubscribe_links.UnsubscribeRequest:
+        """What the composer is asked for: this send's choices, where the template's apply otherwise."""
+        return unsubscribe_links.UnsubscribeRequest(
+            campaign_id=self.campaign_id,
+            mode=self.unsubscribe_mode,
+            contact_list=self.contact_list,
+            topic=self.topic,
+            endpoint=self.unsubscribe_endpoint,
+            key=self.unsubscribe_key,
+            aws=self.aws.options(),
+        )
 
     @property
     def channel_object(self) -> Channel:

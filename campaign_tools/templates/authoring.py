@@ -22,6 +22,7 @@ from campaign_tools.templates.errors import AuthoringError
 from campaign_tools.templates.manifest import RecommenderAttributes, TemplateSource
 from campaign_tools.templates.paths import describe_path
 from campaign_tools.templates.sandbox import TemplateSandbox, render_bounded
+from campaign_tools.unsubscribe.links import LINK_VARIABLE
 
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
 
@@ -133,16 +134,27 @@ class _Functions:
         tagged = self._tagger.tag(str(url), self._part.channel, content)
         return escape(tagged) if self._markup is not SourceKind.TEXT else _handlebars(tagged)
 
+    def unsubscribe_url(self) -> Markup:
+        """The unsubscribe URL as the part prints it: links.unsubscribe_url in the `url` mode; otherwise the reserved
+        variable the composer fills for each endpoint with the mode's link (pinrec's signed URL, SES's
+        placeholder, or links.unsubscribe_url)."""
+        links = self._source.manifest.links
+        if links.unsubscribe != "url":
+            return _handlebars("{{%s}}" % LINK_VARIABLE)  # noqa: UP031 - braces are Handlebars, not a format
+        if not links.unsubscribe_url:
+            raise AuthoringError(f"unsubscribe() needs links.unsubscribe_url in {self._source.manifest_path.name}")
+        return (
+            escape(links.unsubscribe_url) if self._markup is not SourceKind.TEXT else _handlebars(links.unsubscribe_url)
+        )
+
     def unsubscribe(self, text: str, **attributes: str) -> Markup:
         if self._markup is SourceKind.TEXT:
             raise AuthoringError("unsubscribe() makes an HTML link: use it in the email HTML part")
         links = self._source.manifest.links
-        if not links.unsubscribe_url:
-            raise AuthoringError(f"unsubscribe() needs links.unsubscribe_url in {self._source.manifest_path.name}")
+        href = self.unsubscribe_url()
         extra = "".join(f' {escape(key.replace("_", "-"))}="{escape(value)}"' for key, value in attributes.items())
         return _handlebars(
-            f'<a href="{escape(links.unsubscribe_url)}" ses:tags="unsubscribeLinkTag:{escape(links.unsubscribe_tag)}"'
-            f"{extra}>{escape(text)}</a>"
+            f'<a href="{href}" ses:tags="unsubscribeLinkTag:{escape(links.unsubscribe_tag)}"{extra}>{escape(text)}</a>'
         )
 
     def globals(self) -> dict[str, object]:
@@ -157,6 +169,7 @@ class _Functions:
             "when_not": self.when_not,
             "utm": self.utm,
             "unsubscribe": self.unsubscribe,
+            "unsubscribe_url": self.unsubscribe_url,
         }
 
 

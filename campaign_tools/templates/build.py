@@ -62,7 +62,7 @@ class BuiltTemplate:
             channels=tuple(manifest.channels),
             parts=dict(self.parts),
             default_substitutions=dict(self.default_substitutions),
-            unsubscribe_url=manifest.links.unsubscribe_url,
+            links=manifest.links.sending(),
             channel_settings=dict(manifest.channel_settings),
             attributes=tuple(self.attributes.names),
         )

@@ -9,7 +9,7 @@ import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -49,8 +49,38 @@ class Links(_Section):
     owned_domains: tuple[str, ...] = Field((), description="hosts whose links must carry UTM parameters")
     utm_source: str = "pinpoint"
     utm_campaign: str | None = Field(None, description="default: the template name")
+    unsubscribe: Literal["url", "pinrec", "ses"] = Field(
+        "url",
+        description="url: the link and List-Unsubscribe are unsubscribe_url; pinrec: pinrec's signed one-click "
+        "endpoint; ses: SES subscription management (contact_list, topic). Not url: the link follows the send's mode",
+    )
     unsubscribe_url: str | None = Field(None, description="preference-centre link; may hold Handlebars variables")
     unsubscribe_tag: str = Field("optout", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    contact_list: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="SES contact list (ses)")
+    topic: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the list's topic unsubscribed from (ses, pinrec)"
+    )
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> Self:
+        problems = []
+        if self.unsubscribe == "ses" and not self.contact_list:
+            problems.append('unsubscribe = "ses" needs contact_list (the SES contact list the emails belong to)')
+        if self.contact_list and self.unsubscribe != "ses":
+            problems.append('contact_list goes with unsubscribe = "ses"')
+        if self.topic and self.unsubscribe == "url":
+            problems.append('topic goes with unsubscribe = "ses" or "pinrec"')
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def sending(self) -> dict[str, Any]:
+        """What a send needs of the links (template.json's `links`): the unsubscribe URL, and the mode with its
+        list and topic only when the mode is not `url`, so a `url` template's build is what it always was."""
+        found: dict[str, Any] = {"unsubscribe_url": self.unsubscribe_url}
+        if self.unsubscribe != "url":
+            found |= {"unsubscribe": self.unsubscribe, "contact_list": self.contact_list, "topic": self.topic}
+        return found
 
 
 class Manifest(_Section):

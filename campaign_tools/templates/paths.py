@@ -18,6 +18,8 @@ FIXED_OBJECT_FIELDS = {
         {"AppVersion", "Locale", "Make", "Model", "ModelVersion", "Platform", "PlatformVersion", "Timezone"}
     ),
 }
+RESERVED_FIELDS = frozenset({"UnsubscribeUrl"})
+"""Variables pinrec's composer fills for each message (`campaign_tools.unsubscribe.links.LINK_VARIABLE`)."""
 CUSTOM_LIST_MAPS = ("Attributes", "User.UserAttributes")
 """Custom attributes: any name, and every value is a list of strings."""
 CUSTOM_NUMBER_MAP = "Metrics"
@@ -84,6 +86,7 @@ def _is_endpoint_field(segments: list[str]) -> bool:
     head = segments[0]
     return (
         ".".join(segments) in SCALAR_FIELDS
+        or ".".join(segments) in RESERVED_FIELDS
         or (head in FIXED_OBJECT_FIELDS and len(segments) == 2 and segments[1] in FIXED_OBJECT_FIELDS[head])
         or (head == CUSTOM_NUMBER_MAP and len(segments) == 2)
     )

@@ -67,7 +67,9 @@ class SendableTemplate:
     channels: tuple[str, ...]
     parts: Mapping[Part, str]
     default_substitutions: Mapping[str, str]
-    unsubscribe_url: str | None = None
+    links: Mapping[str, Any] = field(default_factory=lambda: {"unsubscribe_url": None})
+    """template.json's `links`: `unsubscribe_url`, and `unsubscribe`, `contact_list`, `topic` when the template's
+    unsubscribe mode is not `url` (`templates.manifest.Links.sending`)."""
     channel_settings: Mapping[str, Settings] = field(default_factory=dict)
     escaped_parts: frozenset[Part] | None = None
     """Parts rendered with HTML escaping; None: the markup parts."""
@@ -75,8 +77,9 @@ class SendableTemplate:
     """The Recommendations attributes the parts read: the config a campaign runs with must declare them."""
 
     @property
-    def links(self) -> dict[str, Any]:
-        return {"unsubscribe_url": self.unsubscribe_url}
+    def unsubscribe_url(self) -> str | None:
+        url = self.links.get("unsubscribe_url")
+        return str(url) if url else None
 
     def settings_for(self, channel: Channel) -> Settings | None:
         return self.channel_settings.get(channel.name) or channel.default_template_settings()
@@ -113,7 +116,7 @@ class SendableTemplate:
             "attributes": list(self.attributes),
             "html_escaped_parts": sorted(part.key for part in escaped if part in self.parts),
             "default_substitutions": dict(sorted(self.default_substitutions.items())),
-            "links": self.links,
+            "links": dict(self.links),
             **_channel_settings_json(self.channel_settings),
         }
 
@@ -131,6 +134,24 @@ def load_prebuilt(folder: Path) -> SendableTemplate:
     except (OSError, ValueError, KeyError, TypeError, PinrecError) as error:
         detail = f"missing key {error}" if isinstance(error, KeyError) else str(error)
         raise TemplateError(f"{path}: not a valid built template ({detail})") from None
+
+
+def _links(data: Mapping[str, Any]) -> dict[str, Any]:
+    """template.json's links, checked as template.toml's are (a built template may come from anywhere)."""
+    from campaign_tools.unsubscribe.links import MODES, check_name
+
+    links: dict[str, Any] = {"unsubscribe_url": data["unsubscribe_url"]}
+    if data["unsubscribe_url"] is not None and not isinstance(data["unsubscribe_url"], str):
+        raise ValueError("links.unsubscribe_url must be a string or null")
+    mode = data.get("unsubscribe", "url")
+    if mode not in MODES:
+        raise ValueError(f"links.unsubscribe must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode != "url":
+        links["unsubscribe"] = mode
+        for name in ("contact_list", "topic"):
+            value = data.get(name)
+            links[name] = None if value is None else check_name(str(value), f"links.{name}")
+    return links
 
 
 def _from_json(folder: Path, data: Mapping[str, Any]) -> SendableTemplate:
@@ -154,7 +175,7 @@ def _from_json(folder: Path, data: Mapping[str, Any]) -> SendableTemplate:
         channels=channels,
         parts=parts,
         default_substitutions={str(key): str(value) for key, value in data["default_substitutions"].items()},
-        unsubscribe_url=data["links"]["unsubscribe_url"],
+        links=_links(data["links"]),
         channel_settings=settings,
         escaped_parts=frozenset(channel_registry.part(key) for key in data["html_escaped_parts"]),
         attributes=tuple(str(name) for name in data["attributes"]),
