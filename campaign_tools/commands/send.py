@@ -17,7 +17,8 @@ from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.recommendations.base import IdType
 from campaign_tools.send.run import SendRun, client_factory
-from campaign_tools.send.settings import DEFAULT_LEDGER, DEFAULT_LIST_SEPARATOR, SendSettings
+from campaign_tools.send.settings import DEFAULT_LEDGER, DEFAULT_LIST_SEPARATOR, UNSUBSCRIBE_FIELDS, SendSettings
+from campaign_tools.unsubscribe.links import MODES
 from transformer.errors import PinrecError
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
 
@@ -112,6 +113,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "with, and a run that differs is refused; --rebind goes on under the id with what this run sends instead "
         "(endpoints already sent are not sent again)",
     )
+    _add_unsubscribe_options(send)
     options.add_dry_run_option(send, help="compose and count; deliver and record nothing")
     aws = send.add_argument_group("on AWS (infra/send-statemachine.yaml)")
     aws.add_argument(
@@ -162,6 +164,27 @@ def _add_sender_options(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(
                 option.flag, dest=f"sender_{option.field}", type=option.type, choices=option.choices, help=option.help
             )
+
+
+def _add_unsubscribe_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("unsubscribing (email; default: the template's [links])")
+    group.add_argument(
+        "--unsubscribe-mode",
+        choices=MODES,
+        help="url: the template's links.unsubscribe_url; pinrec: pinrec's signed one-click links to "
+        "--unsubscribe-endpoint; ses: SES subscription management (--contact-list, --topic)",
+    )
+    group.add_argument("--contact-list", help="ses: the SES contact list the emails belong to")
+    group.add_argument("--topic", help="ses, pinrec: the list's topic an unsubscribe applies to (default: all)")
+    group.add_argument(
+        "--unsubscribe-endpoint", metavar="URL", help="pinrec: the unsubscribe function URL (https://HOST[/PATH])"
+    )
+    group.add_argument(
+        "--unsubscribe-key",
+        metavar="SOURCE",
+        help="pinrec: where the signing key is -- secretsmanager:SECRET_ID or ssm:NAME (env:VARIABLE or file:PATH "
+        "for outbox runs)",
+    )
 
 
 def sender_values(arguments: argparse.Namespace, channel_name: str) -> dict[str, Any]:
@@ -215,6 +238,7 @@ def settings_from(arguments: argparse.Namespace) -> SendSettings:
             "rebind": arguments.rebind,
             "lease_seconds": arguments.lease_seconds,
             "aws": {"region": arguments.region, "profile": arguments.profile, "endpoint_url": arguments.endpoint_url},
+            **{field: getattr(arguments, field) for field in UNSUBSCRIBE_FIELDS},
         }
     )
 

@@ -17,6 +17,7 @@ from campaign_tools.templates.email_pipeline import EmailBuild, StageCheck, Stag
 from campaign_tools.templates.errors import TemplateError
 from campaign_tools.templates.manifest import RecommenderAttributes, TemplateSource, recommender_attributes
 from campaign_tools.templates.prebuilt import SEND_FILE, SendableTemplate, render_part
+from campaign_tools.unsubscribe.links import LINK_VARIABLE, PREVIEW_UNSUBSCRIBE_URL
 from transformer.config import PinrecConfig
 
 FIXED_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -50,9 +51,18 @@ class BuiltTemplate:
     def part_name(self, part: Part) -> str:
         return f"{self.name}/{part.built_file}"
 
+    @property
+    def preview_variables(self) -> dict[str, str]:
+        """The reserved variables a send fills per message, as builds, lint and previews show them: a template
+        whose link follows the send's unsubscribe mode shows a placeholder URL there."""
+        if self.source.manifest.links.unsubscribe == "url":
+            return {}
+        return {LINK_VARIABLE: PREVIEW_UNSUBSCRIBE_URL}
+
     def render(self, renderer: Any, part: Part, endpoint: Mapping[str, Any]) -> Any:
         """One part for one endpoint, the way Pinpoint substitutes it."""
-        return render_part(renderer, self.name, part, self.parts[part], endpoint, defaults=self.default_substitutions)
+        data = {**endpoint, **self.preview_variables} if self.preview_variables else endpoint
+        return render_part(renderer, self.name, part, self.parts[part], data, defaults=self.default_substitutions)
 
     def sendable(self) -> SendableTemplate:
         """The parts and the manifest's sending settings: what `pinrec send` composes from."""
@@ -153,10 +163,12 @@ def derived_text_part(source: TemplateSource, markup: Part) -> Part:
 def _guard_render(renderer: Any, built: BuiltTemplate) -> Callable[[str, Mapping[str, Any], bool], str]:
     """Renders a stage's output for a sample endpoint, so the guard can compare what a reader sees."""
 
+    variables = built.preview_variables
+
     def render(text: str, endpoint: Mapping[str, Any], escape: bool) -> str:
         rendered = renderer.render(
             text,
-            endpoint,
+            {**endpoint, **variables} if variables else endpoint,
             default_substitutions=built.default_substitutions,
             name=f"{built.source.name}/email (pipeline guard)",
             escape=escape,

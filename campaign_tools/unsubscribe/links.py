@@ -39,6 +39,8 @@ LINK_VARIABLE = "UnsubscribeUrl"
 """The reserved variable a `pinrec` or `ses` template prints its unsubscribe link with; the composer fills it."""
 SES_UNSUBSCRIBE_URL = "{{amazonSESUnsubscribeUrl}}"
 """SES's placeholder, replaced by SES with its own unsubscribe link when the send carries ListManagementOptions."""
+PREVIEW_UNSUBSCRIBE_URL = "https://unsubscribe.invalid/preview"
+"""What `{{UnsubscribeUrl}}` shows in template builds, lint and previews, where no send has made the real link."""
 TOKEN_ROUTE = "u"  # noqa: S105 - a path segment, not a secret
 """The path segment before the token: `https://<endpoint>/u/<token>`."""
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
