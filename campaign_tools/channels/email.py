@@ -210,16 +210,14 @@ def ses_request(message: EmailMessage, settings: EmailSettings, campaign_id: str
     body: dict[str, Any] = {"Html": _content(message.html)}
     if message.text:
         body["Text"] = _content(message.text)
+    simple: dict[str, Any] = {"Subject": _content(message.subject), "Body": body}
+    headers = [{"Name": name, "Value": value} for name, value in message.all_headers()]
+    if headers:
+        simple["Headers"] = headers
     request: dict[str, Any] = {
         "FromEmailAddress": settings.from_address,
         "Destination": {"ToAddresses": [message.to]},
-        "Content": {
-            "Simple": {
-                "Subject": _content(message.subject),
-                "Body": body,
-                "Headers": [{"Name": name, "Value": value} for name, value in message.all_headers()],
-            }
-        },
+        "Content": {"Simple": simple},
         "EmailTags": [{"Name": CAMPAIGN_TAG, "Value": campaign_id}],
     }
     if settings.configuration_set:
