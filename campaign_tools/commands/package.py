@@ -11,12 +11,13 @@ from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.package import (
     DEFAULT_OUT,
     DEFAULT_SEND_OUT,
+    DEFAULT_UNSUBSCRIBE_OUT,
     PackageResult,
     PackageSettings,
     build_package,
 )
 
-FUNCTIONS = ("transformer", "send")
+FUNCTIONS = ("transformer", "send", "unsubscribe")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,12 +37,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default="transformer",
         help="transformer: the recommender transformer Lambda (default). send: the `pinrec send --on-aws` child "
         "(infra/send-statemachine.yaml) -- the transformer plus campaign_tools' code, the renderer's libraries and "
-        "the template pre-built here (in template/, PINREC_TEMPLATE_DIR); needs --template",
+        "the template pre-built here (in template/, PINREC_TEMPLATE_DIR); needs --template. unsubscribe: the "
+        "one-click unsubscribe function URL (handlers.unsubscribe.handler) -- its handler, the suppression and "
+        "unsubscribe packages, no configuration",
     )
     parser.add_argument("--template", help="send: template name (./templates/NAME, built in) or folder to pre-build")
     parser.add_argument("--templates-dir", help="send: folder holding templates (default ./templates)")
     parser.add_argument(
-        "--out", type=Path, help=f"zip to write (default {DEFAULT_OUT}, or {DEFAULT_SEND_OUT} with --function send)"
+        "--out",
+        type=Path,
+        help=f"zip to write (default {DEFAULT_OUT}, {DEFAULT_SEND_OUT} with --function send, "
+        f"{DEFAULT_UNSUBSCRIBE_OUT} with --function unsubscribe)",
     )
     parser.add_argument("--arch", choices=tuple(dependencies.ARCHITECTURES), default="arm64", help="default arm64")
     parser.add_argument("--python", choices=dependencies.PYTHON_VERSIONS, default="3.12", help="default 3.12")

@@ -2,8 +2,9 @@
 
 The transformer's zip: the `handlers` and `transformer` packages, their runtime dependencies, the config file (as
 `pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the config
-names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. Folders
-that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
+names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. The
+unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors), `campaign_tools.suppression`
+and `campaign_tools.unsubscribe`: no configuration, template or renderer. Folders that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
 """The send child composes and delivers too (campaign_tools.send, .templates.prebuilt, .rendering)."""
 # pip --target also writes console scripts to bin/; the Lambda never runs them.
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
+UNSUBSCRIBE_PACKAGES = ("handlers", "transformer", "campaign_tools.suppression", "campaign_tools.unsubscribe")
+"""The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports; nothing reads a pinrec.toml."""
 OWN_PACKAGES = SEND_PACKAGES
 """Always taken from this source, never from the dependency folder, where a stale copy could shadow them."""
 
@@ -62,6 +65,11 @@ def bundle_entries(
     config_path: Path, deps_dir: Path, packages: tuple[str, ...] = TRANSFORMER_PACKAGES
 ) -> list[ZipEntry]:
     return [*config_entries(config_path), *package_entries(packages), *dependency_entries(deps_dir)]
+
+
+def unsubscribe_bundle_entries(deps_dir: Path) -> list[ZipEntry]:
+    """The unsubscribe function's zip: its packages and their dependencies, no configuration."""
+    return [*package_entries(UNSUBSCRIBE_PACKAGES), *dependency_entries(deps_dir)]
 
 
 TEMPLATE_ARCNAME = "template"

@@ -25,6 +25,9 @@ RENDERER_DISTRIBUTIONS = frozenset({"dotpromptz-handlebars", "gsm0338", "babel"}
 RECIPIENT_DISTRIBUTIONS = frozenset({"email-validator", "phonenumberslite"})
 """What the channels check recipients with (campaign_tools/channels/email.py, sms.py)."""
 SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS | RECIPIENT_DISTRIBUTIONS
+UNSUBSCRIBE_DISTRIBUTIONS = frozenset({"boto3"})
+"""The unsubscribe function needs only the SDK (Secrets Manager or SSM, DynamoDB), which Lambda's runtime provides:
+tests/campaign_tools/packaging/test_unsubscribe_bundle.py runs its zip with nothing else on the path."""
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

@@ -2,7 +2,9 @@
 
 The transformer's zip holds the `handlers` and `transformer` packages, the configuration and its bundled catalog,
 and the transformer's runtime dependencies installed for Lambda's platform; the send child's zip adds
-`campaign_tools`, the renderer's dependencies and the template pre-built here.
+`campaign_tools`, the renderer's dependencies and the template pre-built here; the unsubscribe function's zip holds
+its handler, the suppression and unsubscribe packages and no configuration (its one dependency, boto3, is the
+runtime's).
 """
 
 from __future__ import annotations
@@ -14,17 +16,23 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from campaign_tools.packaging import dependencies
-from campaign_tools.packaging.bundle import bundle_entries, config_entries, send_bundle_entries
+from campaign_tools.packaging.bundle import (
+    bundle_entries,
+    config_entries,
+    send_bundle_entries,
+    unsubscribe_bundle_entries,
+)
 from campaign_tools.packaging.reproducible_zip import PackageError, ZipSummary, write_zip
 from campaign_tools.settings import InvalidSettings, SettingsModel
 from transformer.config import config_path_from_environment, load_config
 
 DEFAULT_OUT = Path("build/pinrec-lambda.zip")
 DEFAULT_SEND_OUT = Path("build/pinrec-send.zip")
+DEFAULT_UNSUBSCRIBE_OUT = Path("build/pinrec-unsubscribe.zip")
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, code and layers together
 LAMBDA_DIRECT_UPLOAD_LIMIT = 52_428_800  # 50 MB zipped, when not uploaded through S3
 
-Function = Literal["transformer", "send"]
+Function = Literal["transformer", "send", "unsubscribe"]
 
 
 class InvalidPackageSettings(InvalidSettings, PackageError):
@@ -55,8 +63,10 @@ class PackageSettings(SettingsModel):
     def problems(self) -> list[str]:
         if self.function == "send" and not self.template:
             return ["--function send needs --template NAME (the template the function sends)"]
-        if self.function == "transformer" and (self.template or self.templates_dir):
+        if self.function != "send" and (self.template or self.templates_dir):
             return ["--template and --templates-dir go with --function send"]
+        if self.function == "unsubscribe" and self.config is not None:
+            return ["--config does not go with --function unsubscribe: the unsubscribe function reads no pinrec.toml"]
         return []
 
     @property
@@ -65,7 +75,8 @@ class PackageSettings(SettingsModel):
 
     @property
     def out_path(self) -> Path:
-        return self.out or (DEFAULT_SEND_OUT if self.function == "send" else DEFAULT_OUT)
+        defaults = {"send": DEFAULT_SEND_OUT, "unsubscribe": DEFAULT_UNSUBSCRIBE_OUT}
+        return self.out or defaults.get(self.function, DEFAULT_OUT)
 
 
 @dataclass(frozen=True)
@@ -80,8 +91,11 @@ class PackageResult:
 
 def build_package(settings: PackageSettings, *, say: Callable[[str], None] = lambda _: None) -> PackageResult:
     """Validate the configuration first (before the slow pip step), then build the zip the settings describe."""
-    config_entries(settings.config_path)
-    summary = _package_send(settings, say) if settings.function == "send" else _package_transformer(settings, say)
+    if settings.function == "unsubscribe":
+        summary = _package_unsubscribe(settings, say)
+    else:
+        config_entries(settings.config_path)
+        summary = _package_send(settings, say) if settings.function == "send" else _package_transformer(settings, say)
     if summary.unzipped_bytes > LAMBDA_UNZIPPED_LIMIT:
         raise PackageError(
             f"{summary.path} unzips to {summary.unzipped_bytes:,} bytes, over Lambda's 250 MB limit; "
@@ -97,6 +111,15 @@ def _package_transformer(settings: PackageSettings, say: Callable[[str], None]) 
         deps_dir = Path(staging)
         _install(deps_dir, settings, dependencies.TRANSFORMER_DISTRIBUTIONS, say)
         return write_zip(bundle_entries(settings.config_path, deps_dir), settings.out_path)
+
+
+def _package_unsubscribe(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:
+    if settings.deps_dir is not None:
+        return write_zip(unsubscribe_bundle_entries(settings.deps_dir), settings.out_path)
+    with tempfile.TemporaryDirectory(prefix="pinrec-package-unsubscribe-") as staging:
+        deps_dir = Path(staging)
+        _install(deps_dir, settings, dependencies.UNSUBSCRIBE_DISTRIBUTIONS, say)
+        return write_zip(unsubscribe_bundle_entries(deps_dir), settings.out_path)
 
 
 def _package_send(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:
@@ -123,6 +146,9 @@ def _install(
     deps_dir: Path, settings: PackageSettings, distributions: frozenset[str], say: Callable[[str], None]
 ) -> None:
     requirements = dependencies.runtime_requirements(include_boto3=settings.include_boto3, distributions=distributions)
+    if not requirements:
+        say("no runtime dependencies to install (the Lambda runtime provides boto3)")
+        return
     say(
         f"installing {len(requirements)} runtime dependencies for linux/{settings.arch}, "
         f"Python {settings.python} with pip..."

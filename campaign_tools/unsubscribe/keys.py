@@ -87,8 +87,6 @@ def _ring(make: Callable[[], KeyRing | SigningKey], source: str) -> KeyRing:
 
 
 def _read(spec: str, clients: ClientFactory) -> str:
-    from botocore.exceptions import BotoCoreError, ClientError
-
     kind, _, target = spec.partition(":")
     if kind == "env":
         value = os.environ.get(target)
@@ -100,6 +98,8 @@ def _read(spec: str, clients: ClientFactory) -> str:
             return Path(target).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
             raise SigningKeyError(f"cannot read the unsubscribe key {spec}: {type(error).__name__}") from None
+    from botocore.exceptions import BotoCoreError, ClientError
+
     call, action = ("GetSecretValue", "secretsmanager:GetSecretValue")
     if kind == "ssm":
         call, action = ("GetParameter", "ssm:GetParameter (and kms:Decrypt for its key)")
