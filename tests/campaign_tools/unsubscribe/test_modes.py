@@ -157,3 +157,17 @@ def built_renderer() -> object:
     from campaign_tools.templates.build import make_renderer
 
     return make_renderer()
+
+
+def test_on_aws_the_key_must_be_one_the_children_can_read() -> None:
+    from campaign_tools.send.preflight import _on_aws
+
+    problems: list[str] = []
+    _on_aws(send_settings(recommendations="segment", unsubscribe_key=f"env:{KEY_ENV}"), problems)
+    assert problems == [
+        f"--unsubscribe-key env:{KEY_ENV}: the --on-aws children read the signing key themselves, so it must be in "
+        "Secrets Manager or SSM (secretsmanager:SECRET_ID or ssm:NAME)"
+    ]
+    deployable: list[str] = []
+    _on_aws(send_settings(unsubscribe_key="secretsmanager:pinrec/unsubscribe"), deployable)
+    assert deployable == []
