@@ -20,11 +20,22 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from campaign_tools.send.ledgers.base import CampaignRecord, Claim, ClaimPolicy, Ledger, LedgerRow, LedgerSummary, State
+from campaign_tools.events.model import DeliveryEvent
+from campaign_tools.send.ledgers.base import (
+    CampaignRecord,
+    Claim,
+    ClaimPolicy,
+    Ledger,
+    LedgerRow,
+    LedgerSummary,
+    MessageEvent,
+    RecordedEvents,
+    State,
+)
 from campaign_tools.send.parts import SendParts
 from campaign_tools.send.segments import format_of
 from campaign_tools.send.settings import SendSettings
@@ -234,6 +245,15 @@ class BoundLedger:
 
     def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
         return self.inner.bind_campaign(campaign_id, binding, now, replace=replace)
+
+    def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
+        return self.inner.record_events(events, now)
+
+    def events(self, campaign_id: str) -> Iterator[MessageEvent]:
+        return self.inner.events(campaign_id)
+
+    def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
+        return self.inner.accepted_among(campaign_id, endpoint_ids)
 
     def describe(self) -> str:
         return self.inner.describe()

@@ -11,16 +11,21 @@ A `pending` row whose claim is older than the lease is *in doubt*: its run died 
 For an idempotent deliverer (the outbox) re-delivery is harmless and happens on the next run. For SES, SMS and push
 (no idempotency token) it is left alone unless the run is given `reclaim_pending` (`--retry-pending`): at most once
 by default, at least once by explicit choice.
+
+Beside the rows, the ledger keeps the *delivery events* of its messages (`record_events`): each attributed to one
+(campaign, endpoint) by the message tags the send set or by the provider's message id, stored once per event id.
+Any event of a message proves the provider accepted it: that is how an in-doubt row is reconciled.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from campaign_tools.events.model import DeliveryEvent
 from transformer.errors import PinrecError
 
 DEFAULT_LEASE_SECONDS = 900.0
@@ -130,6 +135,39 @@ class CampaignRecord:
     updated_at: float
 
 
+@dataclass(frozen=True)
+class RecordedEvents:
+    """What `record_events` did with a batch of events."""
+
+    recorded: int = 0
+    duplicates: int = 0
+    """Already stored (the same event id delivered again): nothing changed."""
+    unknown: int = 0
+    """Neither their tags nor their message id name a message of this ledger: counted, not stored."""
+
+    def __add__(self, other: RecordedEvents) -> RecordedEvents:
+        return RecordedEvents(
+            self.recorded + other.recorded, self.duplicates + other.duplicates, self.unknown + other.unknown
+        )
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A delivery event as the ledger keeps it: attributed to one message, without the recipient's address."""
+
+    campaign_id: str
+    endpoint_id: str
+    event_id: str
+    channel: str
+    kind: str
+    occurred_at: float
+    message_id: str | None = None
+    subtype: str | None = None
+    detail: str | None = None
+    link: str | None = None
+    topic: str | None = None
+
+
 class Ledger(Protocol):
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim: ...
 
@@ -156,6 +194,20 @@ class Ledger(Protocol):
     def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
         """Write the campaign's record unless it has one (atomically: concurrent senders agree on one), or replace
         it; returns the record in force afterwards."""
+        ...
+
+    def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
+        """Store each event once under its event id, attributed to the message its tags (campaign and endpoint, when
+        that row exists) or else its message id name; events arrive in any order, any number of times."""
+        ...
+
+    def events(self, campaign_id: str) -> Iterator[MessageEvent]:
+        """The campaign's stored events, by time of occurrence (then event id)."""
+        ...
+
+    def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
+        """Of these endpoints, those with at least one stored event (the provider accepted their message), each with
+        the message id the event carried (None when it carried none)."""
         ...
 
     def describe(self) -> str: ...

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
+from campaign_tools.events.model import DeliveryEvent
 from campaign_tools.send.ledgers.base import (
     CampaignRecord,
     Claim,
@@ -22,6 +23,8 @@ from campaign_tools.send.ledgers.base import (
     LedgerKind,
     LedgerRow,
     LedgerSummary,
+    MessageEvent,
+    RecordedEvents,
     State,
     decide,
 )
@@ -55,6 +58,16 @@ class DynamoDbLedger:
 
     def describe(self) -> str:
         return f"dynamodb:{self.table}"
+
+    # Delivery events in DynamoDB arrive with the events ingestion (issue 13); until then they are refused loudly.
+    def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
+        raise LedgerError(f"send ledger dynamodb:{self.table}: recording delivery events is not supported yet")
+
+    def events(self, campaign_id: str) -> Iterator[MessageEvent]:
+        raise LedgerError(f"send ledger dynamodb:{self.table}: reading delivery events is not supported yet")
+
+    def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
+        raise LedgerError(f"send ledger dynamodb:{self.table}: reading delivery events is not supported yet")
 
     def close(self) -> None:
         return None

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from campaign_tools.send.ledgers.base import CampaignRecord, Claim, ClaimPolicy, LedgerRow, LedgerSummary, State
+from campaign_tools.events.model import DeliveryEvent
+from campaign_tools.send.ledgers.base import (
+    CampaignRecord,
+    Claim,
+    ClaimPolicy,
+    LedgerRow,
+    LedgerSummary,
+    MessageEvent,
+    RecordedEvents,
+    State,
+)
 
 
 class NullLedger:
@@ -37,6 +47,15 @@ class NullLedger:
 
     def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
         return CampaignRecord(campaign_id, binding, now, now)
+
+    def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
+        return RecordedEvents(unknown=len(events))
+
+    def events(self, campaign_id: str) -> Iterator[MessageEvent]:
+        return iter(())
+
+    def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
+        return {}
 
     def close(self) -> None:
         return None

@@ -1,15 +1,16 @@
 """The send ledger in a local SQLite file (WAL): one row per (campaign, endpoint), one transaction per change; the
-campaign records in their own table."""
+campaign records and the delivery events in their own tables."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from campaign_tools.events.model import DeliveryEvent
 from campaign_tools.send.ledgers.base import (
     CampaignRecord,
     Claim,
@@ -18,6 +19,8 @@ from campaign_tools.send.ledgers.base import (
     LedgerKind,
     LedgerRow,
     LedgerSummary,
+    MessageEvent,
+    RecordedEvents,
     State,
     decide,
 )
@@ -45,6 +48,30 @@ CREATE TABLE IF NOT EXISTS campaigns (
     updated_at REAL NOT NULL
 ) WITHOUT ROWID
 """
+EVENTS_SCHEMA = (
+    """
+CREATE TABLE IF NOT EXISTS events (
+    event_id TEXT PRIMARY KEY NOT NULL,
+    campaign_id TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    message_id TEXT,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    occurred_at REAL NOT NULL,
+    subtype TEXT,
+    detail TEXT,
+    link TEXT,
+    topic TEXT,
+    recorded_at REAL NOT NULL
+) WITHOUT ROWID
+""",
+    "CREATE INDEX IF NOT EXISTS events_by_message ON events (campaign_id, endpoint_id)",
+    "CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages (message_id) WHERE message_id IS NOT NULL",
+)
+INSERT_EVENT = (
+    "INSERT INTO events (event_id, campaign_id, endpoint_id, message_id, channel, kind, occurred_at, subtype, detail,"
+    " link, topic, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
+)
 SQLITE_HEADER = b"SQLite format 3\x00"
 BIND_UNLESS_BOUND = (
     "INSERT INTO campaigns (campaign_id, binding, created_at, updated_at) VALUES (?, ?, ?, ?)"
@@ -80,6 +107,8 @@ class SqliteLedger:
         connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
         connection.execute(SCHEMA)
         connection.execute(CAMPAIGNS_SCHEMA)
+        for statement in EVENTS_SCHEMA:
+            connection.execute(statement)
         return connection
 
     def _open_read_only(self) -> sqlite3.Connection:
@@ -228,6 +257,81 @@ class SqliteLedger:
                 raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
         for endpoint_id, row_state, reason, attempts, updated_at in found:
             yield LedgerRow(endpoint_id, row_state, reason, attempts, updated_at)
+
+    def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
+        recorded = duplicates = unknown = 0
+        with self._lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    for event in events:
+                        owner = self._owner(event)
+                        if owner is None:
+                            unknown += 1
+                            continue
+                        inserted = connection.execute(
+                            INSERT_EVENT,
+                            (
+                                event.event_id, *owner, event.message_id, str(event.channel), str(event.kind),
+                                event.occurred_at, event.subtype, event.detail, event.link, event.topic, now,
+                            ),
+                        ).rowcount  # fmt: skip
+                        recorded += inserted
+                        duplicates += 1 - inserted
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        return RecordedEvents(recorded, duplicates, unknown)
+
+    def _owner(self, event: DeliveryEvent) -> tuple[str, str] | None:
+        """The (campaign, endpoint) row an event belongs to: named by its tags, else found by its message id."""
+        if event.campaign_id is not None and event.endpoint_id is not None:
+            found = self._connection.execute(
+                "SELECT campaign_id, endpoint_id FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
+                (event.campaign_id, event.endpoint_id),
+            ).fetchone()
+            if found:
+                return found[0], found[1]
+        if event.message_id is None:
+            return None
+        found = self._connection.execute(
+            "SELECT campaign_id, endpoint_id FROM messages WHERE message_id = ? LIMIT 1", (event.message_id,)
+        ).fetchone()
+        return (found[0], found[1]) if found else None
+
+    def events(self, campaign_id: str) -> Iterator[MessageEvent]:
+        with self._lock:
+            try:
+                found = self._connection.execute(
+                    "SELECT campaign_id, endpoint_id, event_id, channel, kind, occurred_at, message_id, subtype,"
+                    " detail, link, topic FROM events WHERE campaign_id = ? ORDER BY occurred_at, event_id",
+                    (campaign_id,),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        for row in found:
+            yield MessageEvent(*row)
+
+    def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
+        accepted: dict[str, str | None] = {}
+        with self._lock:
+            try:
+                for start in range(0, len(endpoint_ids), 500):
+                    chunk = list(endpoint_ids[start : start + 500])
+                    marks = ",".join("?" * len(chunk))
+                    for endpoint_id, message_id in self._connection.execute(
+                        f"SELECT endpoint_id, MAX(message_id) FROM events WHERE campaign_id = ?"  # noqa: S608
+                        f" AND endpoint_id IN ({marks}) GROUP BY endpoint_id",
+                        (campaign_id, *chunk),
+                    ):
+                        accepted[endpoint_id] = message_id
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        return accepted
 
 
 def _open(target: str, clients: Callable[[str], Any], durable: bool) -> SqliteLedger:
