@@ -1,8 +1,8 @@
 """A CloudFormation role policy as deployed, and what IAM allows with it: enough of both to test least privilege.
 
 `instantiate` resolves the intrinsic functions the stacks use (Ref, Fn::Sub, Fn::GetAtt, Fn::If with Conditions,
-Fn::Join, Fn::Equals/Not/And/Or, AWS::NoValue) for given parameters; `allows` evaluates Allow statements the way IAM
-matches actions (case-insensitive, `*` wildcards) and resources (`*` and `?` wildcards).
+Fn::FindInMap, Fn::Join, Fn::Equals/Not/And/Or, AWS::NoValue) for given parameters; `allows` evaluates Allow
+statements the way IAM matches actions (case-insensitive, `*` wildcards) and resources (`*` and `?` wildcards).
 """
 
 from __future__ import annotations
@@ -69,6 +69,9 @@ class Stack:
             if function == "Fn::If":
                 name, then, otherwise = argument
                 return self.resolve(then if self.condition(name) else otherwise)
+            if function == "Fn::FindInMap":
+                mapping, key, name = (self.resolve(value) for value in argument)
+                return self.template["Mappings"][mapping][key][name]
             if function == "Fn::Join":
                 separator, values = argument
                 return separator.join(self.resolve(values))
