@@ -50,7 +50,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     send.add_argument("--templates-dir", help="folder holding templates (default ./templates)")
     send.add_argument("--segment", help="endpoints: JSON Lines or CSV file, local or s3://bucket/key, gzip or not")
-    send.add_argument("--segment-format", choices=["jsonl", "csv"], help="default: from the file name, else from the content (JSON Lines when it starts with {, else CSV)")
+    send.add_argument(
+        "--segment-format",
+        choices=["jsonl", "csv"],
+        help="default: from the file name, else from the content (JSON Lines when it starts with {, else CSV)",
+    )
     send.add_argument(
         "--csv-list-separator",
         default=DEFAULT_LIST_SEPARATOR,
