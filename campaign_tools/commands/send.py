@@ -65,8 +65,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument("--channel", choices=channel_registry.names(), default="email")
     send.add_argument(
         "--recommendations",
-        help="personalize:CAMPAIGN_ARN (or recommender ARN), file:PATH (JSON Lines, incl. Personalize batch "
-        "inference output), or segment (RecommendationItems already in the segment)",
+        help="personalize:CAMPAIGN_ARN (or recommender ARN), personalize-recommender:RECOMMENDER_ARN[@ITEM_PATH] "
+        "(a domain recommender; ITEM_PATH: the endpoint attribute holding the item of a '... like X' use case), "
+        "customer-profiles:DOMAIN/RECOMMENDER[@PROFILE_ID_PATH] (Amazon Connect Customer Profiles; profile id from "
+        "--id-type or the named attribute), file:PATH (JSON Lines, incl. Personalize batch inference output), or "
+        "segment (RecommendationItems already in the segment)",
     )
     send.add_argument(
         "--id-type",
