@@ -14,17 +14,33 @@ from campaign_tools.commands import (
     config,
     demo,
     invoke,
+    migrate,
     package,
     permissions,
     recommender,
     role,
+    segment,
     send,
     setup,
     templates,
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, config, invoke, demo, templates, role, permissions, recommender, setup, package, send)
+COMMAND_MODULES = (
+    catalog,
+    config,
+    invoke,
+    migrate,
+    demo,
+    templates,
+    role,
+    permissions,
+    recommender,
+    setup,
+    package,
+    segment,
+    send,
+)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

@@ -50,7 +50,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     send.add_argument("--templates-dir", help="folder holding templates (default ./templates)")
     send.add_argument("--segment", help="endpoints: JSON Lines or CSV file, local or s3://bucket/key, gzip or not")
-    send.add_argument("--segment-format", choices=["jsonl", "csv"], help="default: from the file name")
+    send.add_argument(
+        "--segment-format",
+        choices=["jsonl", "csv"],
+        help="default: from the file name, else from the content (JSON Lines when it starts with {, else CSV)",
+    )
     send.add_argument(
         "--csv-list-separator",
         default=DEFAULT_LIST_SEPARATOR,
@@ -61,8 +65,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument("--channel", choices=channel_registry.names(), default="email")
     send.add_argument(
         "--recommendations",
-        help="personalize:CAMPAIGN_ARN (or recommender ARN), file:PATH (JSON Lines, incl. Personalize batch "
-        "inference output), or segment (RecommendationItems already in the segment)",
+        help="personalize:CAMPAIGN_ARN (or recommender ARN), personalize-recommender:RECOMMENDER_ARN[@ITEM_PATH] "
+        "(a domain recommender; ITEM_PATH: the endpoint attribute holding the item of a '... like X' use case), "
+        "customer-profiles:DOMAIN/RECOMMENDER[@PROFILE_ID_PATH] (Amazon Connect Customer Profiles; profile id from "
+        "--id-type or the named attribute), file:PATH (JSON Lines, incl. Personalize batch inference output), or "
+        "segment (RecommendationItems already in the segment)",
     )
     send.add_argument(
         "--id-type",

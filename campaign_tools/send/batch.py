@@ -16,7 +16,7 @@ from transformer.errors import CatalogUnavailableError, PinrecError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION
 
 BATCH_SIZE = MAX_ENDPOINTS_PER_INVOCATION
-SKIP_REASONS_FROM_LOOKUP = frozenset({"no_recommendations", "no_user_id"})
+SKIP_REASONS_FROM_LOOKUP = frozenset({"no_recommendations", "no_user_id", "no_item_id", "no_profile_id"})
 """Lookup outcomes that are facts about the endpoint (skipped); any other is a failure a later run retries."""
 
 

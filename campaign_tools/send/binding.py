@@ -138,7 +138,7 @@ def _segment(settings: SendSettings) -> Bound:
     segment = settings.segment
     if segment is None:
         return _plain("the records handed over")
-    return _plain(f"{format_of(segment, settings.segment_format)} {_location(segment)}")
+    return _plain(f"{format_of(segment, settings.segment_format) or 'format by content'} {_location(segment)}")
 
 
 def _recommendations(settings: SendSettings) -> Bound:

@@ -12,23 +12,28 @@ An empty cell means the field is absent. Any other column is refused when the he
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gzip
+import io
 import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal, TextIO
+from typing import Any, BinaryIO, Literal, TextIO, cast
 
 from campaign_tools.channels.base import Channel, ComposeError
 from campaign_tools.send.json_lines import MAX_LINE_CHARACTERS, MalformedLine, read_json_lines, value_problem
 from transformer.errors import PinrecError
-from transformer.files import SourceError, is_text, open_text, read_lines
+from transformer.files import READ_BUFFER_BYTES, SourceError, decompressed, is_text, open_binary, read_lines
 
 SegmentFormat = Literal["jsonl", "csv"]
 DEFAULT_LIST_SEPARATOR = "|"
 MAX_ENDPOINT_ID_BYTES = 1024
 """The longest Id a ledger can key (DynamoDB's limit on a sort key)."""
+SNIFF_BYTES = 64
+BOM = b"\xef\xbb\xbf"
 MALFORMED_EXAMPLES = 20
 """How many malformed rows are reported by line; all of them are counted."""
 
@@ -253,7 +258,8 @@ def _csv_records(text: TextIO, separator: str) -> Iterator[tuple[int, object]]:
             yield reader.line_num, invalid
 
 
-def format_of(source: str, explicit: SegmentFormat | None) -> SegmentFormat:
+def format_of(source: str, explicit: SegmentFormat | None) -> SegmentFormat | None:
+    """The format `explicit` or the file name tells (a `.gz` suffix looked through); None: decided by content."""
     if explicit is not None:
         return explicit
     name = source.lower().removesuffix(".gz").removesuffix(".gzip")
@@ -261,7 +267,37 @@ def format_of(source: str, explicit: SegmentFormat | None) -> SegmentFormat:
         return "jsonl"
     if name.endswith(".csv"):
         return "csv"
-    raise SourceError(f"cannot tell the format of {source} from its name: pass --segment-format jsonl or csv")
+    return None
+
+
+def sniff_format(stream: BinaryIO) -> SegmentFormat:
+    """JSON Lines when the first character that is not white space (or a BOM) is `{`, else CSV (a header row).
+    Reads nothing: it peeks at the (decompressed) stream's buffer, as Pinpoint's exports carry no telling name."""
+    peeked = _peek(stream).removeprefix(BOM).lstrip()
+    return "jsonl" if not peeked or peeked.startswith(b"{") else "csv"
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    peek = getattr(stream, "peek", None)
+    return bytes(peek(SNIFF_BYTES)[:SNIFF_BYTES]) if callable(peek) else b""
+
+
+@contextlib.contextmanager
+def open_segment(
+    source: str, explicit: SegmentFormat | None = None, *, client: Any | None = None
+) -> Iterator[tuple[SegmentFormat, TextIO]]:
+    """The segment's format (given, from its name, else from its content) and its text, gunzipped when the content
+    is gzip whatever the name."""
+    with open_binary(source, client=client) as raw:
+        binary, _ = decompressed(raw)
+        if not hasattr(binary, "peek"):
+            binary = io.BufferedReader(cast(io.RawIOBase, binary), READ_BUFFER_BYTES)
+        kind = format_of(source, explicit) or sniff_format(binary)
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        try:
+            yield kind, text
+        except (gzip.BadGzipFile, EOFError, OSError) as error:
+            raise SourceError(f"cannot read {source}: {error}") from None
 
 
 def records_from_items(items: Iterable[object], segment_format: str, separator: str) -> Iterator[tuple[int, object]]:
@@ -324,7 +360,6 @@ def read_segment(
 
     An id that repeats is yielded again: the send ledger makes sure it gets one message.
     """
-    kind = format_of(source, segment_format)
-    with open_text(source, client=s3_client) as text:
+    with open_segment(source, segment_format, client=s3_client) as (kind, text):
         records = _jsonl_records(text) if kind == "jsonl" else _csv_records(text, list_separator)
         yield from iter_endpoints(records, channel, stats, on_skip)

@@ -162,7 +162,8 @@ def _from_json(folder: Path, data: Mapping[str, Any]) -> SendableTemplate:
         part = channel_registry.part(key)
         if file_name != part.built_file:
             raise ValueError(f"part {key} must be in {part.built_file}, not {file_name!r}")
-        parts[part] = (folder / file_name).read_text(encoding="utf-8")
+        # Bytes as written: no newline translation, so a part holding \r\n renders exactly as stored.
+        parts[part] = (folder / file_name).read_bytes().decode("utf-8")
     channels = tuple(str(name) for name in data["channels"])
     for name in channels:
         channel_registry.channel(name)

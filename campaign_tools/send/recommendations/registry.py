@@ -6,12 +6,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from campaign_tools.send.recommendations import file, personalize, segment
+from campaign_tools.send.recommendations import (
+    customer_profiles,
+    file,
+    personalize,
+    personalize_recommender,
+    segment,
+)
 from campaign_tools.send.recommendations.base import RecommendationSource, SourceKind, SourceOptions
 from transformer.errors import PinrecError
 
 KINDS: tuple[SourceKind, ...] = (
     personalize.KIND,
+    personalize_recommender.KIND,
+    customer_profiles.KIND,
     file.KIND,
     segment.KIND,
 )

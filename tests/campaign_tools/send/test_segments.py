@@ -206,14 +206,22 @@ def test_csv_header_problems_stop_before_any_send(tmp_path: Path, header: str, m
         read_all(str(path))
 
 
-def test_unknown_format_and_missing_file_are_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="--segment-format"):
-        read_all(str(tmp_path / "segment.txt"))
+def test_format_and_compression_come_from_the_content_when_the_name_does_not_tell(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="not found"):
         read_all(str(tmp_path / "absent.jsonl"))
-    (tmp_path / "segment.txt").write_text(json.dumps(endpoint("a")) + "\n", encoding="utf-8")
-    endpoints, _ = read_all(str(tmp_path / "segment.txt"), segment_format="jsonl")
-    assert [item.endpoint_id for item in endpoints] == ["a"]
+    lines = (json.dumps(endpoint("a")) + "\n" + json.dumps(endpoint("b")) + "\n").encode()
+    # A Pinpoint export: gzipped JSON Lines named without any extension.
+    (tmp_path / "export-part-0001").write_bytes(gzip.compress(lines))
+    endpoints, _ = read_all(str(tmp_path / "export-part-0001"))
+    assert [item.endpoint_id for item in endpoints] == ["a", "b"]
+    (tmp_path / "export.gz").write_bytes(gzip.compress(b"\xef\xbb\xbf\n  " + lines))
+    endpoints, _ = read_all(str(tmp_path / "export.gz"))
+    assert [item.endpoint_id for item in endpoints] == ["a", "b"]
+    (tmp_path / "segment.txt").write_text("Id,ChannelType,Address\nc,EMAIL,c@example.com\n", encoding="utf-8")
+    endpoints, _ = read_all(str(tmp_path / "segment.txt"))
+    assert [item.endpoint_id for item in endpoints] == ["c"]
+    endpoints, stats = read_all(str(tmp_path / "segment.txt"), segment_format="jsonl")
+    assert endpoints == [] and stats.malformed == 2
 
 
 def test_s3_segment_is_streamed_and_gunzipped(moto_module_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:

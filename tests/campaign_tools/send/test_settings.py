@@ -60,7 +60,10 @@ def test_every_problem_is_reported_at_once_naming_its_option() -> None:
         "--ledger",
     ]
     assert found[0].startswith("--campaign-id: campaign id 'has space': use 1-128 letters")
-    assert found[1] == "--recommendations must be personalize:CAMPAIGN_ARN, file:PATH or segment, got 's3:x'"
+    assert found[1] == (
+        "--recommendations must be personalize:CAMPAIGN_ARN, personalize-recommender:RECOMMENDER_ARN[@ITEM_PATH], "
+        "customer-profiles:DOMAIN/RECOMMENDER[@PROFILE_ID_PATH], file:PATH or segment, got 's3:x'"
+    )
     assert found[3] == "--per-message: Input should be less than or equal to 5"
     assert found[4] == "--rate: Input should be greater than 0"
     assert found[6] == "--ledger must be sqlite:PATH or dynamodb:TABLE, got 'postgres:x'"
