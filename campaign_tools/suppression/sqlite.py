@@ -58,7 +58,10 @@ class SqliteSuppressionList:
         try:
             if read_only:
                 if not self.path.is_file():
-                    raise SuppressionError(f"no such suppression list: {self.path}")
+                    raise SuppressionError(
+                        f"no such suppression list: {self.path} (the first `pinrec suppression add`, `import` or "
+                        "`sync` makes it, as do the unsubscribe and events functions)"
+                    )
                 if self._needs_upgrade():
                     self._connect().close()
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
