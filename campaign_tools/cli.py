@@ -20,11 +20,25 @@ from campaign_tools.commands import (
     role,
     send,
     setup,
+    suppression,
     templates,
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, config, invoke, demo, templates, role, permissions, recommender, setup, package, send)
+COMMAND_MODULES = (
+    catalog,
+    config,
+    invoke,
+    demo,
+    templates,
+    role,
+    permissions,
+    recommender,
+    setup,
+    package,
+    send,
+    suppression,
+)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
