@@ -42,6 +42,8 @@ from transformer.files import STDIN, SourceError, is_s3_url, open_text
 FileFormat = Literal["csv", "jsonl"]
 FIELDS = ("channel", "address", "reason", "since", "topic", "source")
 MANUAL_SOURCE = "pinrec suppression add"
+EXTRA = "\0extra"
+"""Where csv.DictReader puts the cells past the header's."""
 BAD_EXAMPLES = 20
 """Bad import rows reported by line; all of them are counted."""
 ClientFactory = Callable[[str], Any]
@@ -311,7 +313,7 @@ def _rows(text: TextIO, kind: FileFormat) -> Iterator[tuple[int, object]]:
         for line, value in read_json_lines(text):
             yield line, BadRow(value.reason) if isinstance(value, MalformedLine) else value
         return
-    reader = csv.DictReader(text, restkey="\0extra")
+    reader = csv.DictReader(text, restkey=EXTRA)
     try:
         header = reader.fieldnames or []
     except csv.Error as error:
@@ -327,8 +329,9 @@ def _rows(text: TextIO, kind: FileFormat) -> Iterator[tuple[int, object]]:
             continue
         if row is None:
             return
-        if "\0extra" in row or None in row.values():
-            yield reader.line_num, BadRow(f"{len(row)} cells where the header has {len(header)}")
+        if EXTRA in row or None in row.values():
+            cells = len(header) + len(row.get(EXTRA) or []) - sum(value is None for value in row.values())
+            yield reader.line_num, BadRow(f"{cells} cells where the header has {len(header)}")
             continue
         yield reader.line_num, row
 
