@@ -22,6 +22,7 @@ from campaign_tools.commands import (
     segment,
     send,
     setup,
+    suppression,
     templates,
 )
 from transformer.errors import PinrecError
@@ -40,6 +41,7 @@ COMMAND_MODULES = (
     package,
     segment,
     send,
+    suppression,
 )
 
 EXIT_ERROR = 1

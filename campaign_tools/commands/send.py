@@ -17,7 +17,14 @@ from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.recommendations.base import IdType
 from campaign_tools.send.run import SendRun, client_factory
-from campaign_tools.send.settings import DEFAULT_LEDGER, DEFAULT_LIST_SEPARATOR, UNSUBSCRIBE_FIELDS, SendSettings
+from campaign_tools.send.settings import (
+    DEFAULT_LEDGER,
+    DEFAULT_LIST_SEPARATOR,
+    DEFAULT_SUPPRESSION_MAX_AGE_HOURS,
+    UNSUBSCRIBE_FIELDS,
+    SendSettings,
+)
+from campaign_tools.suppression import registry as suppression_registry
 from campaign_tools.unsubscribe.links import MODES
 from transformer.errors import PinrecError
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
@@ -121,6 +128,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "(endpoints already sent are not sent again)",
     )
     _add_unsubscribe_options(send)
+    _add_suppression_options(send)
     options.add_dry_run_option(send, help="compose and count; deliver and record nothing")
     aws = send.add_argument_group("on AWS (infra/send-statemachine.yaml)")
     aws.add_argument(
@@ -194,6 +202,25 @@ def _add_unsubscribe_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_suppression_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("suppression (see `pinrec suppression --help`)")
+    group.add_argument(
+        "--suppression",
+        metavar="KIND:TARGET",
+        help=f"the suppression list consulted before every message: {suppression_registry.usage()}, or none "
+        f"(default: {suppression_registry.DEFAULT_SUPPRESSION} when that file exists, else none); suppressed "
+        "recipients are skipped as suppressed:<reason>",
+    )
+    group.add_argument(
+        "--suppression-max-age",
+        type=float,
+        default=DEFAULT_SUPPRESSION_MAX_AGE_HOURS,
+        metavar="HOURS",
+        help="warn when the copy of the provider lists (pinrec suppression sync) is older than this "
+        f"(default {DEFAULT_SUPPRESSION_MAX_AGE_HOURS:g})",
+    )
+
+
 def sender_values(arguments: argparse.Namespace, channel_name: str) -> dict[str, Any]:
     """The chosen channel's sender settings from the flags given."""
     channel = channel_registry.channel(channel_name)
@@ -244,6 +271,8 @@ def settings_from(arguments: argparse.Namespace) -> SendSettings:
             "retry_pending": arguments.retry_pending,
             "rebind": arguments.rebind,
             "lease_seconds": arguments.lease_seconds,
+            "suppression": arguments.suppression,
+            "suppression_max_age": arguments.suppression_max_age,
             "aws": {"region": arguments.region, "profile": arguments.profile, "endpoint_url": arguments.endpoint_url},
             **{field: getattr(arguments, field) for field in UNSUBSCRIBE_FIELDS},
         }

@@ -183,6 +183,7 @@ def run_on_aws(
     from campaign_tools.send.binding import bind, binding_of
     from campaign_tools.send.ledgers.registry import open_ledger
     from campaign_tools.send.preflight import preflight
+    from campaign_tools.send.suppression import NONE, choose
     from campaign_tools.templates.prebuilt import load_prebuilt
 
     check_on_aws(settings, machine)
@@ -194,7 +195,10 @@ def run_on_aws(
         say(f"  {note}")
     rate = settings.rate or settings.channel_object.default_rate(clients)[0]
     template = settings.template or (load_prebuilt(Path(settings.built)).name if settings.built else None)
-    paced = settings.model_copy(update={"rate": rate})
+    # The children consult the list the CLI chose (its preflight checked they can read it), or none when it chose
+    # none: their own working folder is no default.
+    suppression = choose(settings.suppression).spec or NONE
+    paced = settings.model_copy(update={"rate": rate, "suppression": suppression})
     ledger = open_ledger(settings.ledger, clients)
     try:
         bind(ledger, settings.campaign_id, binding_of(settings, parts), rebind=settings.rebind, now=time.time())

@@ -6,9 +6,10 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from campaign_tools.channels.base import Deliverer, DeliveryError, Message
 from campaign_tools.send.batch import BATCH_SIZE, BatchComposer, Enricher, PreparedBatch, prepare_batch
@@ -35,6 +36,15 @@ UNRECORDED_SKIPS = frozenset(
 )
 """Skips the summary counts that the ledger holds no row for from this run: another channel's endpoints, a repeat
 of an id in the same batch, and endpoints the ledger already holds as sent or pending."""
+
+
+class SuppressionFilter(Protocol):
+    def skips(self, endpoints: Sequence[SegmentEndpoint]) -> Mapping[str, str]:
+        """Endpoint id -> skip reason for the suppressed endpoints of a batch; PinrecError when it cannot tell."""
+        ...
+
+
+SUPPRESSION_UNAVAILABLE = "suppression_unavailable"
 
 
 @dataclass
@@ -95,8 +105,10 @@ class CampaignRun:
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         progress: Callable[[int], None] | None = None,
+        suppression: SuppressionFilter | None = None,
     ) -> None:
         self.campaign_id = campaign_id
+        self.suppression = suppression
         self.recommendations = recommendations
         self.enricher = enricher
         self.composer = composer
@@ -157,11 +169,27 @@ class CampaignRun:
             if item.endpoint_id in sent:
                 self.summary.skipped[Claim.ALREADY_SENT] += 1
         todo = [item for item in chunk if item.endpoint_id not in sent]
+        if self.suppression is not None and todo:
+            todo = self._unsuppressed(todo, self.suppression)
         if not todo:
             return
         prepared = prepare_batch(todo, self.recommendations.lookup(todo), self.enricher, self.composer)
         self._record_unsendable(prepared)
         list(pool.map(self._send_one, prepared.messages))
+
+    def _unsuppressed(self, todo: list[SegmentEndpoint], suppression: SuppressionFilter) -> list[SegmentEndpoint]:
+        """The endpoints the suppression list lets through; the others are skipped with its reason. When the list
+        cannot answer, the batch fails (a later run retries it): nobody is delivered unchecked."""
+        try:
+            skips = suppression.skips(todo)
+        except PinrecError:
+            self._record_unsendable(
+                PreparedBatch(failed=dict.fromkeys((item.endpoint_id for item in todo), SUPPRESSION_UNAVAILABLE))
+            )
+            return []
+        if skips:
+            self._record_unsendable(PreparedBatch(skipped=dict(skips)))
+        return [item for item in todo if item.endpoint_id not in skips]
 
     def _record_unsendable(self, prepared: PreparedBatch) -> None:
         now = self._now()

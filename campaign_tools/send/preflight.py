@@ -13,6 +13,9 @@ in one `PreflightError`; nothing is sent and nothing is written to the ledger. T
   the ledger's key) -- not for a dry run, which uses no ledger;
 - delivering can work (`--deliver` and `--on-aws` only): the channel's own check (SES account and From identity,
   the SES contact list and topic when SES manages unsubscribes, SMS origination identity, push application);
+- the suppression list (`send.suppression.choose`) can be read, and how fresh its copy of the channel's provider
+  list is (`pinrec suppression sync`; a warning when never synced or older than --suppression-max-age); a warning
+  when a delivering send consults no list; `--on-aws`: a list the children can read (DynamoDB);
 - the unsubscribe mode has what it needs (in the parts: the composer reads the signing key of the `pinrec` mode;
   `--on-aws`: a key the children can read, in Secrets Manager or SSM).
 
@@ -33,6 +36,9 @@ from campaign_tools.send.parts import PreflightError, SendParts, assemble
 from campaign_tools.send.recommendations.base import Lookup, RecommendationSource
 from campaign_tools.send.segments import SegmentEndpoint, SegmentStats, read_segment
 from campaign_tools.send.settings import SendSettings
+from campaign_tools.send.suppression import choose
+from campaign_tools.suppression.registry import open_suppression
+from campaign_tools.suppression.sync import freshness
 from campaign_tools.unsubscribe.keys import is_deployable
 from transformer.config import OFFERS_FROM_STORE
 from transformer.errors import PinrecError
@@ -163,6 +169,35 @@ def _attributes(parts: SendParts, lookup: Lookup | None, batch: int, problems: l
     preflight.notes += [f"warning: {warning}" for warning in check.warnings()]
 
 
+def _suppression(settings: SendSettings, clients: ClientFactory, found: Preflight, on_aws: bool) -> list[str]:
+    choice = choose(settings.suppression)
+    if choice.spec is None:
+        if settings.suppression is None and (settings.deliver or on_aws):
+            found.notes.append(
+                f"warning: no suppression list ({choice.why}): bounced, complained, unsubscribed and opted-out "
+                "recipients are not skipped (--suppression KIND:TARGET names one)"
+            )
+        return []
+    named = f"suppression list {choice.describe()}"
+    if on_aws and not choice.spec.startswith("dynamodb:"):
+        return [
+            f"{named}: the --on-aws children read the suppression list themselves, so it must be in DynamoDB "
+            "(--suppression dynamodb:TABLE), or --suppression none"
+        ]
+    try:
+        listed = open_suppression(choice.spec, clients, read_only=True)
+        try:
+            times = listed.sync_times()
+        finally:
+            listed.close()
+    except PinrecError as error:
+        return [f"{named}: {error}"]
+    note = freshness(settings.channel, times, settings.suppression_max_age * 3600)
+    if note is not None:
+        found.notes.append(note if note.startswith("warning: ") else f"suppression: {note}")
+    return []
+
+
 def _on_aws(settings: SendSettings, problems: list[str]) -> None:
     kind, _, target = settings.recommendations.partition(":")
     if kind == "file" and not is_s3_url(target):
@@ -199,6 +234,7 @@ def preflight(
         sender = settings.channel_object.preflight(settings.sender, clients, rate=settings.rate, composer=composer)
         problems += sender.problems
         found.notes += sender.notes
+    problems += _suppression(settings, clients, found, on_aws)
     if on_aws:
         _on_aws(settings, problems)
     if problems or parts is None:

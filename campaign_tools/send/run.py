@@ -32,6 +32,9 @@ from campaign_tools.send.parts import SendParts, prepare
 from campaign_tools.send.pipeline import CampaignRun, RunSummary
 from campaign_tools.send.segments import iter_endpoints, read_segment, records_from_items
 from campaign_tools.send.settings import SendSettings, SettingsError
+from campaign_tools.send.suppression import SuppressionCheck, choose, send_topic
+from campaign_tools.suppression.base import SuppressionList
+from campaign_tools.suppression.registry import open_suppression
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.files import is_s3_url
 
@@ -104,6 +107,16 @@ class SendRun:
             if preflight:
                 ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
+        self.suppression_choice = choose(settings.suppression)
+        self.suppressions: SuppressionList | None = None
+        check: SuppressionCheck | None = None
+        if self.suppression_choice.spec is not None:
+            try:
+                self.suppressions = open_suppression(self.suppression_choice.spec, clients, read_only=True)
+            except BaseException:
+                ledger.close()
+                raise
+            check = SuppressionCheck(self.suppressions, channel, send_topic(settings.topic, composer))
         self._left_out = LeftOutSample(self.parts.transformer)
         self._composers = (
             ComposerPool(settings.composer, self._composer_options(), settings.compose_processes)
@@ -127,6 +140,7 @@ class SendRun:
             workers=settings.workers,
             dry_run=settings.dry_run,
             progress=progress,
+            suppression=check,
         )
 
     def _composer_options(self) -> ComposerOptions:
@@ -163,7 +177,7 @@ class SendRun:
         return (
             f"campaign {self.settings.campaign_id}: {self.settings.channel} via {self.campaign.deliverer.describe()}, "
             f"recommendations from {self.parts.recommendations.describe()}, ledger {self.ledger.describe()}, "
-            f"pace {self.pace}"
+            f"suppression {self.suppression_choice.describe()}, pace {self.pace}"
         )
 
     def run(self, records: Iterable[object] | None = None) -> RunSummary:
@@ -191,6 +205,8 @@ class SendRun:
     def close(self) -> None:
         self._composers.close()
         self.ledger.close()
+        if self.suppressions is not None:
+            self.suppressions.close()
 
     def __enter__(self) -> SendRun:
         return self

@@ -23,6 +23,7 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import IdType, SourceOptions
+from campaign_tools.send.suppression import check_spec as check_suppression_spec
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from campaign_tools.unsubscribe import keys as unsubscribe_keys
 from campaign_tools.unsubscribe import links as unsubscribe_links
@@ -33,6 +34,7 @@ from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 CAMPAIGN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 DEFAULT_LEDGER = "sqlite:pinrec-send.db"
 DEFAULT_LIST_SEPARATOR = "|"
+DEFAULT_SUPPRESSION_MAX_AGE_HOURS = 24.0
 
 
 class SettingsError(InvalidSettings):
@@ -128,6 +130,11 @@ class SendSettings(SettingsModel):
     rebind: bool = False
     """Bind the campaign id to what this run sends, though it was started with something else."""
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
+    suppression: Annotated[str, _checked(check_suppression_spec, names_its_flag=True)] | None = None
+    """The suppression list consulted before every message (KIND:TARGET, or `none`); None: $PINREC_SUPPRESSION,
+    else ./pinrec-suppression.db when it exists, else none (campaign_tools.send.suppression.choose)."""
+    suppression_max_age: float = Field(DEFAULT_SUPPRESSION_MAX_AGE_HOURS, gt=0, allow_inf_nan=False)
+    """Hours after which the preflight warns that the provider lists' copy (`pinrec suppression sync`) is stale."""
     aws: AwsSettings = AwsSettings()
     unsubscribe_mode: Literal["url", "pinrec", "ses"] | None = None
     """How email recipients unsubscribe (campaign_tools.unsubscribe.links); None: the template's links.unsubscribe."""

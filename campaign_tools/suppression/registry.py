@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from campaign_tools.suppression.base import SuppressionList
+from campaign_tools.suppression.dynamodb import open_dynamodb
 from campaign_tools.suppression.sqlite import open_sqlite
 from transformer.errors import PinrecError
 
@@ -22,7 +23,10 @@ class SuppressionKind:
     """(target, AWS client factory, read_only) -> the list."""
 
 
-KINDS: tuple[SuppressionKind, ...] = (SuppressionKind("sqlite", "sqlite:PATH", open_sqlite),)
+KINDS: tuple[SuppressionKind, ...] = (
+    SuppressionKind("sqlite", "sqlite:PATH", open_sqlite),
+    SuppressionKind("dynamodb", "dynamodb:TABLE", open_dynamodb),
+)
 
 
 def usage() -> str:

@@ -31,6 +31,7 @@ from campaign_tools.send import child, on_aws
 from campaign_tools.send.child import LEDGER_TABLE_ENV, TEMPLATE_DIR_ENV
 from campaign_tools.send.ledgers.dynamodb import create_ledger_table
 from campaign_tools.send.settings import SendSettings
+from campaign_tools.suppression.dynamodb import create_suppression_table
 from campaign_tools.templates.build import build_template, write_build
 from campaign_tools.templates.manifest import load_template as load_message_template
 from tests.infra.cfn_policy import Stack, allows, grants, role_statements
@@ -43,6 +44,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
 STACK_NAME = "pinrec-send"
 LEDGER = "pinrec-send-ledger"
+SUPPRESSION = "pinrec-suppression"
 CATALOG = "pinrec-catalog"  # the transformer stack's table, named in infra/pinrec.dynamodb.toml
 SEGMENTS = "segments-bucket"
 CAMPAIGN = f"arn:aws:personalize:{REGION}:{ACCOUNT}:campaign/outdoor-gear"
@@ -78,6 +80,8 @@ class Deployment:
     records: list[dict[str, Any]]
     filter_arn: str | None = None
     verified: tuple[str, ...] = ("shop.example.com",)
+    suppression: str = "none"
+    """The child's `--suppression`: `dynamodb:<SuppressionTableName>` when the stack names one."""
     """SES identities: a From address is checked as itself when verified, else as its domain."""
     opt_out_list: str = "Default"
     extra: Mapping[str, Any] = field(default_factory=dict)
@@ -100,11 +104,18 @@ DEPLOYMENTS = {
     # README, "Past one machine": pinrec package --config infra/pinrec.dynamodb.toml, then
     # pinrec send --on-aws ... --recommendations personalize:ARN --deliver --from ADDRESS
     "documented": Deployment(
-        {**BASE, "SenderIdentity": "shop.example.com", "RecommendationsArn": CAMPAIGN, "CatalogTableName": CATALOG},
+        {
+            **BASE,
+            "SenderIdentity": "shop.example.com",
+            "RecommendationsArn": CAMPAIGN,
+            "CatalogTableName": CATALOG,
+            "SuppressionTableName": SUPPRESSION,
+        },
         "email",
         {"from_address": "Outdoor Shop <news@shop.example.com>"},
         f"personalize:{CAMPAIGN}",
         endpoints("EMAIL", "user{n}@example.com"),
+        suppression=f"dynamodb:{SUPPRESSION}",
     ),
     "email, configuration set, filter, verified address": Deployment(
         {
@@ -233,6 +244,7 @@ def aws_resources(moto_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """Moto's DynamoDB ledger and catalog, SES identities, the segment bucket; the child's config and template."""
     dynamodb = boto3.client("dynamodb", region_name=REGION)
     create_ledger_table(dynamodb, LEDGER)
+    create_suppression_table(dynamodb, SUPPRESSION)
     dynamodb.create_table(
         TableName=CATALOG,
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
@@ -272,6 +284,7 @@ def run_child(deployment: Deployment) -> dict[str, Any]:
             "sender": dict(deployment.sender),
             "deliver": True,
             "rate": 1000,
+            "suppression": deployment.suppression,
         }
     )
     value = on_aws.child_settings(settings, "recommended-for-you", 1)
@@ -392,6 +405,8 @@ def test_each_statement_is_there_only_when_its_parameter_is_set() -> None:
         "Recommendations",
         "Catalog",
     }
+    documented = {statement["Sid"] for statement in deployed_role(DEPLOYMENTS["documented"])}
+    assert "Suppression" in documented
 
 
 def test_every_origination_identity_given_is_granted_and_only_those() -> None:

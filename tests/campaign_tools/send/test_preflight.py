@@ -313,7 +313,7 @@ def test_an_active_phone_number_or_sender_id_passes_the_sms_check(
         {"Filters": [{"Name": "sender-id", "Values": ["PINREC"]}]},
     )  # fmt: skip
     for identity in ("+15550199", "PINREC"):
-        settings = sms_settings(sms_workspace, identity)
+        settings = sms_settings(sms_workspace, identity).model_copy(update={"suppression": "none"})
         parts, checked = preflight(
             settings, lambda service: sms if service == "pinpoint-sms-voice-v2" else run.client(service)
         )

@@ -1,8 +1,9 @@
-"""The SQLite suppression list: normalised addresses, the earliest entry per reason, the strongest reason reported,
-complaints removed only with force, read-only opens that create nothing."""
+"""What only the SQLite suppression list does (the shared behaviour is in test_contract.py): read-only opens that
+create nothing and refuse writes, and a file of the first schema upgraded in place with its entries kept."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,37 +18,6 @@ def no_clients(service: str) -> object:
     raise AssertionError(service)
 
 
-def test_entries_match_however_the_address_is_written(tmp_path: Path) -> None:
-    suppressions = SqliteSuppressionList(tmp_path / "s.db")
-    added = suppressions.add(
-        [
-            Suppression("email", "Ana@Example.com ", Reason.BOUNCE, 200.0, "event-1"),
-            Suppression("email", "ana@example.com", Reason.BOUNCE, 100.0, "event-0"),
-            Suppression("email", "ana@example.com", Reason.COMPLAINT, 300.0, "event-2"),
-            Suppression("sms", "+1 (206) 555-0100", Reason.OPT_OUT, 50.0, "list"),
-        ]
-    )
-    assert added == 4
-    found = suppressions.lookup("email", ["ANA@example.COM", "bo@example.com"])
-    assert list(found) == ["ANA@example.COM"]
-    assert found["ANA@example.COM"].reason is Reason.COMPLAINT, "the strongest reason is reported"
-    bounce = [entry for entry in suppressions.entries("email") if entry.reason is Reason.BOUNCE]
-    assert [(entry.since, entry.source) for entry in bounce] == [(100.0, "event-0")], "the earliest entry is kept"
-    assert suppressions.lookup("sms", ["+12065550100"])["+12065550100"].reason is Reason.OPT_OUT
-    assert suppressions.add([Suppression("email", "ana@example.com", Reason.BOUNCE, 400.0)]) == 0
-
-
-def test_a_complaint_is_removed_only_with_force(tmp_path: Path) -> None:
-    suppressions = SqliteSuppressionList(tmp_path / "s.db")
-    suppressions.add([Suppression("email", "a@example.com", Reason.COMPLAINT, 1.0)])
-    with pytest.raises(SuppressionError, match="--force"):
-        suppressions.remove("email", "a@example.com")
-    assert suppressions.lookup("email", ["a@example.com"])
-    assert suppressions.remove("email", "A@example.com", force=True)
-    assert not suppressions.lookup("email", ["a@example.com"])
-    assert not suppressions.remove("email", "a@example.com")
-
-
 def test_the_registry_opens_a_list_and_a_read_only_open_creates_nothing(tmp_path: Path) -> None:
     with pytest.raises(PinrecError, match="--suppression must be"):
         open_suppression("postgres:x", no_clients)
@@ -59,3 +29,34 @@ def test_the_registry_opens_a_list_and_a_read_only_open_creates_nothing(tmp_path
     written.close()
     reader = open_suppression(f"sqlite:{tmp_path / 's.db'}", no_clients, read_only=True)
     assert [entry.address for entry in reader.entries()] == ["token-1"]
+    with pytest.raises(SuppressionError, match="read-only"):
+        reader.add([Suppression("push", "token-2", Reason.MANUAL, 1.0)])
+    reader.close()
+
+
+def test_a_file_of_the_first_schema_is_upgraded_with_its_entries(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "CREATE TABLE suppressions (channel TEXT NOT NULL, address TEXT NOT NULL, reason TEXT NOT NULL,"
+            " since REAL NOT NULL, source TEXT NOT NULL DEFAULT '', topic TEXT,"
+            " PRIMARY KEY (channel, address, reason)) WITHOUT ROWID"
+        )
+        db.execute(
+            "INSERT INTO suppressions VALUES ('email', 'ana@example.com', 'unsubscribe', 5, 'one-click', 'news')"
+        )
+        db.execute("INSERT INTO suppressions VALUES ('email', 'bo@example.com', 'bounce', 6, 'event', NULL)")
+    db.close()
+    reader = SqliteSuppressionList(path, read_only=True)
+    assert [(e.address, e.reason, e.topic) for e in reader.entries()] == [
+        ("ana@example.com", Reason.UNSUBSCRIBE, "news"),
+        ("bo@example.com", Reason.BOUNCE, None),
+    ]
+    reader.close()
+
+
+def test_a_file_that_is_not_a_suppression_list_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    sqlite3.connect(path).close()
+    with pytest.raises(SuppressionError, match="not a pinrec suppression list"):
+        SqliteSuppressionList(path, read_only=True)
