@@ -13,6 +13,7 @@ from campaign_tools.commands import (
     catalog,
     config,
     demo,
+    events,
     invoke,
     package,
     permissions,
@@ -24,7 +25,20 @@ from campaign_tools.commands import (
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, config, invoke, demo, templates, role, permissions, recommender, setup, package, send)
+COMMAND_MODULES = (
+    catalog,
+    config,
+    invoke,
+    demo,
+    templates,
+    role,
+    permissions,
+    recommender,
+    setup,
+    package,
+    send,
+    events,
+)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130

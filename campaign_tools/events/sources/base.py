@@ -109,3 +109,10 @@ class Reading:
     events: tuple[DeliveryEvent, ...] = ()
     malformed: str | None = None
     ignored: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unparsed:
+    """A stand-in for text that is not a JSON document (a file's bad line): read as malformed with `reason`."""
+
+    reason: str

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 from campaign_tools.events.sources import ses, sms, sms_inbound
-from campaign_tools.events.sources.base import Envelope, EventSource, NotAnEvent, Reading, Unreadable
+from campaign_tools.events.sources.base import Envelope, EventSource, NotAnEvent, Reading, Unparsed, Unreadable
 
 SOURCES: tuple[EventSource, ...] = (ses.SOURCE, sms.SOURCE, sms_inbound.SOURCE)
 MAX_DEPTH = 4
@@ -28,19 +28,13 @@ def read_record(value: object, ingested_at: float) -> Iterator[Reading]:
 
 
 def _unwrap(value: object, envelope: Envelope, depth: int) -> Iterator[Reading]:
-    if depth > MAX_DEPTH:
-        yield Reading(malformed="wrapped too deep")
+    if isinstance(value, str) and depth <= MAX_DEPTH:
+        value = _json(value)
+    refusal = _refusal(value, depth)
+    if refusal is not None:
+        yield refusal
         return
-    if isinstance(value, str):
-        parsed = _json(value)
-        if isinstance(parsed, Reading):
-            yield parsed
-        else:
-            yield from _unwrap(parsed, envelope, depth + 1)
-        return
-    if not isinstance(value, dict):
-        yield Reading(malformed="not a JSON object")
-        return
+    assert isinstance(value, dict)
     records = value.get("Records")
     if records is not None:
         if not isinstance(records, list):
@@ -57,6 +51,18 @@ def _unwrap(value: object, envelope: Envelope, depth: int) -> Iterator[Reading]:
             yield from _unwrap(inner[0], inner[1], depth + 1)
         return
     yield _read(value, envelope)
+
+
+def _refusal(value: object, depth: int) -> Reading | None:
+    if isinstance(value, Reading):
+        return value
+    if isinstance(value, Unparsed):
+        return Reading(malformed=value.reason)
+    if depth > MAX_DEPTH:
+        return Reading(malformed="wrapped too deep")
+    if not isinstance(value, dict):
+        return Reading(malformed="not a JSON object")
+    return None
 
 
 def _transport(value: Mapping[str, object], envelope: Envelope) -> tuple[object, Envelope] | Reading | None:
