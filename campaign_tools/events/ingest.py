@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from campaign_tools.events.model import DeliveryEvent, EventKind
+from campaign_tools.events.sources.base import Reading
 from campaign_tools.events.sources.registry import read_record
 from campaign_tools.send.ledgers.base import Ledger
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
@@ -134,7 +135,11 @@ class Ingestor:
         """The events of one record; what it could not give is counted."""
         self.report.records += 1
         events: list[DeliveryEvent] = []
-        for reading in read_record(value, self.now):
+        try:
+            readings = list(read_record(value, self.now))
+        except Exception as error:  # a reader's bug must cost one record, never the batch
+            readings = [Reading(malformed=f"unreadable ({type(error).__name__})")]
+        for reading in readings:
             if reading.malformed is not None:
                 self.report.count_malformed(reading.malformed, line)
             elif reading.ignored is not None:
