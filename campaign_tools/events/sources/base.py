@@ -69,10 +69,27 @@ def event_id(source: str, *parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+MAX_IDENTIFIER = 256
+"""Longest message id or address taken (SES message ids are about 60 characters, End User Messaging's are UUIDs)."""
+
+
 def text(value: object, limit: int = MAX_TEXT) -> str | None:
-    """A non-empty string value (cut to `limit`), or None for anything else."""
+    """A non-empty string value (cut to `limit`) that UTF-8 can carry, or None for anything else."""
     if isinstance(value, str) and value:
-        return value[:limit]
+        cut = value[:limit]
+        try:
+            cut.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no store can hold it
+            return None
+        return cut
+    return None
+
+
+def identifier(value: object) -> str | None:
+    """A message id or an address: a string of at most MAX_IDENTIFIER characters, never cut (a cut id would name
+    another message), or None."""
+    if isinstance(value, str) and len(value) <= MAX_IDENTIFIER:
+        return text(value, MAX_IDENTIFIER)
     return None
 
 

@@ -17,7 +17,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
-from campaign_tools.events.sources.base import Envelope, NotAnEvent, Unreadable, event_id, iso_time, mapping, text
+from campaign_tools.events.sources.base import (
+    Envelope,
+    NotAnEvent,
+    Unreadable,
+    event_id,
+    identifier,
+    iso_time,
+    mapping,
+    text,
+)
 from campaign_tools.events.tags import correlation
 
 NAME = "ses"
@@ -78,7 +87,7 @@ class SesSource:
         mail = mapping(record.get("mail"))
         if mail is None:
             raise Unreadable("ses: mail is not an object")
-        message_id = text(mail.get("messageId"), 1024)
+        message_id = identifier(mail.get("messageId"))
         if message_id is None:
             raise Unreadable("ses: mail.messageId is missing")
         detail_object = record.get(DETAIL_OBJECT[kind])
@@ -156,7 +165,7 @@ def _recipients(kind: EventKind, details: Mapping[str, object], mail: Mapping[st
     for entry in listed:
         holder = mapping(entry)
         value = entry if key is None else holder.get(key) if holder is not None else None
-        address = text(value, 1024)
+        address = identifier(value)
         if address is None:
             raise Unreadable(f"ses: {where} holds an entry that is not an address")
         found.append(address)

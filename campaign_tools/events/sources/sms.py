@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
-from campaign_tools.events.sources.base import Envelope, NotAnEvent, Unreadable, event_id, mapping, millis_time, text
+from campaign_tools.events.sources.base import (
+    Envelope,
+    NotAnEvent,
+    Unreadable,
+    event_id,
+    identifier,
+    mapping,
+    millis_time,
+    text,
+)
 from campaign_tools.events.tags import correlation
 
 NAME = "sms"
@@ -57,12 +66,12 @@ class SmsSource:
         kind = KINDS.get(event_type.partition("_")[2])
         if kind is None:
             raise NotAnEvent("sms: an event type pinrec does not record")
-        message_id = text(record.get("messageId"), 1024)
+        message_id = identifier(record.get("messageId"))
         if message_id is None:
             raise Unreadable("sms: messageId is missing")
         occurred_at = millis_time(record.get("eventTimestamp"), "sms: eventTimestamp")
         recipient = record.get("destinationPhoneNumber")
-        if recipient is not None and text(recipient, 64) is None:
+        if recipient is not None and identifier(recipient) is None:
             raise Unreadable("sms: destinationPhoneNumber is not a phone number")
         context = mapping(record.get("context"))
         found = correlation(context) if context is not None else None
@@ -78,7 +87,7 @@ class SmsSource:
                 message_id,
                 campaign_id,
                 endpoint_id,
-                text(recipient, 64),
+                identifier(recipient),
                 detail=(f"{event_type}:{status}" if status else event_type) if failing else None,
             )
         ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
-from campaign_tools.events.sources.base import Envelope, NotAnEvent, Unreadable, event_id, text
+from campaign_tools.events.sources.base import Envelope, NotAnEvent, Unreadable, event_id, identifier
 
 NAME = "sms-inbound"
 OPT_OUT_KEYWORDS = frozenset(
@@ -29,10 +29,10 @@ class SmsInboundSource:
         return "inboundMessageId" in record and "originationNumber" in record
 
     def read(self, record: Mapping[str, object], envelope: Envelope) -> list[DeliveryEvent]:
-        inbound_id = text(record.get("inboundMessageId"), 1024)
+        inbound_id = identifier(record.get("inboundMessageId"))
         if inbound_id is None:
             raise Unreadable("sms-inbound: inboundMessageId is missing")
-        number = text(record.get("originationNumber"), 64)
+        number = identifier(record.get("originationNumber"))
         if number is None:
             raise Unreadable("sms-inbound: originationNumber is not a phone number")
         keyword = _keyword(record)
@@ -45,7 +45,7 @@ class SmsInboundSource:
                 Channel.SMS,
                 EventKind.OPT_OUT,
                 occurred_at,
-                text(record.get("previousPublishedMessageId"), 1024),
+                identifier(record.get("previousPublishedMessageId")),
                 recipient=number,
                 detail=keyword,
             )
