@@ -103,15 +103,18 @@ def iso_time(value: object, what: str) -> float:
         raise Unreadable(f"{what} is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    try:
+        return parsed.timestamp()
+    except (OverflowError, ValueError):  # the edges of the calendar with an offset
+        raise Unreadable(f"{what} is out of range") from None
 
 
 def millis_time(value: object, what: str) -> float:
     """Epoch seconds of a Unix time in milliseconds (End User Messaging's `eventTimestamp`); Unreadable otherwise."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise Unreadable(f"{what} is not a time in milliseconds")
-    if value > 32_503_680_000_000:  # year 3000: a value in microseconds or garbage
-        raise Unreadable(f"{what} is out of range")
+    if (isinstance(value, float) and not math.isfinite(value)) or not 0 <= value <= 32_503_680_000_000:
+        raise Unreadable(f"{what} is out of range")  # past the year 3000: microseconds, or garbage
     return value / 1000.0
 
 

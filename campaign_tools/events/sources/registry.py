@@ -119,9 +119,9 @@ def _published(value: object, envelope: Envelope) -> Envelope:
     if isinstance(value, str) and len(value) <= 64:
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+            moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+        except (ValueError, OverflowError):
             return envelope
-        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
         return Envelope(moment, envelope.ingested_at)
     return envelope
 
