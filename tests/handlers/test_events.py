@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import handlers.events
 from campaign_tools.events.model import DeliveryEvent
 from campaign_tools.send.ledgers.base import ClaimPolicy, LedgerError, RecordedEvents
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.suppression.sqlite import SqliteSuppressionList
+from tests.hostile import any_value, json_values
 
 DATA = Path(__file__).parents[1] / "data" / "events"
 
@@ -94,3 +96,11 @@ def test_without_its_environment_every_record_is_retried(monkeypatch: pytest.Mon
         "batchItemFailures": [{"itemIdentifier": "m-0"}, {"itemIdentifier": "m-1"}]
     }
     assert handlers.events.handler({"not": "sqs"}) == {"batchItemFailures": []}
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values, whole=any_value)
+def test_any_batch_is_answered_and_nothing_unreadable_is_retried(environment: Path, body: Any, whole: Any) -> None:
+    text = json.dumps(body) if not isinstance(body, str) else body
+    assert handlers.events.handler(sqs(text, "[]")) == {"batchItemFailures": []}
+    assert handlers.events.handler(whole) == {"batchItemFailures": []}
