@@ -17,7 +17,7 @@ from typing import Any
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import aws, data, subprocesses
+from bench import aws, data, events, subprocesses
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.latency import CountingStore, LatencyResult, batch_latency
 from bench.loading import load_with_cli, write_jsonl
@@ -39,10 +39,12 @@ class Scale:
     containers: int
     loader_items: int
     cold_start_runs: int
+    events: tuple[int, int] = (200_000, 50_000)
+    """Delivery events ingested, for this many sent messages."""
 
 
 FULL = Scale(100_000, 100_000, (40, 300, 2000, 300, 40), (15, 300, 2000, 100, 5), 20_000, 4, 1_000_000, 10)
-QUICK = Scale(20_000, 10_000, (10, 50, 200, 50, 10), (5, 50, 200, 20, 2), 1_000, 4, 100_000, 3)
+QUICK = Scale(20_000, 10_000, (10, 50, 200, 50, 10), (5, 50, 200, 20, 2), 1_000, 4, 100_000, 3, (20_000, 5_000))
 
 
 def say(message: str) -> None:
@@ -199,6 +201,9 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     seconds, line = load_with_cli(str(big), "--store", f"sqlite:{work / 'big.db'}")
     report["sqlite_load"] = (scale.loader_items, seconds, big.stat().st_size)
     say(line)
+
+    say(f"events: {scale.events[0]:,} SES events into a SQLite ledger and suppression list")
+    report["events"] = events.measure(work, *scale.events)
     return report
 
 
@@ -266,6 +271,7 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         f"{'met' if campaign.hit_ratio >= 0.95 else '**missed**'} |",
         f"| SQLite load rate | ≥ 100,000 items/s | {sqlite_rate:,.0f} items/s | "
         f"{'met' if sqlite_rate >= 100_000 else '**missed**'} |",
+        events.row(report["events"]),
         "",
         f"## 1. Batch latency (50 endpoints × 5 items × 10 attributes, {scale.catalog:,}-item catalog)",
         "",
@@ -383,6 +389,8 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "batched reads). Against DynamoDB, where each request's round trip (milliseconds) dominates and "
         "BatchGetItem reads its keys in parallel, the same counts mean 250 sequential round trips against 2 "
         "concurrent ones.",
+        "",
+        *events.section(report["events"], scale.events[1]),
         "",
     ]
     return "\n".join(lines) + "\n"

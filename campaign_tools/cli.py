@@ -13,6 +13,7 @@ from campaign_tools.commands import (
     catalog,
     config,
     demo,
+    events,
     invoke,
     migrate,
     package,
@@ -42,6 +43,7 @@ COMMAND_MODULES = (
     segment,
     send,
     suppression,
+    events,
 )
 
 EXIT_ERROR = 1

@@ -9,6 +9,7 @@ from pathlib import Path
 from campaign_tools.commands.options import add_output_option, print_json
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.package import (
+    DEFAULT_EVENTS_OUT,
     DEFAULT_OUT,
     DEFAULT_SEND_OUT,
     DEFAULT_UNSUBSCRIBE_OUT,
@@ -17,7 +18,7 @@ from campaign_tools.packaging.package import (
     build_package,
 )
 
-FUNCTIONS = ("transformer", "send", "unsubscribe")
+FUNCTIONS = ("transformer", "send", "unsubscribe", "events")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -39,7 +40,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "(infra/send-statemachine.yaml) -- the transformer plus campaign_tools' code, the renderer's libraries and "
         "the template pre-built here (in template/, PINREC_TEMPLATE_DIR); needs --template. unsubscribe: the "
         "one-click unsubscribe function URL (handlers.unsubscribe.handler) -- its handler, the suppression and "
-        "unsubscribe packages, no configuration",
+        "unsubscribe packages, no configuration. events: the delivery events function (handlers.events.handler) -- "
+        "its handler, the events, suppression and ledger packages, no configuration",
     )
     parser.add_argument("--template", help="send: template name (./templates/NAME, built in) or folder to pre-build")
     parser.add_argument("--templates-dir", help="send: folder holding templates (default ./templates)")
@@ -47,7 +49,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--out",
         type=Path,
         help=f"zip to write (default {DEFAULT_OUT}, {DEFAULT_SEND_OUT} with --function send, "
-        f"{DEFAULT_UNSUBSCRIBE_OUT} with --function unsubscribe)",
+        f"{DEFAULT_UNSUBSCRIBE_OUT} with --function unsubscribe, {DEFAULT_EVENTS_OUT} with --function events)",
     )
     parser.add_argument("--arch", choices=tuple(dependencies.ARCHITECTURES), default="arm64", help="default arm64")
     parser.add_argument("--python", choices=dependencies.PYTHON_VERSIONS, default="3.12", help="default 3.12")

@@ -4,7 +4,8 @@ The transformer's zip: the `handlers` and `transformer` packages, their runtime 
 `pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the config
 names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. The
 unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors), `campaign_tools.suppression`
-and `campaign_tools.unsubscribe`: no configuration, template or renderer. Folders that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
+and `campaign_tools.unsubscribe`: no configuration, template or renderer. The delivery events function's zip holds
+`handlers`, `transformer`, `campaign_tools.events`, `.suppression`, `.send.ledgers` (and `send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path, PurePosixPath
 
-from campaign_tools.packaging.python_packages import package_entries
+from campaign_tools.packaging.python_packages import package_dir, package_entries
 from campaign_tools.packaging.reproducible_zip import PackageError, ZipEntry, tree_entries
 from transformer.config import load_config
 from transformer.stores.registry import store_config
@@ -25,6 +26,16 @@ SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
 UNSUBSCRIBE_PACKAGES = ("handlers", "transformer", "campaign_tools.suppression", "campaign_tools.unsubscribe")
 """The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports; nothing reads a pinrec.toml."""
+EVENTS_PACKAGES = (
+    "handlers",
+    "transformer",
+    "campaign_tools.events",
+    "campaign_tools.suppression",
+    "campaign_tools.send.ledgers",
+)
+EVENTS_MODULES = ("campaign_tools/send/pacing.py",)
+"""The delivery events function (handlers/events.py) and what it imports: the ingest core, the sources, the ledgers
+(the DynamoDB one backs off with send.pacing) and the suppression lists; no configuration, template or renderer."""
 OWN_PACKAGES = SEND_PACKAGES
 """Always taken from this source, never from the dependency folder, where a stale copy could shadow them."""
 
@@ -74,6 +85,14 @@ def unsubscribe_bundle_entries(deps_dir: Path) -> list[ZipEntry]:
 
 TEMPLATE_ARCNAME = "template"
 """The pre-built template's folder in the send zip; infra/send-statemachine.yaml sets PINREC_TEMPLATE_DIR to it."""
+
+
+def events_bundle_entries(deps_dir: Path) -> list[ZipEntry]:
+    """The events function's zip: its packages, the one module of campaign_tools.send the ledgers use, and their
+    dependencies; no configuration."""
+    root = package_dir("campaign_tools").parent
+    modules = [ZipEntry(module, root / module) for module in EVENTS_MODULES]
+    return [*package_entries(EVENTS_PACKAGES), *modules, *dependency_entries(deps_dir)]
 
 
 def send_bundle_entries(config_path: Path, deps_dir: Path, built_dir: Path) -> list[ZipEntry]:

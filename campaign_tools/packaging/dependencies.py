@@ -28,6 +28,9 @@ SEND_DISTRIBUTIONS = TRANSFORMER_DISTRIBUTIONS | RENDERER_DISTRIBUTIONS | RECIPI
 UNSUBSCRIBE_DISTRIBUTIONS = frozenset({"boto3"})
 """The unsubscribe function needs only the SDK (Secrets Manager or SSM, DynamoDB), which Lambda's runtime provides:
 tests/campaign_tools/packaging/test_unsubscribe_bundle.py runs its zip with nothing else on the path."""
+EVENTS_DISTRIBUTIONS = frozenset({"boto3"})
+"""The events function needs only the SDK (DynamoDB), which Lambda's runtime provides:
+tests/campaign_tools/packaging/test_events_bundle.py runs its zip with nothing else on the path."""
 ARCHITECTURES = {"arm64": "aarch64", "x86_64": "x86_64"}
 PYTHON_VERSIONS = ("3.12", "3.13")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

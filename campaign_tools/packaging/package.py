@@ -4,7 +4,8 @@ The transformer's zip holds the `handlers` and `transformer` packages, the confi
 and the transformer's runtime dependencies installed for Lambda's platform; the send child's zip adds
 `campaign_tools`, the renderer's dependencies and the template pre-built here; the unsubscribe function's zip holds
 its handler, the suppression and unsubscribe packages and no configuration (its one dependency, boto3, is the
-runtime's).
+runtime's); the delivery events function's zip holds its handler, the events, suppression and ledger packages and no
+configuration either.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.bundle import (
     bundle_entries,
     config_entries,
+    events_bundle_entries,
     send_bundle_entries,
     unsubscribe_bundle_entries,
 )
@@ -29,10 +31,13 @@ from transformer.config import config_path_from_environment, load_config
 DEFAULT_OUT = Path("build/pinrec-lambda.zip")
 DEFAULT_SEND_OUT = Path("build/pinrec-send.zip")
 DEFAULT_UNSUBSCRIBE_OUT = Path("build/pinrec-unsubscribe.zip")
+DEFAULT_EVENTS_OUT = Path("build/pinrec-events.zip")
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, code and layers together
 LAMBDA_DIRECT_UPLOAD_LIMIT = 52_428_800  # 50 MB zipped, when not uploaded through S3
 
-Function = Literal["transformer", "send", "unsubscribe"]
+Function = Literal["transformer", "send", "unsubscribe", "events"]
+NO_CONFIG: tuple[Function, ...] = ("unsubscribe", "events")
+"""Functions that read no pinrec.toml."""
 
 
 class InvalidPackageSettings(InvalidSettings, PackageError):
@@ -65,8 +70,11 @@ class PackageSettings(SettingsModel):
             return ["--function send needs --template NAME (the template the function sends)"]
         if self.function != "send" and (self.template or self.templates_dir):
             return ["--template and --templates-dir go with --function send"]
-        if self.function == "unsubscribe" and self.config is not None:
-            return ["--config does not go with --function unsubscribe: the unsubscribe function reads no pinrec.toml"]
+        if self.function in NO_CONFIG and self.config is not None:
+            return [
+                f"--config does not go with --function {self.function}: the {self.function} function reads no "
+                "pinrec.toml"
+            ]
         return []
 
     @property
@@ -75,7 +83,7 @@ class PackageSettings(SettingsModel):
 
     @property
     def out_path(self) -> Path:
-        defaults = {"send": DEFAULT_SEND_OUT, "unsubscribe": DEFAULT_UNSUBSCRIBE_OUT}
+        defaults = {"send": DEFAULT_SEND_OUT, "unsubscribe": DEFAULT_UNSUBSCRIBE_OUT, "events": DEFAULT_EVENTS_OUT}
         return self.out or defaults.get(self.function, DEFAULT_OUT)
 
 
@@ -91,8 +99,8 @@ class PackageResult:
 
 def build_package(settings: PackageSettings, *, say: Callable[[str], None] = lambda _: None) -> PackageResult:
     """Validate the configuration first (before the slow pip step), then build the zip the settings describe."""
-    if settings.function == "unsubscribe":
-        summary = _package_unsubscribe(settings, say)
+    if settings.function in NO_CONFIG:
+        summary = _package_without_config(settings, say)
     else:
         config_entries(settings.config_path)
         summary = _package_send(settings, say) if settings.function == "send" else _package_transformer(settings, say)
@@ -113,13 +121,18 @@ def _package_transformer(settings: PackageSettings, say: Callable[[str], None]) 
         return write_zip(bundle_entries(settings.config_path, deps_dir), settings.out_path)
 
 
-def _package_unsubscribe(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:
+def _package_without_config(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:
+    """The unsubscribe or events function: its packages and dependencies, no configuration."""
+    entries, distributions = {
+        "unsubscribe": (unsubscribe_bundle_entries, dependencies.UNSUBSCRIBE_DISTRIBUTIONS),
+        "events": (events_bundle_entries, dependencies.EVENTS_DISTRIBUTIONS),
+    }[settings.function]
     if settings.deps_dir is not None:
-        return write_zip(unsubscribe_bundle_entries(settings.deps_dir), settings.out_path)
-    with tempfile.TemporaryDirectory(prefix="pinrec-package-unsubscribe-") as staging:
+        return write_zip(entries(settings.deps_dir), settings.out_path)
+    with tempfile.TemporaryDirectory(prefix=f"pinrec-package-{settings.function}-") as staging:
         deps_dir = Path(staging)
-        _install(deps_dir, settings, dependencies.UNSUBSCRIBE_DISTRIBUTIONS, say)
-        return write_zip(unsubscribe_bundle_entries(deps_dir), settings.out_path)
+        _install(deps_dir, settings, distributions, say)
+        return write_zip(entries(deps_dir), settings.out_path)
 
 
 def _package_send(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:

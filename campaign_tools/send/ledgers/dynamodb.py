@@ -4,6 +4,19 @@ Table: partition key `campaign_id` (S), sort key `endpoint_id` (S); on-demand ca
 Each claim is one conditional UpdateItem; `sent` and `failed` only replace a `pending` row. Campaign records live in
 their own partition, `#campaigns` (sort key: the campaign id): a campaign id cannot hold `#`, so no campaign's query
 ever reads them as endpoints.
+
+Delivery events live in the same table, no index or schema change:
+- `mark_sent` also puts a *message item*, partition `#messages`, sort key the provider's message id, naming the
+  campaign and endpoint that sent it (`owner_campaign`, `owner_endpoint`): how an event that carries only a message
+  id is attributed.
+- Each event is one *event item*, partition `#events#<campaign id>`, sort key the event id, put with
+  `attribute_not_exists` (a duplicate is the condition failing: nothing changes). It holds the endpoint id, the kind,
+  the time it occurred and the provider's particulars, never an address. `events(campaign)` is one Query of that
+  partition.
+- The message row it belongs to gets an *acceptance marker*: `accepted = true` and `accepted_message_id`, the
+  largest message id its events carried (a conditional update, so any arrival order ends the same), never creating
+  a row. `accepted_among` is a BatchGetItem of the rows.
+Attribution first reads, in BatchGetItems, the rows the events' tags name and the message items of the rest.
 """
 
 from __future__ import annotations
@@ -34,6 +47,9 @@ from transformer.aws import error_code
 BATCH_GET_LIMIT = 100
 CONDITION_FAILED = "ConditionalCheckFailedException"
 CAMPAIGNS_PARTITION = "#campaigns"
+MESSAGES_PARTITION = "#messages"
+EVENTS_PARTITION = "#events#"
+"""+ the campaign id: the partition of a campaign's delivery events."""
 """The partition key of the campaign records (`#` is not allowed in a campaign id)."""
 KEY_SCHEMA = {("campaign_id", "HASH", "S"), ("endpoint_id", "RANGE", "S")}
 
@@ -59,15 +75,123 @@ class DynamoDbLedger:
     def describe(self) -> str:
         return f"dynamodb:{self.table}"
 
-    # Delivery events in DynamoDB arrive with the events ingestion (issue 13); until then they are refused loudly.
     def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
-        raise LedgerError(f"send ledger dynamodb:{self.table}: recording delivery events is not supported yet")
+        from botocore.exceptions import ClientError
+
+        owners = self._owners(events)
+        recorded = duplicates = unknown = 0
+        for event in events:
+            owner = owners.get(event.event_id)
+            if owner is None:
+                unknown += 1
+                continue
+            campaign_id, endpoint_id = owner
+            try:
+                self._call(
+                    "put_item",
+                    TableName=self.table,
+                    Item=_event_item(event, campaign_id, endpoint_id, now),
+                    ConditionExpression="attribute_not_exists(endpoint_id)",
+                )
+                recorded += 1
+            except ClientError:
+                duplicates += 1
+            self._mark_accepted(campaign_id, endpoint_id, event.message_id)
+        return RecordedEvents(recorded, duplicates, unknown)
+
+    def _owners(self, events: Sequence[DeliveryEvent]) -> dict[str, tuple[str, str]]:
+        """event id -> (campaign, endpoint): the row its tags name when that row exists, else its message's owner."""
+        named = {
+            (event.campaign_id, event.endpoint_id)
+            for event in events
+            if event.campaign_id is not None and event.endpoint_id is not None
+        }
+        existing = {
+            (item["campaign_id"]["S"], item["endpoint_id"]["S"])
+            for item in self._batch_get([self._key(c, e) for c, e in sorted(named)], "campaign_id, endpoint_id")
+        }
+        owners: dict[str, tuple[str, str]] = {}
+        by_message: dict[str, list[str]] = {}
+        for event in events:
+            pair = (event.campaign_id or "", event.endpoint_id or "")
+            if pair in existing:
+                owners[event.event_id] = pair
+            elif event.message_id:
+                by_message.setdefault(event.message_id, []).append(event.event_id)
+        keys = [self._key(MESSAGES_PARTITION, message_id) for message_id in sorted(by_message)]
+        for item in self._batch_get(keys, "endpoint_id, owner_campaign, owner_endpoint"):
+            owner = (item["owner_campaign"]["S"], item["owner_endpoint"]["S"])
+            for event_id in by_message.get(item["endpoint_id"]["S"], []):
+                owners[event_id] = owner
+        return owners
+
+    def _mark_accepted(self, campaign_id: str, endpoint_id: str, message_id: str | None) -> None:
+        from botocore.exceptions import ClientError
+
+        update, condition = "SET accepted = :true", "attribute_exists(endpoint_id)"
+        values: dict[str, Any] = {":true": {"BOOL": True}}
+        if message_id:
+            update += ", accepted_message_id = :message"
+            condition += " AND (attribute_not_exists(accepted_message_id) OR accepted_message_id < :message)"
+            values[":message"] = {"S": message_id}
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(campaign_id, endpoint_id),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError:
+            return  # already marked with this message id or a larger one
 
     def events(self, campaign_id: str) -> Iterator[MessageEvent]:
-        raise LedgerError(f"send ledger dynamodb:{self.table}: reading delivery events is not supported yet")
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": EVENTS_PARTITION + campaign_id}},
+        }
+        found: list[MessageEvent] = []
+        while True:
+            response = self._call("query", **request)
+            found += [_message_event(campaign_id, item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        found.sort(key=lambda event: (event.occurred_at, event.event_id))
+        yield from found
 
     def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
-        raise LedgerError(f"send ledger dynamodb:{self.table}: reading delivery events is not supported yet")
+        keys = [self._key(campaign_id, endpoint_id) for endpoint_id in dict.fromkeys(endpoint_ids)]
+        return {
+            item["endpoint_id"]["S"]: item.get("accepted_message_id", {}).get("S")
+            for item in self._batch_get(keys, "endpoint_id, accepted, accepted_message_id")
+            if item.get("accepted", {}).get("BOOL")
+        }
+
+    def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
+        """The items of `keys` that exist (BatchGetItem, 100 keys a call, unprocessed keys retried with backoff)."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys[start : start + BATCH_GET_LIMIT],
+                    "ProjectionExpression": projection,
+                    "ConsistentRead": True,
+                }
+            }
+            attempt = 0
+            while request:
+                attempt += 1
+                response = self._call("batch_get_item", RequestItems=request)
+                items += response.get("Responses", {}).get(self.table, [])
+                request = response.get("UnprocessedKeys") or {}
+                if request:
+                    if attempt >= self.backoff.max_attempts:
+                        raise LedgerError(f"send ledger dynamodb:{self.table}: reads stayed throttled")
+                    self._sleep(self.backoff.delay(attempt))
+        return items
 
     def close(self) -> None:
         return None
@@ -178,6 +302,17 @@ class DynamoDbLedger:
             return  # no longer pending: another run finished it
 
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        if message_id:  # first: an event that names only the message id finds its owner even if the run dies here
+            self._call(
+                "put_item",
+                TableName=self.table,
+                Item={
+                    **self._key(MESSAGES_PARTITION, message_id),
+                    "owner_campaign": {"S": campaign_id},
+                    "owner_endpoint": {"S": endpoint_id},
+                    "sent_at": {"N": repr(now)},
+                },
+            )
         self._transition(
             campaign_id,
             endpoint_id,
@@ -287,6 +422,43 @@ class DynamoDbLedger:
             if "LastEvaluatedKey" not in response:
                 return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def _event_item(event: DeliveryEvent, campaign_id: str, endpoint_id: str, now: float) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "campaign_id": {"S": EVENTS_PARTITION + campaign_id},
+        "endpoint_id": {"S": event.event_id},
+        "event_endpoint": {"S": endpoint_id},
+        "channel": {"S": str(event.channel)},
+        "kind": {"S": str(event.kind)},
+        "occurred_at": {"N": repr(float(event.occurred_at))},
+        "recorded_at": {"N": repr(now)},
+    }
+    for name in ("message_id", "subtype", "detail", "link", "topic"):
+        value = getattr(event, name)
+        if value:
+            item[name] = {"S": value}
+    return item
+
+
+def _message_event(campaign_id: str, item: dict[str, Any]) -> MessageEvent:
+    def optional(name: str) -> str | None:
+        value = item.get(name, {}).get("S")
+        return value if isinstance(value, str) else None
+
+    return MessageEvent(
+        campaign_id,
+        item["event_endpoint"]["S"],
+        item["endpoint_id"]["S"],
+        item["channel"]["S"],
+        item["kind"]["S"],
+        _number(_value(item.get("occurred_at"))) or 0.0,
+        optional("message_id"),
+        optional("subtype"),
+        optional("detail"),
+        optional("link"),
+        optional("topic"),
+    )
 
 
 def _value(attribute: dict[str, str] | None) -> Decimal | None:
