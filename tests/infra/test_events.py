@@ -427,20 +427,18 @@ def test_events_role_grants_exactly_the_queue_the_ledger_and_the_suppression_tab
     ledger = arn("dynamodb", "table/pinrec-send-ledger")
     suppression = arn("dynamodb", "table/pinrec-suppression")
     queue = arn("sqs", f"{STACK_NAME}-events")
-    items = ["GetItem", "PutItem", "UpdateItem", "Query", "BatchGetItem", "BatchWriteItem"]
+    items = ["BatchGetItem", "PutItem", "Query", "UpdateItem"]
     expected = {
         ("logs:CreateLogStream", arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")),
         ("logs:PutLogEvents", arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")),
         *{(f"sqs:{action}", queue) for action in ["ReceiveMessage", "DeleteMessage", "GetQueueAttributes"]},
         ("sqs:ChangeMessageVisibility", queue),
         *{(f"dynamodb:{action}", ledger) for action in items},
-        *{(f"dynamodb:{action}", f"{ledger}/index/*") for action in items},
         ("dynamodb:UpdateItem", suppression),
     }
     assert grants(statements) == expected
     wide = {resource for _, resource in grants(statements) if "*" in resource}
-    assert wide == {f"{ledger}/index/*", arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")}
-    assert allows(statements, "dynamodb:Query", f"{ledger}/index/by-message-id")
+    assert wide == {arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")}
     assert not allows(statements, "dynamodb:PutItem", arn("dynamodb", "table/pinrec-send-ledger-other"))
     assert not allows(statements, "dynamodb:DeleteItem", suppression), "nothing the events function never does"
     assert not allows(statements, "dynamodb:Scan", ledger)
@@ -666,3 +664,48 @@ def test_outputs(stack):
         "SmsEventsTopicArn": SMS_TOPIC_ARN,
     }
     assert re.fullmatch(r"https://[a-z0-9]+\.lambda-url\.[a-z0-9-]+\.on\.aws/", outputs["UnsubscribeUrl"])
+
+
+# ---- the events function's calls, against its role ---------------------------------------------------------------
+
+
+def _dynamodb_grant(operation: str, params: dict[str, Any]) -> tuple[str, str]:
+    tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
+    assert len(tables) == 1, (operation, tables)
+    return f"dynamodb:{operation}", arn("dynamodb", f"table/{tables[0]}")
+
+
+def test_the_events_function_makes_only_calls_its_role_grants(moto_aws, recorder, monkeypatch):
+    """The handler, on the stack's environment, ingests every SES sample into a DynamoDB ledger and suppression list
+    (moto); every call it makes must be allowed by EventsRole on exactly the resource it names."""
+    import handlers.events
+    from campaign_tools.send.ledgers.base import ClaimPolicy
+    from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    create_ledger_table(dynamodb, "pinrec-send-ledger")
+    suppression_dynamodb.create_suppression_table(dynamodb, "pinrec-suppression")
+    ledger = DynamoDbLedger("pinrec-send-ledger", dynamodb)
+    for number in range(1, 10):
+        ledger.claim("spring", f"ep-{number}", 1.0, ClaimPolicy("run"))
+        ledger.mark_sent("spring", f"ep-{number}", f"ses-msg-{number}", 1.0)
+    for name, value in resources(deploy())["EventsFunction"]["Environment"]["Variables"].items():
+        monkeypatch.setenv(name, value)
+    samples = Path(__file__).parents[1] / "data" / "events" / "ses-eventbridge.jsonl"
+    bodies = [line for line in samples.read_text().splitlines() if line.strip()]
+    event = {"Records": [{"messageId": f"m-{n}", "eventSource": "aws:sqs", "body": body} for n, body in enumerate(bodies)]}
+    handlers.events.reset()
+    recorder.calls.clear()
+    try:
+        assert handlers.events.handler(event, None) == {"batchItemFailures": []}
+    finally:
+        handlers.events.reset()
+    assert len(list(ledger.events("spring"))) >= 10, "the samples were recorded"
+    calls = [(operation, params) for service, operation, params in recorder.calls if service == "dynamodb"]
+    assert {operation for operation, _ in calls} >= {"PutItem", "UpdateItem"}
+    assert all(service == "dynamodb" for service, _, _ in recorder.calls), "the function calls DynamoDB only"
+    statements = _role(deploy(), "EventsRole")
+    needed = {_dynamodb_grant(operation, params) for operation, params in calls}
+    assert all(allows(statements, *grant) for grant in needed), needed
+    granted = {grant for grant in grants(statements) if grant[0].startswith("dynamodb:")}
+    assert needed == granted, "the role grants exactly what the function calls"
