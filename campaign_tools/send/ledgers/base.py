@@ -29,6 +29,9 @@ from campaign_tools.events.model import DeliveryEvent
 from transformer.errors import PinrecError
 
 DEFAULT_LEASE_SECONDS = 900.0
+DEFAULT_EVENT_GRACE_SECONDS = 900.0
+"""How long a message's delivery events may take to reach the ledger once its claim's lease ran out
+(`campaign_tools.send.reconcile`)."""
 
 
 class State(StrEnum):
