@@ -129,12 +129,13 @@ class Reconciliation:
     def __bool__(self) -> bool:
         return any(self.counts[kind] for kind in Verdict if kind is not Verdict.IN_PROGRESS)
 
-    def lines(self) -> list[str]:
-        """What it found, for people: one line per verdict that has rows (none when nothing was in doubt)."""
+    def lines(self, heading: str | None = None) -> list[str]:
+        """What it found, for people: a heading, then one line per verdict that has rows (none when nothing was in
+        doubt)."""
         if not self:
             return []
         done = self.applied
-        lines = [f"  reconciled from delivery events ({'done' if done else 'dry run: nothing changed'}):"]
+        lines = [heading or f"  reconciled from delivery events ({'done' if done else 'dry run: nothing changed'}):"]
         if self.reconciled:
             verb = "marked sent" if done else "would be marked sent"
             lines.append(f"    {self.reconciled:,} in doubt {verb}: an event shows the provider accepted them")
