@@ -238,7 +238,7 @@ def _email(message: Message) -> EmailMessage:
 
 class SesDeliverer:
     """SES v2 has no idempotency token: a crash after SendEmail and before the ledger records it leaves the
-    message `pending` (in doubt), which a later run resends only with --retry-pending (at-most-once by default)."""
+    message `pending` (in doubt), which its delivery events settle (`campaign_tools.send.reconcile`)."""
 
     idempotent = False
 
