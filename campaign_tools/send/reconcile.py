@@ -188,6 +188,12 @@ def plan(
 
 
 def _latest_event(ledger: Ledger, campaign_id: str) -> float | None:
+    """When the campaign's latest stored event occurred: from the ledger's own query when it has one
+    (`latest_event_at`, an optional capability), else by reading the campaign's events."""
+    query = getattr(ledger, "latest_event_at", None)
+    if callable(query):
+        found = query(campaign_id)
+        return float(found) if found is not None else None
     latest = None
     for event in ledger.events(campaign_id):  # by time of occurrence: the last is the latest
         latest = event.occurred_at

@@ -96,6 +96,8 @@ class SendRun:
         rate, self.pace = _pace(settings, clients)
         deliverer: Deliverer
         ledger: Ledger
+        self._store: Ledger = NullLedger()
+        """The ledger itself, unwrapped: what reconciliation reads (the campaign is bound when it has rows)."""
         if settings.dry_run:
             deliverer, ledger = DryRunDeliverer(sender), NullLedger()
         else:
@@ -105,6 +107,7 @@ class SendRun:
                 else OutboxDeliverer(settings.outbox or DEFAULT_OUTBOX, sender)
             )
             ledger = ledger_registry.open_ledger(settings.ledger, clients, durable=not deliverer.idempotent)
+            self._store = ledger
             if preflight:
                 ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
@@ -177,7 +180,7 @@ class SendRun:
         dry run, an outbox run and an `--on-aws` child reconcile nothing)."""
         if self._reconciles and self.reconciliation is None:
             policy = ReconcilePolicy(self.settings.lease_seconds, self.settings.event_grace_seconds)
-            self.reconciliation = reconcile(self.ledger, self.settings.campaign_id, time.time(), policy)
+            self.reconciliation = reconcile(self._store, self.settings.campaign_id, time.time(), policy)
         return self.reconciliation
 
     def run(self, records: Iterable[object] | None = None) -> RunSummary:

@@ -285,3 +285,26 @@ def test_run_reconcile_needs_an_existing_ledger_and_valid_settings(tmp_path: Pat
     reread = SqliteLedger(tmp_path / "ledger.db", read_only=True)
     assert [row.endpoint_id for row in reread.rows(CAMPAIGN, State.SENT)] == ["ep-1"]
     reread.close()
+
+
+class WithoutLatestEventQuery:
+    """A ledger without the optional `latest_event_at` query (as the DynamoDB one): its events are read instead."""
+
+    def __init__(self, inner: SqliteLedger) -> None:
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> object:
+        if name == "latest_event_at":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def test_the_latest_event_is_the_same_whether_queried_or_read(ledger: SqliteLedger) -> None:
+    pending(ledger, "ep-1", NOW - 1_000)
+    pending(ledger, "ep-2", NOW - 1_000)
+    pending(ledger, "other", NOW - 2_000)
+    ledger.record_events([send_event("other", NOW - 999, "m"), send_event("other", NOW - 1_500, "m0")], NOW)
+    assert ledger.latest_event_at(CAMPAIGN) == NOW - 999 and ledger.latest_event_at("nobody") is None
+    read = reconcile(WithoutLatestEventQuery(ledger), CAMPAIGN, NOW, POLICY, apply=False)  # type: ignore[arg-type]
+    queried = reconcile(ledger, CAMPAIGN, NOW, POLICY, apply=False)
+    assert read.counts == queried.counts == {Verdict.UNCONFIRMED: 2, Verdict.ACCEPTED: 1}
