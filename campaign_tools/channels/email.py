@@ -49,6 +49,7 @@ from campaign_tools.channels.base import (
     SendOption,
     Settings,
 )
+from campaign_tools.events.tags import message_tags
 from campaign_tools.unsubscribe.links import LINK_VARIABLE, ListManagement, Mode, UnsubscribePlan, template_mode
 from transformer.aws import error_code
 from transformer.errors import PinrecError
@@ -62,7 +63,6 @@ TEXT = Part(
 
 DEFAULT_FROM = "pinrec-outbox@example.invalid"
 """The From of outbox messages when no --from is given: a reserved domain, so no such message can be mailed."""
-CAMPAIGN_TAG = "pinrec-campaign"
 THROTTLING_CODES = frozenset(
     {"TooManyRequestsException", "LimitExceededException", "Throttling", "ThrottlingException"}
 )
@@ -205,8 +205,9 @@ def _content(data: str) -> dict[str, str]:
     return {"Data": data, "Charset": "UTF-8"}
 
 
-def ses_request(message: EmailMessage, settings: EmailSettings, campaign_id: str) -> dict[str, Any]:
-    """The exact SendEmail request for one message."""
+def ses_request(message: EmailMessage, settings: EmailSettings, campaign_id: str, endpoint_id: str) -> dict[str, Any]:
+    """The exact SendEmail request for one message; its tags name the campaign and endpoint, so that its delivery
+    events correlate even when its message id never reached the ledger (`campaign_tools.events.tags`)."""
     body: dict[str, Any] = {"Html": _content(message.html)}
     if message.text:
         body["Text"] = _content(message.text)
@@ -218,8 +219,10 @@ def ses_request(message: EmailMessage, settings: EmailSettings, campaign_id: str
         "FromEmailAddress": settings.from_address,
         "Destination": {"ToAddresses": [message.to]},
         "Content": {"Simple": simple},
-        "EmailTags": [{"Name": CAMPAIGN_TAG, "Value": campaign_id}],
     }
+    tags = message_tags(campaign_id, endpoint_id)
+    if tags:
+        request["EmailTags"] = [{"Name": name, "Value": value} for name, value in tags.items()]
     if settings.configuration_set:
         request["ConfigurationSetName"] = settings.configuration_set
     if message.list_management is not None:
@@ -235,7 +238,7 @@ def _email(message: Message) -> EmailMessage:
 
 class SesDeliverer:
     """SES v2 has no idempotency token: a crash after SendEmail and before the ledger records it leaves the
-    message `pending` (in doubt), which a later run resends only with --retry-pending (at-most-once by default)."""
+    message `pending` (in doubt), which its delivery events settle (`campaign_tools.send.reconcile`)."""
 
     idempotent = False
 
@@ -249,7 +252,7 @@ class SesDeliverer:
     def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        request = ses_request(_email(message), self.settings, campaign_id)
+        request = ses_request(_email(message), self.settings, campaign_id, endpoint_id)
         try:
             response = self.client.send_email(**request)
         except ClientError as error:

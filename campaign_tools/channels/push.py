@@ -30,6 +30,7 @@ from campaign_tools.channels.base import (
     check_token,
     json_file,
 )
+from campaign_tools.events.tags import message_tags
 from transformer.aws import error_code
 from transformer.errors import PinrecError
 
@@ -108,14 +109,14 @@ def push_request(message: PushMessage, application_id: str, campaign_id: str, en
         content["Sound"] = message.sound
     if message.data:
         content["Data"] = dict(message.data)
-    return {
-        "ApplicationId": application_id,
-        "MessageRequest": {
-            "Addresses": {message.token: {"ChannelType": message.channel_type}},
-            "MessageConfiguration": {key: content},
-            "Context": {"pinrec-campaign": campaign_id, "pinrec-endpoint": endpoint_id},
-        },
+    request: dict[str, Any] = {
+        "Addresses": {message.token: {"ChannelType": message.channel_type}},
+        "MessageConfiguration": {key: content},
     }
+    context = message_tags(campaign_id, endpoint_id)
+    if context:
+        request["Context"] = context
+    return {"ApplicationId": application_id, "MessageRequest": request}
 
 
 class PushDeliverer:

@@ -37,6 +37,7 @@ from campaign_tools.channels.base import (
     Settings,
     json_file,
 )
+from campaign_tools.events.tags import message_tags
 from transformer.aws import error_code
 
 NAME = "sms"
@@ -135,8 +136,10 @@ class SmsSender(Sender):
             "DestinationPhoneNumber": sms.to,
             "MessageBody": sms.body,
             "MessageType": self.settings.message_type,
-            "Context": {"pinrec-campaign": campaign_id, "pinrec-endpoint": endpoint_id},
         }
+        context = message_tags(campaign_id, endpoint_id)
+        if context:
+            request["Context"] = context
         if self.settings.origination_identity:
             request["OriginationIdentity"] = self.settings.origination_identity
         if self.settings.configuration_set:

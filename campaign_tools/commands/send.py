@@ -12,16 +12,24 @@ from campaign_tools.commands import options
 from campaign_tools.console import Progress
 from campaign_tools.send import report
 from campaign_tools.send.ledgers import registry as ledger_registry
-from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS, State
+from campaign_tools.send.ledgers.base import (
+    DEFAULT_EVENT_GRACE_SECONDS,
+    DEFAULT_LEASE_SECONDS,
+    Ledger,
+    LedgerError,
+    State,
+)
 from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.recommendations.base import IdType
+from campaign_tools.send.reconcile import ReconcilePolicy, ReconcileSettings, Reconciliation, reconcile, run_reconcile
 from campaign_tools.send.run import SendRun, client_factory
 from campaign_tools.send.settings import (
     DEFAULT_LEDGER,
     DEFAULT_LIST_SEPARATOR,
     DEFAULT_SUPPRESSION_MAX_AGE_HOURS,
     UNSUBSCRIBE_FIELDS,
+    AwsSettings,
     SendSettings,
 )
 from campaign_tools.suppression import registry as suppression_registry
@@ -114,12 +122,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.add_argument(
         "--retry-pending",
         action="store_true",
-        help="also send messages left pending (in doubt) by a run that died past the lease: they may have been "
-        "delivered already, so this can send those endpoints a second message",
+        help="also send messages left pending (in doubt) by a run that died past the lease, though no delivery "
+        "event settled them: they may have been delivered already, so this can send those endpoints a second "
+        "message (without it, a run resends only those no event confirmed within the lease and --event-grace)",
     )
     send.add_argument(
         "--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS, help="age after which pending is in doubt"
     )
+    _add_event_grace_option(send)
     send.add_argument(
         "--rebind",
         action="store_true",
@@ -153,11 +163,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "status",
         help="summarise a campaign's ledger: sent, skipped, failed by reason, pending",
         description="Counts the ledger's rows of one campaign. Pending rows older than the lease are 'in doubt': "
-        "their run died between delivering and recording; re-run with --retry-pending to send them again.",
+        "their run died between delivering and recording. With delivery events flowing, the next run (or `pinrec "
+        "send reconcile`) marks those with an event sent and resends those without one after the grace period.",
     )
     status.add_argument("campaign_id", metavar="CAMPAIGN_ID")
     status.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
     status.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
+    _add_event_grace_option(status)
     status.add_argument(
         "--list",
         choices=[state.value for state in State],
@@ -165,6 +177,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     options.add_aws_options(status, dry_run=False)
     status.set_defaults(run=run_status)
+    _add_reconcile(actions)
 
 
 def _add_sender_options(parser: argparse.ArgumentParser) -> None:
@@ -273,6 +286,7 @@ def settings_from(arguments: argparse.Namespace) -> SendSettings:
             "lease_seconds": arguments.lease_seconds,
             "suppression": arguments.suppression,
             "suppression_max_age": arguments.suppression_max_age,
+            "event_grace_seconds": arguments.event_grace,
             "aws": {"region": arguments.region, "profile": arguments.profile, "endpoint_url": arguments.endpoint_url},
             **{field: getattr(arguments, field) for field in UNSUBSCRIBE_FIELDS},
         }
@@ -293,9 +307,12 @@ def run_send(arguments: argparse.Namespace) -> int:
             stopped = send.summary.stopped
             dominant = send.dominant_reason()
             prominent = [dominant.line()] if dominant else []
+            reconciled = send.reconciliation
             output = report.describe_run(send.summary, send.parts.recommendations, prominent)
+            output = "\n".join([output, *(reconciled.lines() if reconciled else [])])
             if arguments.output == "json":
                 data = report.run_dict(send.summary)
+                data["reconciliation"] = reconciled.to_dict() if reconciled else None
                 output = report.to_json({**data, "dominant_reason": dominant.to_dict() if dominant else None})
             print(output, file=sys.stderr if stopped else sys.stdout)
     return EXIT_SOME_FAILED if summary.failed else 0
@@ -315,31 +332,104 @@ def _run_on_aws(arguments: argparse.Namespace, settings: SendSettings) -> int:
     finally:
         progress.done()
     if arguments.output == "json":
-        print(report.to_json({**report.status_dict(result.ledger), "seconds": round(result.seconds, 1)}))
+        reconciled = result.reconciliation.to_dict() if result.reconciliation else None
+        data = {**report.status_dict(result.ledger), "reconciliation": reconciled}
+        print(report.to_json({**data, "seconds": round(result.seconds, 1)}))
     else:
         print(f"{report.describe_status(result.ledger)}\n  on AWS in {result.seconds:.1f}s")
     return EXIT_SOME_FAILED if result.ledger.failed else 0
+
+
+def _outlook(ledger: Ledger, arguments: argparse.Namespace, now: float) -> Reconciliation | str:
+    """What the next run would settle from the delivery events, judged only (the ledger is open read-only); why
+    the events cannot be read, when they cannot."""
+    policy = ReconcilePolicy(arguments.lease_seconds, arguments.event_grace)
+    try:
+        return reconcile(ledger, arguments.campaign_id, now, policy, apply=False)
+    except LedgerError as error:
+        return str(error)
 
 
 def run_status(arguments: argparse.Namespace) -> int:
     clients = client_factory(options.aws_options(arguments))
     ledger = ledger_registry.open_ledger(arguments.ledger, clients, read_only=True)
     try:
-        summary = ledger.summary(arguments.campaign_id, time.time(), arguments.lease_seconds)
+        now = time.time()
+        summary = ledger.summary(arguments.campaign_id, now, arguments.lease_seconds)
         if summary.total == 0:
             raise PinrecError(f"campaign {arguments.campaign_id} has no rows in ledger {arguments.ledger}")
         rows = list(ledger.rows(arguments.campaign_id, State(arguments.list))) if arguments.list else []
+        outlook = _outlook(ledger, arguments, now) if summary.pending_in_doubt else None
     finally:
         ledger.close()
     if arguments.output == "json":
         data = report.status_dict(summary)
+        data["reconciliation"] = outlook.to_dict() if isinstance(outlook, Reconciliation) else outlook
         if arguments.list:
             data["rows"] = [report.row_dict(row) for row in rows]
         print(report.to_json(data))
         return 0
-    print(report.describe_status(summary))
+    heading = "  judged by their delivery events (the next run or `pinrec send reconcile` settles them):"
+    found = [f"  delivery events: {outlook}"] if isinstance(outlook, str) else outlook.lines(heading) if outlook else []
+    print("\n".join([report.describe_status(summary), *found]))
     if arguments.list:
         print(f"\n{arguments.list} endpoints (id, reason, attempts, last change):")
         for row in rows:
             print(report.describe_row(row))
+    return 0
+
+
+def _add_event_grace_option(parser: argparse.ArgumentParser, *names: str) -> None:
+    parser.add_argument(
+        *names,
+        "--event-grace",
+        dest="event_grace",
+        metavar="SECONDS",
+        type=float,
+        default=DEFAULT_EVENT_GRACE_SECONDS,
+        help="how long delivery events may take to reach the ledger once a claim's lease ran out: an in-doubt "
+        f"message with no event after lease + grace is sent again (default {DEFAULT_EVENT_GRACE_SECONDS:g})",
+    )
+
+
+def _add_reconcile(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = actions.add_parser(
+        "reconcile",
+        help="settle a campaign's in-doubt messages from their delivery events",
+        description="Pending rows older than the lease are in doubt: their run died between delivering and "
+        "recording. A row with a delivery event of its own (send, delivery, bounce, ...: the provider accepted "
+        "it) is marked sent; one with none after the lease plus the grace period, while events of the campaign "
+        "kept arriving, is released (failed: unconfirmed) and the next run sends it; the rest stay in doubt. Every "
+        "resumed `pinrec send` does this first. Needs the events flowing: --configuration-set on the send and the "
+        "events ingested into this ledger.",
+    )
+    command.add_argument("campaign_id", metavar="CAMPAIGN_ID")
+    command.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    command.add_argument("--lease-seconds", type=float, default=DEFAULT_LEASE_SECONDS)
+    _add_event_grace_option(command, "--grace")
+    options.add_dry_run_option(command, help="judge and report; change nothing")
+    options.add_aws_options(command, dry_run=False)
+    command.set_defaults(run=run_reconcile_command)
+
+
+def run_reconcile_command(arguments: argparse.Namespace) -> int:
+    settings = ReconcileSettings(
+        campaign_id=arguments.campaign_id,
+        ledger=arguments.ledger,
+        lease_seconds=arguments.lease_seconds,
+        grace_seconds=arguments.event_grace,
+        dry_run=arguments.dry_run,
+        aws=AwsSettings(region=arguments.region, profile=arguments.profile, endpoint_url=arguments.endpoint_url),
+    )
+    found = run_reconcile(settings, client_factory(settings.aws.options()), time.time())
+    if arguments.output == "json":
+        print(report.to_json({"campaign_id": settings.campaign_id, **found.to_dict()}))
+    else:
+        print(
+            "\n".join(
+                [f"campaign {settings.campaign_id}:", *found.lines()]
+                if found
+                else [f"campaign {settings.campaign_id}: nothing in doubt"]
+            )
+        )
     return 0

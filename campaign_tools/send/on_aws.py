@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.send.ledgers.base import LedgerSummary
+from campaign_tools.send.reconcile import ReconcilePolicy, Reconciliation, reconcile
 from campaign_tools.send.settings import SendSettings
 from transformer.errors import PinrecError
 from transformer.files import split_s3_url
@@ -154,6 +155,8 @@ class OnAwsResult:
     execution_arn: str
     ledger: LedgerSummary
     seconds: float
+    reconciliation: Reconciliation | None = None
+    """What the reconciliation before the execution settled (the children reconcile nothing)."""
 
 
 def check_on_aws(settings: SendSettings, machine: StateMachine) -> None:
@@ -178,8 +181,8 @@ def run_on_aws(
     say: Callable[[str], None] = lambda _: None,
     progress: Callable[[MapProgress], None] | None = None,
 ) -> OnAwsResult:
-    """Check the campaign and bind its id (the children trust both: no preflight per batch), start its execution,
-    follow it to its end, and read the ledger's summary."""
+    """Check the campaign and bind its id (the children trust both: no preflight per batch), reconcile the rows
+    earlier runs left in doubt, start its execution, follow it to its end, and read the ledger's summary."""
     from campaign_tools.send.binding import bind, binding_of
     from campaign_tools.send.ledgers.registry import open_ledger
     from campaign_tools.send.preflight import preflight
@@ -202,6 +205,10 @@ def run_on_aws(
     ledger = open_ledger(settings.ledger, clients)
     try:
         bind(ledger, settings.campaign_id, binding_of(settings, parts), rebind=settings.rebind, now=time.time())
+        policy = ReconcilePolicy(settings.lease_seconds, settings.event_grace_seconds)
+        reconciled = reconcile(ledger, settings.campaign_id, time.time(), policy)
+        for line in reconciled.lines():
+            say(line)
         bucket, key = segment_location(settings.segment, clients("s3"), machine.bucket, settings.campaign_id)
         sfn = clients("stepfunctions")
         payload = execution_input(
@@ -213,4 +220,4 @@ def run_on_aws(
         summary = ledger.summary(settings.campaign_id, time.time(), settings.lease_seconds)
     finally:
         ledger.close()
-    return OnAwsResult(execution_arn, summary, time.monotonic() - started)
+    return OnAwsResult(execution_arn, summary, time.monotonic() - started, reconciled)

@@ -42,8 +42,9 @@ def describe_run(summary: RunSummary, source: RecommendationSource, prominent: S
     lines += source.report()
     if skipped.get("in_progress") or skipped.get("in_doubt"):
         lines.append(
-            "  pending from an earlier run: 'in_progress' rows become 'in doubt' after the lease; "
-            "`pinrec send status` lists them, --retry-pending sends them again (perhaps a second time)"
+            "  pending from an earlier run: 'in_progress' rows become 'in doubt' after the lease; the next run settles "
+            "them from their delivery events (`pinrec send status` lists them); --retry-pending sends them all again "
+            "(perhaps a second time)"
         )
     if summary.stopped:
         lines.append(f"  stopped early: {summary.stopped}")
@@ -95,8 +96,9 @@ def describe_status(summary: LedgerSummary) -> str:
     ]
     if summary.pending_in_doubt:
         lines.append(
-            f"  in doubt since {_when(summary.oldest_pending)}: a run died between delivering and recording; "
-            "re-run with --retry-pending to send them again (they may already have received it)"
+            f"  in doubt since {_when(summary.oldest_pending)}: a run died between delivering and recording; the "
+            "next run (or `pinrec send reconcile`) settles them from their delivery events; --retry-pending sends "
+            "them all again (they may already have received it)"
         )
     lines.append(f"  first activity {_when(summary.first_at)}, last {_when(summary.last_at)}")
     return "\n".join(lines)

@@ -6,12 +6,15 @@ at the pace, record it. Everything a send needs is built here from its `SendSett
 cannot drift apart.
 
 Before the first message a send runs its preflight (`send.preflight`) and checks that its campaign id is bound to
-what it sends (`send.binding`); an `--on-aws` child skips both, which the CLI did once before starting the execution.
+what it sends (`send.binding`); then, delivering through a provider, it reconciles the rows earlier runs left in doubt
+with their delivery events (`send.reconcile`). An `--on-aws` child skips all three, which the CLI did once before
+starting the execution.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -30,6 +33,7 @@ from campaign_tools.send.outbox import DEFAULT_OUTBOX, OutboxDeliverer
 from campaign_tools.send.pacing import TokenBucket
 from campaign_tools.send.parts import SendParts, prepare
 from campaign_tools.send.pipeline import CampaignRun, RunSummary
+from campaign_tools.send.reconcile import ReconcilePolicy, Reconciliation, reconcile
 from campaign_tools.send.segments import iter_endpoints, read_segment, records_from_items
 from campaign_tools.send.settings import SendSettings, SettingsError
 from campaign_tools.send.suppression import SuppressionCheck, choose, send_topic
@@ -95,6 +99,8 @@ class SendRun:
         rate, self.pace = _pace(settings, clients)
         deliverer: Deliverer
         ledger: Ledger
+        self._store: Ledger = NullLedger()
+        """The ledger itself, unwrapped: what reconciliation reads (the campaign is bound when it has rows)."""
         if settings.dry_run:
             deliverer, ledger = DryRunDeliverer(sender), NullLedger()
         else:
@@ -104,6 +110,7 @@ class SendRun:
                 else OutboxDeliverer(settings.outbox or DEFAULT_OUTBOX, sender)
             )
             ledger = ledger_registry.open_ledger(settings.ledger, clients, durable=not deliverer.idempotent)
+            self._store = ledger
             if preflight:
                 ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
@@ -117,6 +124,8 @@ class SendRun:
                 ledger.close()
                 raise
             check = SuppressionCheck(self.suppressions, channel, send_topic(settings.topic, composer))
+        self.reconciliation: Reconciliation | None = None
+        self._reconciles = preflight and not settings.dry_run and not deliverer.idempotent
         self._left_out = LeftOutSample(self.parts.transformer)
         self._composers = (
             ComposerPool(settings.composer, self._composer_options(), settings.compose_processes)
@@ -180,9 +189,18 @@ class SendRun:
             f"suppression {self.suppression_choice.describe()}, pace {self.pace}"
         )
 
+    def reconcile(self) -> Reconciliation | None:
+        """Settle the rows earlier runs left in doubt by their delivery events (once, before the first message; a
+        dry run, an outbox run and an `--on-aws` child reconcile nothing)."""
+        if self._reconciles and self.reconciliation is None:
+            policy = ReconcilePolicy(self.settings.lease_seconds, self.settings.event_grace_seconds)
+            self.reconciliation = reconcile(self._store, self.settings.campaign_id, time.time(), policy)
+        return self.reconciliation
+
     def run(self, records: Iterable[object] | None = None) -> RunSummary:
         """Send the segment's endpoints, or `records` (endpoint records handed over whole, one batch's worth)."""
         settings = self.settings
+        self.reconcile()
         channel = settings.channel_object
         stats = self.campaign.summary.segment
         skip = self.campaign.record_segment_skip

@@ -20,7 +20,7 @@ from pydantic import (
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import Channel, Settings
 from campaign_tools.send.ledgers import registry as ledger_registry
-from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS
+from campaign_tools.send.ledgers.base import DEFAULT_EVENT_GRACE_SECONDS, DEFAULT_LEASE_SECONDS
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import IdType, SourceOptions
 from campaign_tools.send.suppression import check_spec as check_suppression_spec
@@ -91,7 +91,7 @@ def _sender_flags() -> dict[str, str]:
 
 class SendSettings(SettingsModel):
     invalid: ClassVar[type[InvalidSettings]] = SettingsError
-    flags: ClassVar[Mapping[str, str]] = {}
+    flags: ClassVar[Mapping[str, str]] = {"event_grace_seconds": "--event-grace"}
 
     campaign_id: Annotated[str, AfterValidator(check_campaign_id)]
     """The ledger key, the outbox folder, the message tag."""
@@ -131,10 +131,13 @@ class SendSettings(SettingsModel):
     """Bind the campaign id to what this run sends, though it was started with something else."""
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
     suppression: Annotated[str, _checked(check_suppression_spec, names_its_flag=True)] | None = None
-    """The suppression list consulted before every message (KIND:TARGET, or `none`); None: $PINREC_SUPPRESSION,
-    else ./pinrec-suppression.db when it exists, else none (campaign_tools.send.suppression.choose)."""
+    """The suppression list consulted before every message (KIND:TARGET, or `none`); None: ./pinrec-suppression.db
+    when it exists, else none (campaign_tools.send.suppression.choose)."""
     suppression_max_age: float = Field(DEFAULT_SUPPRESSION_MAX_AGE_HOURS, gt=0, allow_inf_nan=False)
     """Hours after which the preflight warns that the provider lists' copy (`pinrec suppression sync`) is stale."""
+    event_grace_seconds: float = Field(DEFAULT_EVENT_GRACE_SECONDS, ge=0, allow_inf_nan=False)
+    """How long delivery events may take to reach the ledger: an in-doubt row with none after lease + this is resent
+    (`campaign_tools.send.reconcile`)."""
     aws: AwsSettings = AwsSettings()
     unsubscribe_mode: Literal["url", "pinrec", "ses"] | None = None
     """How email recipients unsubscribe (campaign_tools.unsubscribe.links); None: the template's links.unsubscribe."""

@@ -693,7 +693,9 @@ def test_the_events_function_makes_only_calls_its_role_grants(moto_aws, recorder
         monkeypatch.setenv(name, value)
     samples = Path(__file__).parents[1] / "data" / "events" / "ses-eventbridge.jsonl"
     bodies = [line for line in samples.read_text().splitlines() if line.strip()]
-    event = {"Records": [{"messageId": f"m-{n}", "eventSource": "aws:sqs", "body": body} for n, body in enumerate(bodies)]}
+    event = {
+        "Records": [{"messageId": f"m-{n}", "eventSource": "aws:sqs", "body": body} for n, body in enumerate(bodies)]
+    }
     handlers.events.reset()
     recorder.calls.clear()
     try:

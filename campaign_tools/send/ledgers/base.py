@@ -9,8 +9,10 @@ kept apart from the rows, so summaries and listings never count it as an endpoin
 
 A `pending` row whose claim is older than the lease is *in doubt*: its run died between delivering and recording.
 For an idempotent deliverer (the outbox) re-delivery is harmless and happens on the next run. For SES, SMS and push
-(no idempotency token) it is left alone unless the run is given `reclaim_pending` (`--retry-pending`): at most once
-by default, at least once by explicit choice.
+(no idempotency token) the delivery events settle it (`campaign_tools.send.reconcile`, before every resumed run):
+marked sent when an event shows the provider accepted it, released to be sent again when none came within the
+lease and the event grace period. Otherwise it is left alone unless the run is given `reclaim_expired`
+(`--retry-pending`): at least once by explicit choice.
 
 Beside the rows, the ledger keeps the *delivery events* of its messages (`record_events`): each attributed to one
 (campaign, endpoint) by the message tags the send set or by the provider's message id, stored once per event id.
@@ -29,6 +31,9 @@ from campaign_tools.events.model import DeliveryEvent
 from transformer.errors import PinrecError
 
 DEFAULT_LEASE_SECONDS = 900.0
+DEFAULT_EVENT_GRACE_SECONDS = 900.0
+"""How long a message's delivery events may take to reach the ledger once its claim's lease ran out
+(`campaign_tools.send.reconcile`)."""
 
 
 class State(StrEnum):
@@ -44,7 +49,8 @@ class Claim(StrEnum):
     IN_PROGRESS = "in_progress"
     """Pending, claimed by a run within the lease: perhaps another run is sending it now."""
     IN_DOUBT = "in_doubt"
-    """Pending past the lease: perhaps delivered, not recorded. Needs --retry-pending."""
+    """Pending past the lease: perhaps delivered, not recorded. Settled by its delivery events (reconciliation), or
+    resent by --retry-pending."""
 
 
 class LedgerError(PinrecError):

@@ -316,6 +316,17 @@ class SqliteLedger:
         for row in found:
             yield MessageEvent(*row)
 
+    def latest_event_at(self, campaign_id: str) -> float | None:
+        """When the campaign's latest stored event occurred (reconciliation's evidence that events flow)."""
+        with self._lock:
+            try:
+                row = self._connection.execute(
+                    "SELECT MAX(occurred_at) FROM events WHERE campaign_id = ?", (campaign_id,)
+                ).fetchone()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        return float(row[0]) if row and row[0] is not None else None
+
     def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
         accepted: dict[str, str | None] = {}
         with self._lock:

@@ -79,7 +79,10 @@ def test_ses_send_email_through_moto_server_with_exact_request(moto_module_endpo
                     ],
                 }
             },
-            "EmailTags": [{"Name": "pinrec-campaign", "Value": "spring-2026"}],
+            "EmailTags": [
+                {"Name": "pinrec-campaign", "Value": "c3ByaW5nLTIwMjY"},
+                {"Name": "pinrec-endpoint", "Value": "ZXAtMQ"},
+            ],
             "ConfigurationSetName": "marketing",
         }
     ]
@@ -123,6 +126,7 @@ def test_ses_request_without_text_part_or_configuration_set() -> None:
         EmailMessage("b@x.org", "S", "<b>H</b>", None, "https://u.example/1"),
         EmailSettings(from_address="a@x.org"),
         "c",
+        "e",
     )
     assert request["Content"]["Simple"]["Body"] == {"Html": {"Data": "<b>H</b>", "Charset": "UTF-8"}}
     assert "ConfigurationSetName" not in request
@@ -209,3 +213,15 @@ def test_an_eml_is_dated_when_first_written_and_a_later_redelivery_writes_the_sa
     changed = OutboxDeliverer(folder, sender, clock=clock).deliver("spring", endpoint_id, other)
     reparsed = email.message_from_bytes((folder / changed.message_id).read_bytes(), policy=email.policy.default)
     assert reparsed["Message-ID"] != parsed["Message-ID"] and reparsed["Date"] == parsed["Date"]
+
+
+def test_each_message_carries_tags_that_name_its_campaign_and_endpoint() -> None:
+    from campaign_tools.events.tags import correlation
+
+    message = EmailMessage("b@x.org", "S", "<b>H</b>", None, "https://u.example/1")
+    request = ses_request(message, EmailSettings(from_address="a@x.org"), "spring.2026", "ep/ü 1")
+    tags = {tag["Name"]: tag["Value"] for tag in request["EmailTags"]}
+    assert all(re.fullmatch(r"[A-Za-z0-9_-]+", value) for value in tags.values()), "SES allows only these"
+    assert correlation(tags) == ("spring.2026", "ep/ü 1")
+    too_long = ses_request(message, EmailSettings(from_address="a@x.org"), "c", "e" * 1024)
+    assert "EmailTags" not in too_long, "an id no tag can carry: the message is correlated by its message id only"

@@ -50,7 +50,7 @@ RING = KeyRing(SigningKey(fingerprint(SECRET.encode()), SECRET.encode()))
 
 
 def test_the_ses_mode_request_carries_list_management_and_no_list_unsubscribe_of_pinrecs() -> None:
-    assert ses_request(LISTED, EmailSettings(from_address=FROM, configuration_set="marketing"), "spring") == {
+    assert ses_request(LISTED, EmailSettings(from_address=FROM, configuration_set="marketing"), "spring", "ep-1") == {
         "FromEmailAddress": FROM,
         "Destination": {"ToAddresses": ["ana@example.com"]},
         "Content": {
@@ -62,12 +62,15 @@ def test_the_ses_mode_request_carries_list_management_and_no_list_unsubscribe_of
                 },
             }
         },
-        "EmailTags": [{"Name": "pinrec-campaign", "Value": "spring"}],
+        "EmailTags": [
+            {"Name": "pinrec-campaign", "Value": "c3ByaW5n"},
+            {"Name": "pinrec-endpoint", "Value": "ZXAtMQ"},
+        ],
         "ConfigurationSetName": "marketing",
         "ListManagementOptions": {"ContactListName": "newsletter", "TopicName": "news"},
     }
     without_topic = EmailMessage("a@example.com", "S", "<p>H</p>", None, "", list_management=ListManagement("all"))
-    assert ses_request(without_topic, EmailSettings(from_address=FROM), "c")["ListManagementOptions"] == {
+    assert ses_request(without_topic, EmailSettings(from_address=FROM), "c", "e")["ListManagementOptions"] == {
         "ContactListName": "all"
     }
 
@@ -81,7 +84,7 @@ def test_the_ses_mode_request_reaches_moto_as_built(moto_aws: str) -> None:
     )
     settings = EmailSettings(from_address=FROM)
     assert SesDeliverer(ses, settings).deliver("spring", "ep-1", LISTED).message_id
-    assert bodies == [json.loads(json.dumps(ses_request(LISTED, settings, "spring")))]
+    assert bodies == [json.loads(json.dumps(ses_request(LISTED, settings, "spring", "ep-1")))]
     assert "Headers" not in bodies[0]["Content"]["Simple"]
 
 

@@ -59,7 +59,7 @@ def test_push_send_messages_exact_request_per_channel() -> None:
                             "Url": "https://s.example/p",
                         }
                     },
-                    "Context": {"pinrec-campaign": "spring", "pinrec-endpoint": "ep-3"},
+                    "Context": {"pinrec-campaign": "c3ByaW5n", "pinrec-endpoint": "ZXAtMw"},
                 },
             },
         )
@@ -104,3 +104,13 @@ def test_delivering_push_needs_an_application_id() -> None:
     assert isinstance(deliverer, PushDeliverer) and deliverer.client is clients["pinpoint"]
     with pytest.raises(PinrecError, match="--application-id"):
         PushSender(PushSettings()).provider(factory)
+
+
+def test_push_context_is_encoded_like_the_email_tags_and_left_out_when_it_cannot_be() -> None:
+    from campaign_tools.events.tags import correlation
+
+    assert correlation(push_request(PUSH, "app-1", "spring.2026", "ep/1")["MessageRequest"]["Context"]) == (
+        "spring.2026",
+        "ep/1",
+    )
+    assert "Context" not in push_request(PUSH, "app-1", "c", "e" * 1024)["MessageRequest"]

@@ -57,7 +57,7 @@ def test_sms_send_text_message_exact_request() -> None:
                 "MessageBody": "Hi Ana: Trail Runner 2",
                 "MessageType": "PROMOTIONAL",
                 "ConfigurationSetName": "sms-events",
-                "Context": {"pinrec-campaign": "spring", "pinrec-endpoint": "ep-2"},
+                "Context": {"pinrec-campaign": "c3ByaW5n", "pinrec-endpoint": "ZXAtMg"},
             },
         )
         assert SmsDeliverer(client, sms_sender()).deliver("spring", "ep-2", SMS).message_id == "sms-1"
@@ -137,3 +137,11 @@ def test_the_part_counter_is_the_composer_s_else_the_renderer_s() -> None:
 def test_the_real_sms_segment_counter() -> None:
     count = renderer_segment_counter()
     assert (count("a" * 160), count("a" * 161), count("’" * 70), count("’" * 71)) == (1, 2, 1, 2)
+
+
+def test_sms_context_is_encoded_like_the_email_tags_and_left_out_when_it_cannot_be() -> None:
+    from campaign_tools.events.tags import correlation
+
+    sender = sms_sender()
+    assert correlation(sender.request(SMS, "spring.2026", "ep/1")["Context"]) == ("spring.2026", "ep/1")
+    assert "Context" not in sender.request(SMS, "c", "e" * 1024)

@@ -1,0 +1,145 @@
+"""`pinrec send reconcile`, the reconciliation every resumed `pinrec send --deliver` does first, and what `pinrec send
+status` says of in-doubt rows: through the real CLI entry point, SES on moto, a SQLite ledger."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import boto3
+import pytest
+
+from campaign_tools.cli import main
+from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.send.ledgers.sqlite import SqliteLedger
+from tests.aws_fixtures import verify_ses_identity
+from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
+from tests.fakes import ITEMS, write_recommendations, write_segment
+
+ENDPOINTS = 12
+TIMES = ("--lease-seconds", "100", "--event-grace", "100")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, make_catalog: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> Path:
+    catalog = make_catalog(ITEMS)
+    (tmp_path / "pinrec.toml").write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
+    )
+    write_segment(tmp_path / "segment.jsonl", ENDPOINTS)
+    write_recommendations(tmp_path / "recs.jsonl", ENDPOINTS)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def send(*extra: str) -> list[str]:
+    return [
+        "send",
+        "--composer",
+        COMPOSER,
+        "--segment",
+        "segment.jsonl",
+        "--recommendations",
+        "file:recs.jsonl",
+        "--config",
+        "pinrec.toml",
+        "--campaign-id",
+        "spring",
+        "--deliver",
+        "--from",
+        "news@shop.example.com",
+        "--rate",
+        "500",
+        *TIMES,
+        *extra,
+    ]
+
+
+def left_in_doubt(ledger: Path, endpoint_id: str, claimed_at: float) -> None:
+    """As a run killed after claiming `endpoint_id` leaves it: pending since `claimed_at`, no message id."""
+    with sqlite3.connect(ledger) as connection:
+        connection.execute(
+            "UPDATE messages SET state = 'pending', message_id = NULL, claimed_at = ?, updated_at = ?"
+            " WHERE endpoint_id = ?",
+            (claimed_at, claimed_at, endpoint_id),
+        )
+    connection.close()
+
+
+def event(endpoint_id: str, occurred_at: float, message_id: str) -> DeliveryEvent:
+    return DeliveryEvent(
+        f"ev-{endpoint_id}", Channel.EMAIL, EventKind.SEND, occurred_at, message_id, "spring", endpoint_id
+    )
+
+
+def test_a_resumed_send_reconciles_first_and_resends_only_the_unconfirmed(
+    workspace: Path, moto_aws: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moto.ses.models import ses_backends
+
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
+    backend = ses_backends["123456789012"]["us-east-1"]
+    assert main(send()) == 0
+    assert f"sent {ENDPOINTS}" in capsys.readouterr().out
+    before = len(backend.sent_messages)
+    ledger_path, now = workspace / "pinrec-send.db", time.time()
+    # ep-1 reached SES and has its Send event; ep-2 never did (no event for 1,000 s, while ep-1's came after its
+    # claim); ep-3 was claimed 150 s ago: past the lease, within the grace.
+    left_in_doubt(ledger_path, "ep-1", now - 1_000)
+    left_in_doubt(ledger_path, "ep-2", now - 1_000)
+    left_in_doubt(ledger_path, "ep-3", now - 150)
+    ledger = SqliteLedger(ledger_path)
+    assert ledger.record_events([event("ep-1", now - 999, "ses-1")], now).recorded == 1
+    ledger.close()
+
+    assert main(["send", "status", "spring", *TIMES]) == 0
+    status = capsys.readouterr().out
+    assert "pending   0 in progress, 3 in doubt" in status
+    assert "1 in doubt would be marked sent" in status and "1 would be released to be sent again" in status
+    assert "1 awaiting events" in status
+
+    assert main(["send", "reconcile", "spring", *TIMES, "--dry-run", "--output", "json"]) == 0
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["applied"], dry["accepted"], dry["unconfirmed"], dry["awaiting_events"]) == (False, 1, 1, 1)
+
+    assert main(send("--dry-run", "--output", "json")) == 0
+    assert json.loads(capsys.readouterr().out)["reconciliation"] is None, "a dry run reconciles nothing"
+    assert len(backend.sent_messages) == before
+
+    assert main(send("--output", "json")) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["sent"] == 1, "only ep-2, which no event confirmed"
+    assert run["skipped"] == {"already_sent": ENDPOINTS - 2, "in_doubt": 1}
+    assert (run["reconciliation"]["accepted"], run["reconciliation"]["unconfirmed"]) == (1, 1)
+    resent = backend.sent_messages[before:]
+    assert [message.destinations["ToAddresses"] for message in resent] == [["user2@example.com"]]
+    with sqlite3.connect(ledger_path) as connection:
+        rows = dict(connection.execute("SELECT endpoint_id, message_id FROM messages WHERE state = 'sent'"))
+    connection.close()
+    assert rows["ep-1"] == "ses-1" and rows["ep-2"] == resent[0].id and "ep-3" not in rows
+
+    # ep-3's Send event arrives within the grace: the reconcile command settles it.
+    ledger = SqliteLedger(ledger_path)
+    ledger.record_events([event("ep-3", now - 149, "ses-3")], time.time())
+    ledger.close()
+    assert main(["send", "reconcile", "spring", *TIMES]) == 0
+    assert "1 in doubt marked sent" in capsys.readouterr().out
+    assert main(["send", "reconcile", "spring", "--grace", "100", "--lease-seconds", "100"]) == 0
+    assert capsys.readouterr().out.strip() == "campaign spring: nothing in doubt"
+    assert main(send()) == 0
+    assert len(backend.sent_messages) == before + 1
+
+
+def test_reconcile_refuses_a_missing_ledger_and_bad_options(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["send", "reconcile", "spring"]) == 1
+    assert "no such ledger: pinrec-send.db" in capsys.readouterr().err
+    assert not (workspace / "pinrec-send.db").exists()
+    assert main(["send", "reconcile", "spring", "--grace", "-5", "--lease-seconds", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "--grace: Input should be greater than or equal to 0" in err
+    assert "--lease-seconds: Input should be greater than 0" in err
