@@ -18,7 +18,17 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 EXTRA_HINT = "pip install 'pinrec[report]'"
-SERIES_CHARTED = ("delivery", "open", "click", "bounce", "complaint", "subscription", "failed", "opt_out")
+SERIES_CHARTED = (
+    "delivery",
+    "open",
+    "click",
+    "bounce",
+    "complaint",
+    "subscription",
+    "failed",
+    "blocked",
+    "opt_out",
+)
 COLOURS = {
     "send": "#7f7f7f",
     "delivery": "#2f6fb0",
@@ -28,6 +38,7 @@ COLOURS = {
     "complaint": "#8e44ad",
     "subscription": "#5b6b7a",
     "failed": "#444444",
+    "blocked": "#a0522d",
     "opt_out": "#c0609a",
 }
 OUTCOMES = ("sent", "delivered", "bounced", "complained", "opened", "clicked", "unsubscribed", "suppressed", "failed")

@@ -10,7 +10,18 @@ LINKS_SHOWN = 20
 LINK_WIDTH = 100
 SERIES_MARKS = (1, 6, 24, SERIES_HOURS)
 """Hours after the first send at which the text shows the running count."""
-SERIES_SHOWN = ("send", "delivery", "bounce", "complaint", "open", "click", "subscription", "failed", "opt_out")
+SERIES_SHOWN = (
+    "send",
+    "delivery",
+    "bounce",
+    "complaint",
+    "open",
+    "click",
+    "subscription",
+    "failed",
+    "blocked",
+    "opt_out",
+)
 FIGURE_ORDER = (
     "sent",
     "delivered",
@@ -89,8 +100,8 @@ def describe_report(report: CampaignReport) -> str:
     ]
     if report.pending:
         lines.append(
-            f"  {report.pending:,} rows still pending (in progress or in doubt): counted as sent once an event of "
-            "theirs is recorded"
+            f"  pending rows (in progress or in doubt): {report.pending:,}; each counts as sent once an event of its "
+            "message is recorded"
         )
     for warning in report.warnings:
         mark = "!!" if warning.level is Level.REACHED else "! "
