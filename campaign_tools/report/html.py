@@ -13,17 +13,16 @@ from markupsafe import Markup
 from campaign_tools.report import charts
 from campaign_tools.report.figures import RATES, CampaignReport, Figures
 from campaign_tools.report.json_report import when
-from campaign_tools.report.text import FIGURE_ORDER
+from campaign_tools.report.text import FIGURE_ORDER, printable
 from campaign_tools.report.thresholds import percent
 
 LINKS_SHOWN = 100
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="{{ csp }}">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Campaign report: {{ report.campaign_id }}</title>
 <style>
@@ -128,11 +127,15 @@ def render_html(report: CampaignReport) -> str:
     ]
     most = max((link.clicks for link in report.total.links), default=0)
     links = [
-        {"link": link.link, "clicks": link.clicks, "unique": link.unique, "width": round(100 * link.clicks / most)}
+        {
+            "link": printable(link.link),
+            "clicks": link.clicks,
+            "unique": link.unique,
+            "width": round(100 * link.clicks / most),
+        }
         for link in report.total.links[:LINKS_SHOWN]
     ]
     return _ENVIRONMENT.from_string(PAGE).render(
-        csp=CSP,
         report=report,
         last_event=when(report.last_event) or "-",
         generated=when(report.generated_at),
