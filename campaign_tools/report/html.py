@@ -44,8 +44,9 @@ td .rate { display: block; color: #666; font-size: 12px; }
 .link { text-align: left; overflow-wrap: anywhere; font-family: ui-monospace, monospace; font-size: 12px; }
 .bar { background: #e08a1e; height: 6px; border-radius: 3px; margin-top: 3px; }
 ul { margin: 4px 0; padding-left: 20px; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0; }
 dt { font-weight: 600; }
-dd { margin: 0 0 6px 0; color: #444; }
+dd { margin: 0; color: #444; }
 </style>
 </head>
 <body>

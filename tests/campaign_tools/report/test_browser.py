@@ -115,7 +115,7 @@ def test_the_report_renders_its_charts_offline_in_chromium(chromium: str, tmp_pa
         chromium,
         tmp_path / "profile",
         "--hide-scrollbars",
-        "--window-size=1000,2600",
+        "--window-size=1000,3300",
         f"--screenshot={screenshot}",
         url,
     )
