@@ -240,62 +240,105 @@ def _sorted_counts(counts: Counter[str]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
-def compute_series(events: Iterable[MessageEvent]) -> Series:
-    first: dict[tuple[str, str], float] = {}
-    sends: list[float] = []
-    every: list[float] = []
-    for event in events:
-        key = (event.kind, event.endpoint_id)
-        first[key] = min(event.occurred_at, first.get(key, event.occurred_at))
-        every.append(event.occurred_at)
+@dataclass
+class _SeriesTally:
+    first: dict[tuple[str, str], float] = field(default_factory=dict)
+    """(kind, endpoint) -> its first event of the kind."""
+    first_send: float | None = None
+    earliest: float | None = None
+
+    def add(self, event: MessageEvent) -> None:
+        key, when = (event.kind, event.endpoint_id), event.occurred_at
+        self.first[key] = min(when, self.first.get(key, when))
+        self.earliest = when if self.earliest is None else min(self.earliest, when)
         if event.kind == EventKind.SEND.value:
-            sends.append(event.occurred_at)
-    start = min(sends) if sends else (min(every) if every else None)
-    buckets = {kind: [0] * SERIES_HOURS for kind in SERIES_KINDS}
-    outside = 0
-    for (kind, _), when in first.items():
-        hour = math.floor((when - start) / BUCKET_SECONDS) if start is not None else -1
-        if kind in buckets and 0 <= hour < SERIES_HOURS:
-            buckets[kind][hour] += 1
-        else:
-            outside += 1
-    return Series(start, {kind: tuple(counts) for kind, counts in buckets.items()}, outside)
+            self.first_send = when if self.first_send is None else min(self.first_send, when)
+
+    def series(self) -> Series:
+        start = self.first_send if self.first_send is not None else self.earliest
+        buckets = {kind: [0] * SERIES_HOURS for kind in SERIES_KINDS}
+        outside = 0
+        for (kind, _), when in self.first.items():
+            hour = math.floor((when - start) / BUCKET_SECONDS) if start is not None else -1
+            if kind in buckets and 0 <= hour < SERIES_HOURS:
+                buckets[kind][hour] += 1
+            else:
+                outside += 1
+        return Series(start, {kind: tuple(counts) for kind, counts in buckets.items()}, outside)
 
 
-def campaign_channel(binding_channel: str | None, events: Iterable[MessageEvent]) -> str:
+def compute_series(events: Iterable[MessageEvent]) -> Series:
+    tally = _SeriesTally()
+    for event in events:
+        tally.add(event)
+    return tally.series()
+
+
+def campaign_channel(binding_channel: str | None, event_channels: Iterable[str]) -> str:
     """The channel the ledger's rows count in: the campaign's binding's, else the events' when they have one."""
     if binding_channel:
         return binding_channel
-    seen = {event.channel for event in events}
+    seen = set(event_channels)
     return seen.pop() if len(seen) == 1 else UNKNOWN_CHANNEL
+
+
+class ReportBuilder:
+    """A campaign's report, built in one pass over its events (in any order), then finished with the ledger's facts:
+    the events are never held in memory, only the sets of recipients each figure counts."""
+
+    def __init__(self) -> None:
+        self._total = _Tally()
+        self._channels: dict[str, _Tally] = {}
+        self._series = _SeriesTally()
+        self._events = 0
+        self._last: float | None = None
+
+    def add(self, event: MessageEvent) -> None:
+        self._total.add(event)
+        self._channels.setdefault(event.channel, _Tally()).add(event)
+        self._series.add(event)
+        self._events += 1
+        self._last = event.occurred_at if self._last is None else max(self._last, event.occurred_at)
+
+    @property
+    def endpoints(self) -> frozenset[str]:
+        """Endpoints with at least one event."""
+        return frozenset(self._total.accepted)
+
+    @property
+    def channels(self) -> frozenset[str]:
+        """The channels of the events."""
+        return frozenset(self._channels)
+
+    def finish(self, campaign_id: str, facts: LedgerFacts, generated_at: float) -> CampaignReport:
+        tallies = {facts.channel: _Tally(), **self._channels}
+        channels = {
+            name: tally.figures(facts, owns_ledger_rows=name == facts.channel)
+            for name, tally in sorted(tallies.items())
+        }
+        summary = facts.summary
+        return CampaignReport(
+            campaign_id=campaign_id,
+            generated_at=generated_at,
+            channel=facts.channel,
+            ledger_rows=summary.total,
+            pending=summary.pending_in_lease + summary.pending_in_doubt,
+            events=self._events,
+            last_event=self._last,
+            channels=channels,
+            total=self._total.figures(facts, owns_ledger_rows=True),
+            series=self._series.series(),
+            warnings=tuple(
+                warning for name, figures in channels.items() for warning in warnings_for(name, figures.rate_terms())
+            ),
+        )
 
 
 def compute_report(
     campaign_id: str, facts: LedgerFacts, events: Iterable[MessageEvent], generated_at: float
 ) -> CampaignReport:
-    """The report of a campaign."""
-    stored = list(events)
-    total = _Tally()
-    by_channel: dict[str, _Tally] = {facts.channel: _Tally()}
-    for event in stored:
-        total.add(event)
-        by_channel.setdefault(event.channel, _Tally()).add(event)
-    channels = {
-        name: tally.figures(facts, owns_ledger_rows=name == facts.channel) for name, tally in sorted(by_channel.items())
-    }
-    summary = facts.summary
-    return CampaignReport(
-        campaign_id=campaign_id,
-        generated_at=generated_at,
-        channel=facts.channel,
-        ledger_rows=summary.total,
-        pending=summary.pending_in_lease + summary.pending_in_doubt,
-        events=len(stored),
-        last_event=max((event.occurred_at for event in stored), default=None),
-        channels=channels,
-        total=total.figures(facts, owns_ledger_rows=True),
-        series=compute_series(stored),
-        warnings=tuple(
-            warning for name, figures in channels.items() for warning in warnings_for(name, figures.rate_terms())
-        ),
-    )
+    """The report of a campaign from its ledger facts and events."""
+    builder = ReportBuilder()
+    for event in events:
+        builder.add(event)
+    return builder.finish(campaign_id, facts, generated_at)

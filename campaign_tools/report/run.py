@@ -11,10 +11,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from campaign_tools.report.figures import CampaignReport, LedgerFacts, campaign_channel, compute_report
+from campaign_tools.report.figures import CampaignReport, LedgerFacts, ReportBuilder, campaign_channel
 from campaign_tools.send.binding import CampaignBinding
 from campaign_tools.send.ledgers import registry as ledger_registry
-from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS, Ledger, MessageEvent, State
+from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS, Ledger, State
 from campaign_tools.send.run import client_factory
 from campaign_tools.send.settings import DEFAULT_LEDGER
 from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
@@ -79,20 +79,22 @@ def binding_channel(ledger: Ledger, campaign_id: str) -> str | None:
 def read_report(ledger: Ledger, campaign_id: str, now: float, lease_seconds: float) -> CampaignReport:
     """The campaign's report from what the ledger holds; PinrecError when it holds nothing of the campaign."""
     summary = ledger.summary(campaign_id, now, lease_seconds)
-    events: list[MessageEvent] = list(ledger.events(campaign_id))
-    if summary.total == 0 and not events:
+    builder = ReportBuilder()
+    for event in ledger.events(campaign_id):
+        builder.add(event)
+    if summary.total == 0 and not builder.endpoints:
         raise PinrecError(f"campaign {campaign_id} has no rows in ledger {ledger.describe()}")
-    with_events = sorted({event.endpoint_id for event in events})
+    with_events = sorted(builder.endpoints)
     sent_with_events: set[str] = set()
     for start in range(0, len(with_events), SENT_AMONG_CHUNK):
         sent_with_events |= ledger.sent_among(campaign_id, with_events[start : start + SENT_AMONG_CHUNK])
     facts = LedgerFacts(
         summary=summary,
-        channel=campaign_channel(binding_channel(ledger, campaign_id), events),
+        channel=campaign_channel(binding_channel(ledger, campaign_id), builder.channels),
         failed_rows={row.endpoint_id: row.reason or "unknown" for row in ledger.rows(campaign_id, State.FAILED)},
         sent_with_events=frozenset(sent_with_events),
     )
-    return compute_report(campaign_id, facts, events, now)
+    return builder.finish(campaign_id, facts, now)
 
 
 def campaign_report(
