@@ -150,6 +150,18 @@ class CampaignReport:
     """Email rates approaching or past the thresholds SES and the mailbox providers act on, by channel."""
 
 
+_RECIPIENTS_OF = {
+    EventKind.DELIVERY.value: "delivered",
+    EventKind.COMPLAINT.value: "complained",
+    EventKind.REJECT.value: "rejected",
+    EventKind.RENDERING_FAILURE.value: "rendering_failed",
+    EventKind.DELIVERY_DELAY.value: "delayed",
+    EventKind.OPEN.value: "opened",
+    EventKind.OPT_OUT.value: "unsubscribed",
+}
+"""Event kinds that simply add their recipient to one `_Tally` set."""
+
+
 @dataclass
 class _Tally:
     """The sets one channel's (or the total's) figures are counted from."""
@@ -173,17 +185,9 @@ class _Tally:
     def add(self, event: MessageEvent) -> None:
         endpoint, kind = event.endpoint_id, event.kind
         self.accepted.add(endpoint)
-        simple = {
-            EventKind.DELIVERY.value: self.delivered,
-            EventKind.COMPLAINT.value: self.complained,
-            EventKind.REJECT.value: self.rejected,
-            EventKind.RENDERING_FAILURE.value: self.rendering_failed,
-            EventKind.DELIVERY_DELAY.value: self.delayed,
-            EventKind.OPEN.value: self.opened,
-            EventKind.OPT_OUT.value: self.unsubscribed,
-        }
-        if kind in simple:
-            simple[kind].add(endpoint)
+        recipients = _RECIPIENTS_OF.get(kind)
+        if recipients is not None:
+            getattr(self, recipients).add(endpoint)
         elif kind == EventKind.BOUNCE.value:
             self.bounced.add(endpoint)
             if event.subtype == HARD_BOUNCE:

@@ -67,7 +67,9 @@ def describe_figures(figures: Figures) -> list[str]:
         label = name.replace("_", " ")
         lines.append(f"  {label:<17}{value:>10,}" + (f"   {'; '.join(notes)}" if notes else ""))
     if figures.links:
-        lines.append(f"  links (clicks, unique clickers){'' if len(figures.links) <= LINKS_SHOWN else ', top 20'}:")
+        lines.append(
+            f"  links (clicks, unique clickers){'' if len(figures.links) <= LINKS_SHOWN else f', top {LINKS_SHOWN}'}:"
+        )
         lines += [
             f"    {link.clicks:>8,} {link.unique:>8,}  {printable(link.link, LINK_WIDTH)}"
             for link in figures.links[:LINKS_SHOWN]

@@ -214,3 +214,24 @@ def test_email_report_text_warns_first_and_escapes_links(tmp_path: Path) -> None
     # The newline and the terminal escape of the link are shown escaped, never written raw; the line is shortened.
     assert "\x1b" not in hostile and "\\n\\x1b" in hostile
     assert hostile.endswith("…") and len(hostile.strip()) < 120
+
+
+def test_text_shows_the_top_20_links_and_json_all_of_them() -> None:
+    from campaign_tools.report.figures import LedgerFacts, compute_report
+    from campaign_tools.send.ledgers.base import LedgerSummary, MessageEvent
+
+    events = [
+        MessageEvent(
+            "c", f"e{number}", f"click-{number}-{repeat}", "email", "click", 0.0, link=f"https://x.example/{number:02}"
+        )
+        for number in range(25)
+        for repeat in range(number % 3 + 1)
+    ]
+    report = compute_report("c", LedgerFacts(LedgerSummary("c"), "email", {}, frozenset()), events, 0.0)
+
+    lines = text.describe_report(report).splitlines()
+    start = lines.index("  links (clicks, unique clickers), top 20:")
+    shown = [line for line in lines[start + 1 :] if "https://x.example/" in line]
+    assert len(shown) == 20
+    assert shown[0].split() == ["3", "1", "https://x.example/02"]  # most clicks first, then by link
+    assert len(json_report.report_dict(report)["total"]["links"]) == 25
