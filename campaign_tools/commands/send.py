@@ -159,6 +159,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     send.set_defaults(run=run_send)
 
     actions = send.add_subparsers(title="actions", metavar="ACTION", required=False)
+    _add_status(actions)
+    _add_reconcile(actions)
+    _register_report(actions)
+
+
+def _add_status(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = actions.add_parser(
         "status",
         help="summarise a campaign's ledger: sent, skipped, failed by reason, pending",
@@ -177,7 +183,6 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     options.add_aws_options(status, dry_run=False)
     status.set_defaults(run=run_status)
-    _add_reconcile(actions)
 
 
 def _add_sender_options(parser: argparse.ArgumentParser) -> None:
@@ -432,4 +437,47 @@ def run_reconcile_command(arguments: argparse.Namespace) -> int:
                 else [f"campaign {settings.campaign_id}: nothing in doubt"]
             )
         )
+    return 0
+
+
+def _register_report(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report_parser = actions.add_parser(
+        "report",
+        help="a campaign's delivery report from its ledger's rows and events: figures, rates, warnings, charts",
+        description="Counts what became of a campaign's messages from the ledger's rows and the delivery events "
+        "recorded for them: sent, delivered, bounced (hard / soft), complained, rejected, opened, clicked (and clicks "
+        "per link), unsubscribed, suppressed and failed, per channel and in total, with rates, the first 72 hours "
+        "hour by hour, and warnings when the email bounce or complaint rate nears what SES and the mailbox "
+        "providers act on. Each recipient counts once per figure.",
+    )
+    report_parser.add_argument("campaign_id", metavar="CAMPAIGN")
+    report_parser.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    report_parser.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write the report as one self-contained HTML page with charts (needs: pip install 'pinrec[report]')",
+    )
+    options.add_aws_options(report_parser, dry_run=False)
+    report_parser.set_defaults(run=run_report)
+
+
+def run_report(arguments: argparse.Namespace) -> int:
+    from campaign_tools.report import json_report, text
+    from campaign_tools.report.run import ReportSettings, campaign_report
+
+    settings = ReportSettings(
+        campaign_id=arguments.campaign_id,
+        ledger=arguments.ledger,
+        html=arguments.html,
+        region=arguments.region,
+        profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
+    )
+    result = campaign_report(settings)
+    if arguments.output == "json":
+        print(json_report.to_json(result.report))
+    else:
+        print(text.describe_report(result.report))
+    if result.html is not None:
+        print(f"HTML report: {result.html}", file=sys.stderr)
     return 0
