@@ -47,9 +47,9 @@ from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from transformer.config import unknown_key
 from transformer.errors import PinrecError
 
-CAMPAIGN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+CAMPAIGN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}")
 """No `.`: a send's ledger id is `<campaign>.<slot>.<treatment>.<channel>` (see `campaigns.units`)."""
-TREATMENT_NAME_PATTERN = CAMPAIGN_ID_PATTERN
+TREATMENT_NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
 HOLDOUT = "holdout"
 DEFAULT_TREATMENT = "default"
 MAX_TREATMENTS = 5
@@ -72,10 +72,12 @@ class CampaignError(InvalidSettings):
         PinrecError.__init__(self, f"{heading}:\n" + "\n".join(f"  - {violation}" for violation in self.violations))
 
 
-def _pattern(pattern: re.Pattern[str], what: str) -> AfterValidator:
+def _pattern(pattern: re.Pattern[str], what: str, longest: int) -> AfterValidator:
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise ValueError(f"{what} {value!r}: use 1-64 letters, digits, '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                f"{what} {value!r}: use 1-{longest} letters, digits, '_' or '-', starting with a letter or digit"
+            )
         return value
 
     return AfterValidator(check)
@@ -252,7 +254,7 @@ class Limits(Table):
 class Treatment(Table):
     """One of Pinpoint's AdditionalTreatments: a share of the recipients, its own templates and schedule."""
 
-    name: Annotated[str, _pattern(TREATMENT_NAME_PATTERN, "treatment name")]
+    name: Annotated[str, _pattern(TREATMENT_NAME_PATTERN, "treatment name", 32)]
     description: str = ""
     size_percent: int = Field(ge=1, le=100)
     channels: ChannelTables = Field(default_factory=ChannelTables)
@@ -266,7 +268,7 @@ class CampaignDefinition(SettingsModel):
 
     invalid: ClassVar[type[InvalidSettings]] = CampaignError
 
-    id: Annotated[str, _pattern(CAMPAIGN_ID_PATTERN, "campaign id")]
+    id: Annotated[str, _pattern(CAMPAIGN_ID_PATTERN, "campaign id", 48)]
     name: str = Field(min_length=1, max_length=128)
     description: str = ""
     segment: str | None = None
@@ -277,7 +279,7 @@ class CampaignDefinition(SettingsModel):
     id_type: IdType = IdType.ENDPOINT
     config: str | None = None
     """pinrec.toml of the transformer (None: $PINREC_CONFIG or ./pinrec.toml)."""
-    treatment_name: Annotated[str, _pattern(TREATMENT_NAME_PATTERN, "treatment name")] = DEFAULT_TREATMENT
+    treatment_name: Annotated[str, _pattern(TREATMENT_NAME_PATTERN, "treatment name", 32)] = DEFAULT_TREATMENT
     """The name of the campaign's own message (Pinpoint's default treatment)."""
     assign_by: Literal["endpoint", "user"] = "endpoint"
     """What the holdout and treatment hash keys on: the endpoint id, or the user id (all of a user's endpoints in one
