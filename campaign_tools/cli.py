@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from campaign_tools.commands import (
+    campaign,
     catalog,
     config,
     demo,
@@ -24,7 +25,20 @@ from campaign_tools.commands import (
 )
 from transformer.errors import PinrecError
 
-COMMAND_MODULES = (catalog, config, invoke, demo, templates, role, permissions, recommender, setup, package, send)
+COMMAND_MODULES = (
+    catalog,
+    config,
+    invoke,
+    demo,
+    templates,
+    role,
+    permissions,
+    recommender,
+    setup,
+    package,
+    send,
+    campaign,
+)
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
