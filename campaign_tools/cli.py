@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from campaign_tools.commands import (
+    campaign,
     catalog,
     config,
     demo,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     send,
     suppression,
     events,
+    campaign,
 )
 
 EXIT_ERROR = 1

@@ -1,0 +1,99 @@
+"""`pinrec campaign validate | show | plan`: a campaign.toml checked, shown normalised with its next slots, and its
+dry run over a segment. Running, triggering and deploying campaigns come in phase 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+
+from campaign_tools.campaigns.definition import load_campaign
+from campaign_tools.campaigns.plan import plan
+from campaign_tools.campaigns.recipients import segment_rows
+from campaign_tools.campaigns.schedule import Timetable
+from campaign_tools.commands.options import add_output_option, print_json
+from transformer.errors import PinrecError
+
+NEXT_SLOTS = 5
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 date-time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give an offset or Z: {text!r}")
+    return value.astimezone(UTC)
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    campaign = commands.add_parser("campaign", help="campaigns as Pinpoint ran them: validate, show, plan")
+    actions = campaign.add_subparsers(title="actions", metavar="ACTION", required=True)
+    validate = actions.add_parser("validate", help="check a campaign.toml: every problem at once, exit status 1")
+    validate.add_argument("file", metavar="FILE")
+    validate.set_defaults(run=run_validate)
+    show = actions.add_parser("show", help="the normalised definition and its next slots")
+    show.add_argument("file", metavar="FILE")
+    show.add_argument("--now", type=_instant, help="ISO 8601 instant the next slots follow (default: now)")
+    add_output_option(show)
+    show.set_defaults(run=run_show)
+    dry = actions.add_parser(
+        "plan",
+        help="the dry run: slots due, upcoming and skipped, recipients per slot, channel and treatment",
+        description="Reads the segment once and prints, for the slots with since < at <= until judged at --now, "
+        "the recipients per channel and treatment (and the holdout), and what is skipped and why: quiet_time, "
+        "late (past max_lateness), expired; no_channel, opted_out, inactive, no_address, invalid_address; "
+        "endpoints without a valid time zone are counted. Sends nothing.",
+    )
+    dry.add_argument("file", metavar="FILE")
+    dry.add_argument("--segment", help="endpoints (JSON Lines or CSV, local or s3://); default: the file's segment")
+    dry.add_argument("--segment-format", choices=("jsonl", "csv"), help="default: from the file name")
+    dry.add_argument("--now", type=_instant, help="ISO 8601 instant to judge at (default: now)")
+    dry.add_argument("--since", type=_instant, help="slots after this instant (default: one period before lateness)")
+    dry.add_argument("--until", type=_instant, help="slots up to this instant (default: --now)")
+    add_output_option(dry)
+    dry.set_defaults(run=run_plan)
+
+
+def run_validate(arguments: argparse.Namespace) -> int:
+    definition = load_campaign(arguments.file)
+    print(f"{arguments.file}: campaign {definition.id} is valid")
+    return 0
+
+
+def run_show(arguments: argparse.Namespace) -> int:
+    definition = load_campaign(arguments.file)
+    now = arguments.now or datetime.now(UTC)
+    upcoming = Timetable(definition.schedule, definition.expiry_instant()).next_occurrences(now, NEXT_SLOTS)
+    slots = [
+        {"occurrence": occurrence.isoformat(), "first": first.isoformat(), "last": last.isoformat()}
+        for occurrence, first, last in upcoming
+    ]
+    if arguments.output == "json":
+        print_json({"definition": definition.normalised(), "next_slots": slots})
+        return 0
+    print(json.dumps(definition.normalised(), indent=2, ensure_ascii=False))
+    where = "in each recipient's zone, " if definition.schedule.local_time else ""
+    print(f"next slots ({where}UTC from first to last):" if slots else "next slots: none")
+    for slot in slots:
+        span = slot["first"] if slot["first"] == slot["last"] else f"{slot['first']} .. {slot['last']}"
+        print(f"  {slot['occurrence']}: {span}")
+    return 0
+
+
+def run_plan(arguments: argparse.Namespace) -> int:
+    definition = load_campaign(arguments.file)
+    segment = arguments.segment or definition.segment
+    if not segment:
+        raise PinrecError("campaign plan needs a segment: --segment FILE, or segment in the campaign file")
+    now = arguments.now or datetime.now(UTC)
+    with segment_rows(
+        segment, arguments.segment_format or definition.segment_format, definition.csv_list_separator
+    ) as rows:
+        result = plan(definition, rows, now, since=arguments.since, until=arguments.until)
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
