@@ -16,7 +16,6 @@ from typing import Any
 from campaign_tools.channels.base import Channel
 from campaign_tools.send import segments
 from campaign_tools.send.segments import MalformedRow, SegmentFormat, SkipReason, check_endpoint, skip_reason
-from transformer.files import open_text
 
 NO_CHANNEL = "no_channel"
 
@@ -70,9 +69,5 @@ def segment_rows(
     source: str, segment_format: SegmentFormat | None = None, list_separator: str = "|", s3_client: Any = None
 ) -> Iterator[Iterator[tuple[int, object]]]:
     """(line, record) of a segment file, streamed; a malformed row is a MalformedRow record."""
-    kind = segments.format_of(source, segment_format)
-    with open_text(source, client=s3_client) as text:
-        if kind == "csv":
-            yield segments._csv_records(text, list_separator)
-        else:
-            yield segments._jsonl_records(text)
+    with segments.segment_records(source, segment_format, list_separator, client=s3_client) as records:
+        yield records
