@@ -79,14 +79,14 @@ def series(**first_events: Mapping[int, int]) -> dict[str, list[int]]:
 
 
 def email_campaign(
-    workspace: Path, capsys: pytest.CaptureFixture[str], campaign: str, endpoints: int
+    workspace: Path, capsys: pytest.CaptureFixture[str], campaign: str, endpoints: int, suppression: str
 ) -> dict[str, str]:
     """Sends `campaign` to ep-0.. through SES; returns endpoint id -> the message id SES gave (checked against
     moto's record of what it sent)."""
     write_segment(workspace / "segment.jsonl", endpoints)
     write_recommendations(workspace / "recs.jsonl", endpoints)
     before = len(ses_sent())
-    summary = run_json(send_email(campaign, "--suppression", "sqlite:suppression.db"), capsys)
+    summary = run_json(send_email(campaign, "--suppression", suppression), capsys)
     ids = message_ids(workspace / "ledger.db", campaign)
     assert len(ids) == summary["sent"]
     by_address = {message.destinations["ToAddresses"][0]: message.id for message in ses_sent()[before:]}
@@ -95,12 +95,18 @@ def email_campaign(
 
 
 def sms_campaign(
-    workspace: Path, capsys: pytest.CaptureFixture[str], sms: SmsStub, campaign: str, endpoints: int
+    workspace: Path,
+    capsys: pytest.CaptureFixture[str],
+    sms: SmsStub,
+    campaign: str,
+    endpoints: int,
+    *,
+    suppression: str,
 ) -> dict[str, str]:
     """Sends `campaign` to s0.. through the stubbed End User Messaging; returns endpoint id -> message id."""
     segment, recommendations = write_sms_segment(workspace, campaign, endpoints)
     sms.expect(endpoints)
-    summary = run_json(send_sms(campaign, segment, recommendations, "--suppression", "none"), capsys)
+    summary = run_json(send_sms(campaign, segment, recommendations, "--suppression", suppression), capsys)
     sms.drained()
     assert summary["sent"] == endpoints
     ids = message_ids(workspace / "ledger.db", campaign)
@@ -368,10 +374,10 @@ def test_events_in_every_documented_shape_give_the_reports_figures_exactly_whate
     assert main(["suppression", "add", "user10@example.com", "--reason", "manual",
                  "--suppression", "sqlite:suppression.db"]) == 0  # fmt: skip
     capsys.readouterr()
-    email_ids = email_campaign(workspace, capsys, "spring", 11)
+    email_ids = email_campaign(workspace, capsys, "spring", 11, "sqlite:suppression.db")
     assert sorted(email_ids) == sorted(f"ep-{n}" for n in range(10)), "ep-10 was suppressed before the send"
     sms = SmsStub(monkeypatch)
-    sms_ids = sms_campaign(workspace, capsys, sms, "spring-sms", 5)
+    sms_ids = sms_campaign(workspace, capsys, sms, "spring-sms", 5, suppression="none")
     fresh_copy(workspace / "ledger.db", workspace / "fresh.db")
     (workspace / "events").mkdir()
     files = email_event_files(workspace / "events", email_ids, "spring")
@@ -405,3 +411,69 @@ def test_events_in_every_documented_shape_give_the_reports_figures_exactly_whate
                       "--no-suppression")  # fmt: skip
     assert shuffled["recorded"] == sum(i["recorded"] for i in ingested)
     assert (report("spring", "sqlite:fresh.db", capsys), report("spring-sms", "sqlite:fresh.db", capsys)) == first
+
+
+def test_a_bounced_complained_unsubscribed_or_opted_out_recipient_is_skipped_by_the_next_send(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email_ids = email_campaign(workspace, capsys, "spring", 8, "none")
+    sms = SmsStub(monkeypatch)
+    sms_ids = sms_campaign(workspace, capsys, sms, "spring-sms", 3, suppression="none")
+
+    def record(event_type: str, n: int, *, tagged: bool = True, **details: Any) -> dict[str, Any]:
+        tags = tags_of("spring", f"ep-{n}") if tagged else None
+        address = f"user{n}@example.com"
+        return ses_record(event_type, email_ids[f"ep-{n}"], address, T0, tags=tags, details=details)
+
+    topic_only = {
+        "contactList": "pinrec-news",
+        "timestamp": iso(T0 + HOUR),
+        "newTopicPreferences": {"topicSubscriptionStatus": [{"topicName": "offers", "subscriptionStatus": "OptOut"}]},
+        "oldTopicPreferences": {"topicSubscriptionStatus": [{"topicName": "offers", "subscriptionStatus": "OptIn"}]},
+    }
+    email_events = [
+        via_sns(record("Bounce", 1, tagged=False, **bounce("Permanent", "General", "User1@EXAMPLE.com", T0 + 9)), T0),
+        via_sns(record("Bounce", 2, **bounce("Transient", "MailboxFull", "user2@example.com", T0 + 9)), T0),
+        via_eventbridge(record("Complaint", 3, **complaint("user3@example.com", T0 + HOUR)), T0 + HOUR),
+        record("Subscription", 4, **unsubscribe_all(T0 + HOUR)),
+        record("Subscription", 5, **topic_only),  # offers only: a send without that topic still reaches ep-5
+    ]
+    sms_events = [
+        via_sns(sms_reply("+12065550101", "stop", sms_ids["s1"], "in-1"), T0 + HOUR, "pinrec-sms-inbound"),
+        sms_record("TEXT_BLOCKED", sms_ids["s2"], "+12065550102", T0 + 5, tags=tags_of("spring-sms", "s2")),
+    ]
+    for name, events in (("email.jsonl", email_events), ("sms.jsonl", sms_events)):
+        done = ingest(write_jsonl(workspace / name, events), capsys, "--suppression", "sqlite:suppression.db",
+                      "--ledger", "sqlite:ledger.db")  # fmt: skip
+        assert (done["unknown"], done["malformed"]) == (0, {})
+    listed = run_json(["suppression", "list", "--suppression", "sqlite:suppression.db"], capsys)["entries"]
+    assert sorted((e["channel"], e["address"], e["reason"], e["topic"]) for e in listed) == [
+        ("email", "user1@example.com", "bounce", None),
+        ("email", "user3@example.com", "complaint", None),
+        ("email", "user4@example.com", "unsubscribe", None),
+        ("email", "user5@example.com", "unsubscribe", "offers"),
+        ("sms", "+12065550101", "opt_out", None),
+    ], "the transient bounce and the blocked SMS suppress nobody"
+
+    before = len(ses_sent())
+    summary = run_json(send_email("summer", "--suppression", "sqlite:suppression.db"), capsys)
+    assert summary["sent"] == 5
+    assert summary["skipped"] == {"suppressed:bounce": 1, "suppressed:complaint": 1, "suppressed:unsubscribe": 1}
+    delivered = sorted(message.destinations["ToAddresses"][0] for message in ses_sent()[before:])
+    assert delivered == [f"user{n}@example.com" for n in (0, 2, 5, 6, 7)]
+    assert main(["send", "status", "summer", "--ledger", "sqlite:ledger.db", "--list", "skipped"]) == 0
+    listing = [line.split("\t")[:2] for line in capsys.readouterr().out.splitlines() if line.startswith("ep-")]
+    assert listing == [
+        ["ep-1", "suppressed:bounce"],
+        ["ep-3", "suppressed:complaint"],
+        ["ep-4", "suppressed:unsubscribe"],
+    ]
+
+    segment, recommendations = "spring-sms.jsonl", "file:spring-sms-recs.jsonl"
+    sms.expect(2)
+    summary = run_json(
+        send_sms("summer-sms", segment, recommendations, "--suppression", "sqlite:suppression.db"), capsys
+    )
+    sms.drained()
+    assert (summary["sent"], summary["skipped"]) == (2, {"suppressed:opt_out": 1})
+    assert [request["DestinationPhoneNumber"] for request in sms.requests[-2:]] == ["+12065550100", "+12065550102"]
