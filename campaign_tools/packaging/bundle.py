@@ -24,8 +24,16 @@ SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
 """The send child composes and delivers too (campaign_tools.send, .templates.prebuilt, .rendering)."""
 # pip --target also writes console scripts to bin/; the Lambda never runs them.
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
-UNSUBSCRIBE_PACKAGES = ("handlers", "transformer", "campaign_tools.suppression", "campaign_tools.unsubscribe")
-"""The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports; nothing reads a pinrec.toml."""
+UNSUBSCRIBE_PACKAGES = (
+    "handlers",
+    "transformer",
+    "campaign_tools.events",
+    "campaign_tools.suppression",
+    "campaign_tools.send.ledgers",
+    "campaign_tools.unsubscribe",
+)
+"""The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports: the suppression lists, and the
+ledgers and event model it records unsubscribes with (`PINREC_LEDGER`); nothing reads a pinrec.toml."""
 EVENTS_PACKAGES = (
     "handlers",
     "transformer",
@@ -79,8 +87,11 @@ def bundle_entries(
 
 
 def unsubscribe_bundle_entries(deps_dir: Path) -> list[ZipEntry]:
-    """The unsubscribe function's zip: its packages and their dependencies, no configuration."""
-    return [*package_entries(UNSUBSCRIBE_PACKAGES), *dependency_entries(deps_dir)]
+    """The unsubscribe function's zip: its packages, the one module of campaign_tools.send the ledgers use, and
+    their dependencies; no configuration."""
+    root = package_dir("campaign_tools").parent
+    modules = [ZipEntry(module, root / module) for module in EVENTS_MODULES]
+    return [*package_entries(UNSUBSCRIBE_PACKAGES), *modules, *dependency_entries(deps_dir)]
 
 
 TEMPLATE_ARCNAME = "template"

@@ -288,7 +288,7 @@ def test_run_reconcile_needs_an_existing_ledger_and_valid_settings(tmp_path: Pat
 
 
 class WithoutLatestEventQuery:
-    """A ledger without the optional `latest_event_at` query (as the DynamoDB one): its events are read instead."""
+    """A ledger without the optional `latest_event_at` query: its events are read instead."""
 
     def __init__(self, inner: SqliteLedger) -> None:
         self.inner = inner
