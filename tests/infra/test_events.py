@@ -353,6 +353,11 @@ def test_sms_topic_admits_only_this_accounts_configuration_set_over_tls(deployed
             "ArnLike": {"aws:SourceArn": arn("sms-voice", "configuration-set/pinrec-events")},
         },
     }
+    assert statements["EndUserMessagingTwoWay"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": arn("sms-voice", "phone-number/*")},
+    }, "two-way replies (opt-out keywords) from this account's numbers"
+    assert set(statements) == {"EndUserMessagingConfigurationSet", "EndUserMessagingTwoWay", "DenyInsecureTransport"}
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
