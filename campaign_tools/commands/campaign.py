@@ -1,5 +1,6 @@
 """`pinrec campaign validate | show | plan`: a campaign.toml checked, shown normalised with its next slots, and its
-dry run over a segment. Running, triggering and deploying campaigns come in phase 2."""
+dry run over a segment; `report`: conversions and lift per treatment over the holdout. Running and triggering
+campaigns come in phase 2."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from datetime import UTC, datetime
 from campaign_tools.campaigns.definition import load_campaign
 from campaign_tools.campaigns.plan import plan
 from campaign_tools.campaigns.recipients import segment_rows
+from campaign_tools.campaigns.report import CampaignReportSettings, campaign_lift_report
 from campaign_tools.campaigns.schedule import Timetable
-from campaign_tools.commands.options import add_output_option, print_json
+from campaign_tools.commands.options import add_aws_options, add_output_option, print_json
+from campaign_tools.conversions import registry as conversions_registry
+from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.settings import DEFAULT_LEDGER
 from transformer.errors import PinrecError
 
 NEXT_SLOTS = 5
@@ -54,6 +59,27 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dry.add_argument("--until", type=_instant, help="slots up to this instant (default: --now)")
     add_output_option(dry)
     dry.set_defaults(run=run_plan)
+    report = actions.add_parser(
+        "report",
+        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
+        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
+        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
+        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
+        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
+        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
+        "interval). Needs the pinrec[stats] extra (statsmodels).",
+    )
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    report.add_argument(
+        "--conversions",
+        default=conversions_registry.DEFAULT_CONVERSIONS,
+        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
+    )
+    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
+    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
+    add_aws_options(report, dry_run=False)
+    report.set_defaults(run=run_report)
 
 
 def run_validate(arguments: argparse.Namespace) -> int:
@@ -92,6 +118,25 @@ def run_plan(arguments: argparse.Namespace) -> int:
         segment, arguments.segment_format or definition.segment_format, definition.csv_list_separator
     ) as rows:
         result = plan(definition, rows, now, since=arguments.since, until=arguments.until)
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def run_report(arguments: argparse.Namespace) -> int:
+    settings = CampaignReportSettings(
+        file=arguments.file,
+        ledger=arguments.ledger,
+        conversions=arguments.conversions,
+        segment=arguments.segment,
+        confidence=arguments.confidence,
+        region=arguments.region,
+        profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
+    )
+    result = campaign_lift_report(settings)
     if arguments.output == "json":
         print_json(result.to_dict())
     else:
