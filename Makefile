@@ -19,7 +19,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/cfn-lint infra/template.yaml infra/send-statemachine.yaml infra/events.yaml
+	$(BIN)/cfn-lint infra/template.yaml infra/send-statemachine.yaml infra/events.yaml infra/campaigns.yaml
 	$(BIN)/mypy
 
 test: lint

@@ -13,6 +13,7 @@ from campaign_tools.commands import (
     campaign,
     catalog,
     config,
+    conversions,
     demo,
     events,
     invoke,
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     suppression,
     events,
     campaign,
+    conversions,
 )
 
 EXIT_ERROR = 1

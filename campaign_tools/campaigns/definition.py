@@ -251,6 +251,36 @@ class Limits(Table):
         return value
 
 
+SHORT_DURATION = re.compile(r"(\d+)\s*([wdhm])")
+SHORT_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+MAX_ATTRIBUTION_WINDOW = timedelta(days=90)
+
+
+def _short_duration(value: object) -> object:
+    """`7d`, `12h`, `2w`, `30m` as well as what pydantic reads (ISO 8601 `P7D`, seconds)."""
+    match = SHORT_DURATION.fullmatch(value.strip().lower()) if isinstance(value, str) else None
+    if match is None:
+        return value
+    return timedelta(**{SHORT_UNITS[match.group(2)]: int(match.group(1))})
+
+
+class ConversionSettings(Table):
+    """How the campaign report attributes conversions (`pinrec conversions ingest`) to recipients."""
+
+    window: Annotated[timedelta, BeforeValidator(_short_duration)] = timedelta(days=7)
+    """A recipient converts when a conversion of theirs falls within this time after their message (the holdout:
+    after their slot)."""
+    event_types: tuple[Annotated[str, Field(min_length=1, max_length=128)], ...] | None = None
+    """The conversion event types that count (none: every type)."""
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: timedelta) -> timedelta:
+        if not timedelta(0) < value <= MAX_ATTRIBUTION_WINDOW:
+            raise ValueError('must be more than 0 and at most 90 days (e.g. "7d", "12h", "P7D")')
+        return value
+
+
 class Treatment(Table):
     """One of Pinpoint's AdditionalTreatments: a share of the recipients, its own templates and schedule."""
 
@@ -291,6 +321,7 @@ class CampaignDefinition(SettingsModel):
     treatments: tuple[Treatment, ...] = Field((), max_length=MAX_TREATMENTS)
     expiry: datetime | None = None
     """After this instant nothing is sent: no slot, no held message, no event (no offset: the campaign's zone)."""
+    conversions: ConversionSettings = ConversionSettings()
 
     _gather = model_validator(mode="before")(_gather_channel_tables)
 

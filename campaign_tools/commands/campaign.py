@@ -1,17 +1,27 @@
 """`pinrec campaign validate | show | plan`: a campaign.toml checked, shown normalised with its next slots, and its
-dry run over a segment. Running, triggering and deploying campaigns come in phase 2."""
+dry run over a segment; `report`: conversions and lift per treatment over the holdout. Running and triggering
+campaigns come in phase 2."""
 
 from __future__ import annotations
 
 import argparse
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from campaign_tools.campaigns import aws as campaign_aws
+from campaign_tools.campaigns.aws import DEFAULT_GROUP, DEFAULT_HORIZON, DEFAULT_MAX_CONCURRENCY, DeployTarget
 from campaign_tools.campaigns.definition import load_campaign
 from campaign_tools.campaigns.plan import plan
 from campaign_tools.campaigns.recipients import segment_rows
+from campaign_tools.campaigns.report import CampaignReportSettings, campaign_lift_report
 from campaign_tools.campaigns.schedule import Timetable
-from campaign_tools.commands.options import add_output_option, print_json
+from campaign_tools.commands.options import add_aws_options, add_output_option, aws_options, print_json
+from campaign_tools.conversions import registry as conversions_registry
+from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.settings import DEFAULT_LEDGER
+from transformer.aws import client
 from transformer.errors import PinrecError
 
 NEXT_SLOTS = 5
@@ -54,6 +64,63 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dry.add_argument("--until", type=_instant, help="slots up to this instant (default: --now)")
     add_output_option(dry)
     dry.set_defaults(run=run_plan)
+    report = actions.add_parser(
+        "report",
+        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
+        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
+        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
+        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
+        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
+        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
+        "interval). Needs the pinrec[stats] extra (statsmodels).",
+    )
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    report.add_argument(
+        "--conversions",
+        default=conversions_registry.DEFAULT_CONVERSIONS,
+        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
+    )
+    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
+    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
+    add_aws_options(report, dry_run=False)
+    report.set_defaults(run=run_report)
+    deploy = actions.add_parser(
+        "deploy",
+        help="EventBridge Scheduler: one at() schedule per upcoming unit starting the send state machine",
+        description="Plans the slots after --now up to --horizon over the segment (local-time campaigns: one slot "
+        "per UTC offset with recipients) and makes the group's schedules of the campaign exactly one per (slot, "
+        "treatment, channel): new ones created, existing ones updated (a paused campaign stays paused), unwanted "
+        "ones deleted. Each starts the state machine with the input `pinrec send --on-aws` uses, reading the "
+        "unit's segment <segment-prefix><unit id>.jsonl.",
+    )
+    deploy.add_argument("file", metavar="FILE")
+    deploy.add_argument("--state-machine-arn", required=True, help="infra/send-statemachine.yaml's StateMachineArn")
+    deploy.add_argument("--scheduler-role-arn", required=True, help="infra/campaigns.yaml's SchedulerRoleArn")
+    deploy.add_argument("--segment-prefix", required=True, help="s3://BUCKET/PREFIX/ of the units' segments")
+    deploy.add_argument("--dead-letter-arn", help="infra/campaigns.yaml's ScheduleDeadLetterQueueArn")
+    deploy.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, help="children at once (10)")
+    deploy.add_argument("--segment", help="endpoints (JSON Lines or CSV, local or s3://); default: the file's")
+    deploy.add_argument("--segment-format", choices=("jsonl", "csv"), help="default: from the file name")
+    deploy.add_argument("--now", type=_instant, help="ISO 8601 instant; slots after it are scheduled (default: now)")
+    deploy.add_argument("--horizon-days", type=int, default=DEFAULT_HORIZON.days, help="how far ahead (35)")
+    for parser, name in (
+        (deploy, "deploy"),
+        (actions.add_parser("pause", help="disable every schedule of the campaign (State DISABLED)"), "pause"),
+        (actions.add_parser("resume", help="enable every schedule of the campaign (State ENABLED)"), "resume"),
+        (actions.add_parser("delete", help="delete every schedule of the campaign"), "delete"),
+    ):
+        if name != "deploy":
+            parser.add_argument("file", metavar="FILE")
+        parser.add_argument("--group", default=DEFAULT_GROUP, help=f"the schedule group ({DEFAULT_GROUP})")
+        add_aws_options(parser, dry_run=True)
+        parser.set_defaults(run=run_scheduler, action=name)
+    listing = actions.add_parser("list", help="the campaign files of a folder; with --aws their deployed schedules")
+    listing.add_argument("folder", metavar="FOLDER", nargs="?", default=".")
+    listing.add_argument("--aws", action="store_true", help="count each campaign's schedules by state")
+    listing.add_argument("--group", default=DEFAULT_GROUP, help=f"the schedule group ({DEFAULT_GROUP})")
+    add_aws_options(listing, dry_run=False)
+    listing.set_defaults(run=run_list)
 
 
 def run_validate(arguments: argparse.Namespace) -> int:
@@ -96,4 +163,86 @@ def run_plan(arguments: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         print("\n".join(result.lines()))
+    return 0
+
+
+def run_report(arguments: argparse.Namespace) -> int:
+    settings = CampaignReportSettings(
+        file=arguments.file,
+        ledger=arguments.ledger,
+        conversions=arguments.conversions,
+        segment=arguments.segment,
+        confidence=arguments.confidence,
+        region=arguments.region,
+        profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
+    )
+    result = campaign_lift_report(settings)
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def scheduler_client(arguments: argparse.Namespace) -> Any:
+    """The Scheduler client of a command run. Tests point it at moto."""
+    return client("scheduler", aws_options(arguments))
+
+
+def run_scheduler(arguments: argparse.Namespace) -> int:
+    definition = load_campaign(arguments.file)
+    scheduler = scheduler_client(arguments)
+    if arguments.action == "deploy":
+        segment = arguments.segment or definition.segment
+        if not segment and definition.schedule.frequency != "event":
+            raise PinrecError("campaign deploy needs a segment: --segment FILE, or segment in the campaign file")
+        target = DeployTarget(
+            arguments.state_machine_arn,
+            arguments.scheduler_role_arn,
+            arguments.segment_prefix,
+            arguments.group,
+            arguments.dead_letter_arn,
+            arguments.max_concurrency,
+        )
+        now = arguments.now or datetime.now(UTC)
+        horizon = timedelta(days=arguments.horizon_days)
+        if segment:
+            s3 = client("s3", aws_options(arguments)) if segment.startswith("s3://") else None
+            fmt = arguments.segment_format or definition.segment_format
+            with segment_rows(segment, fmt, definition.csv_list_separator, s3) as rows:
+                result = campaign_aws.deploy(
+                    definition, rows, scheduler, target, now, horizon=horizon, dry_run=arguments.dry_run
+                )
+        else:
+            result = campaign_aws.deploy(definition, [], scheduler, target, now, dry_run=arguments.dry_run)
+    elif arguments.action == "delete":
+        result = campaign_aws.delete(definition.id, scheduler, arguments.group, dry_run=arguments.dry_run)
+    else:
+        enabled = arguments.action == "resume"
+        result = campaign_aws.set_state(
+            definition.id, scheduler, arguments.group, enabled=enabled, dry_run=arguments.dry_run
+        )
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def run_list(arguments: argparse.Namespace) -> int:
+    client_of = (lambda: scheduler_client(arguments)) if arguments.aws else None
+    found = campaign_aws.list_campaigns(Path(arguments.folder), client_of, arguments.group)
+    if arguments.output == "json":
+        print_json([entry.to_dict() for entry in found])
+        return 0
+    for entry in found:
+        if entry.error is not None:
+            print(f"{entry.file}: invalid: {entry.error}")
+            continue
+        deployed = ""
+        if entry.schedules is not None:
+            states = ", ".join(f"{state.lower()} {n}" for state, n in sorted(entry.schedules.items()))
+            deployed = f"; schedules: {states or 'none'}"
+        print(f"{entry.file}: {entry.campaign_id} ({entry.name}), {entry.frequency}{deployed}")
     return 0
