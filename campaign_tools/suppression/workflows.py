@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import math
 import sys
 import time
@@ -27,6 +26,7 @@ from pydantic import AfterValidator, Field
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import ComposeError
+from campaign_tools.console import json_text
 from campaign_tools.send.json_lines import MalformedLine, read_json_lines
 from campaign_tools.send.settings import AwsSettings
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
@@ -398,7 +398,7 @@ def export_entries(settings: ExportSettings, clients: ClientFactory | None = Non
             if writer is not None:
                 writer.writerow({**row, "topic": row["topic"] or ""})
             else:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json_text(row, indent=None) + "\n")
             count += 1
     return count
 
