@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hypothesis import HealthCheck, given, settings
 
 from campaign_tools.cli import main
