@@ -17,7 +17,8 @@ from campaign_tools.campaigns.plan import plan
 from campaign_tools.campaigns.recipients import segment_rows
 from campaign_tools.campaigns.report import CampaignReportSettings, campaign_lift_report
 from campaign_tools.campaigns.schedule import Timetable
-from campaign_tools.commands.options import add_aws_options, add_output_option, aws_options, print_json
+from campaign_tools.commands.options import add_aws_options, add_output_option, aws_options
+from campaign_tools.console import print_json
 from campaign_tools.conversions import registry as conversions_registry
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.settings import DEFAULT_LEDGER
