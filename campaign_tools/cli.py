@@ -13,6 +13,7 @@ from campaign_tools.commands import (
     catalog,
     config,
     demo,
+    doctor,
     events,
     invoke,
     migrate,
@@ -44,6 +45,7 @@ COMMAND_MODULES = (
     send,
     suppression,
     events,
+    doctor,
 )
 
 EXIT_ERROR = 1
