@@ -88,7 +88,8 @@ class FakeResolver:
 
 
 def campaign(**overrides: Any) -> SendSettings:
-    sender = {"from_address": SENDER, "configuration_set": "pinrec-events", **overrides.pop("sender", {})}
+    defaults = {"from_address": SENDER, "configuration_set": "pinrec-events"}
+    sender = {**(defaults if overrides.get("channel", "email") == "email" else {}), **overrides.pop("sender", {})}
     data = {"campaign_id": "doctor", "template": "offer", "recommendations": f"personalize:{CAMPAIGN_ARN}",
             "ledger": "dynamodb:pinrec-send-ledger", "suppression": "dynamodb:pinrec-suppression", "sender": sender,
             **overrides}  # fmt: skip
