@@ -11,7 +11,7 @@ from campaign_tools.doctor import events, suppression
 from campaign_tools.doctor.base import Status
 from campaign_tools.doctor.context import Stack
 from campaign_tools.suppression.dynamodb import create_suppression_table, open_dynamodb
-from tests.campaign_tools.doctor.conftest import answer, campaign, only, statuses
+from tests.campaign_tools.doctor.conftest import answer, campaign, statuses
 from tests.campaign_tools.doctor.test_ses import ACCOUNT_ANSWER
 
 NOW = 1_800_000_000.0
