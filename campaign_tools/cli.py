@@ -24,6 +24,7 @@ from campaign_tools.commands import (
     segment,
     send,
     setup,
+    smoke,
     suppression,
     templates,
 )
@@ -46,6 +47,7 @@ COMMAND_MODULES = (
     suppression,
     events,
     doctor,
+    smoke,
 )
 
 EXIT_ERROR = 1
