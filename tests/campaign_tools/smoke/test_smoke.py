@@ -249,3 +249,59 @@ def test_near_misses_are_refused(address):
     for channel in ("email", "sms"):
         with pytest.raises(NotASimulator):
             check_recipient(channel, address)
+
+
+def test_an_sms_campaign_goes_to_the_us_simulator_numbers(deployed, tmp_path):
+    """SMS: moto has no End User Messaging SMS, so SendTextMessage is answered here (and refuses any number but a
+    simulator's); the loop publishes each message's SMS events (bare, as the SNS raw delivery puts them on the queue)."""
+    from types import SimpleNamespace
+
+    sent: list[dict[str, Any]] = []
+
+    def send_text(params: dict[str, Any], **_: Any) -> tuple[Any, dict[str, Any]]:
+        request = json.loads(params["body"])
+        assert request["DestinationPhoneNumber"] in SMS_SIMULATOR, "a smoke texts the simulator only"
+        sent.append({**request, "MessageId": f"sms-{len(sent)}"})
+        return SimpleNamespace(status_code=200), {"MessageId": sent[-1]["MessageId"]}
+
+    clients = deployed["clients"]
+    clients("pinpoint-sms-voice-v2").meta.events.register(
+        "before-call.pinpoint-sms-voice-v2.SendTextMessage", send_text
+    )
+    campaign = tmp_path / "sms.toml"
+    campaign.write_text(
+        f'channel = "sms"\ncomposer = "{PLUGIN}"\nconfig = "pinrec.toml"\nrecommendations = "segment"\n'
+        f'ledger = "dynamodb:{LEDGER}"\nsuppression = "dynamodb:{SUPPRESSION}"\n'
+        f'[sender]\nconfiguration_set = "{CONFIGURATION_SET}"\n',
+        encoding="utf-8",
+    )
+    outcome = {"+14254147755": ("TEXT_DELIVERED", "DELIVERED"), "+14254147167": ("TEXT_UNREACHABLE", "UNREACHABLE")}
+
+    def loop(seconds: float) -> None:
+        records = []
+        for message in sent:
+            event_type, status = outcome[message["DestinationPhoneNumber"]]
+            for n, (kind, state) in enumerate([("TEXT_PENDING", "PENDING"), (event_type, status)]):
+                records.append({"messageId": f"{message['MessageId']}-{n}", "eventSource": "aws:sqs", "body": json.dumps({
+                    "eventType": kind, "eventVersion": "1.0", "eventTimestamp": 1_800_000_000_000 + n, "isFinal": n == 1,
+                    "destinationPhoneNumber": message["DestinationPhoneNumber"], "messageId": message["MessageId"],
+                    "messageStatus": state, "context": message.get("Context", {})})})  # fmt: skip
+        assert events_handler.handler({"Records": records}) == {"batchItemFailures": []}
+
+    settings = SmokeSettings(campaign=campaign, items=("P1",), timeout_seconds=60, poll_seconds=10)
+    result = run_smoke(settings, clients=clients, waiting=Waiting(loop, FakeClock()), now=1_800_000_000)
+    assert result.ok, [f for f in result.findings if f.status is not Status.OK]
+    assert sorted(m["DestinationPhoneNumber"] for m in sent) == sorted(SMS_SIMULATOR)
+    titles = {f.title: f.detail for f in result.findings}
+    assert titles["ledger smoke-sms-failure"] == "failed, send"
+    assert titles["report"] == "sent 2, delivered 1, hard_bounced 0, complained 0"
+
+
+def test_the_command_refuses_a_campaign_the_loop_cannot_answer(tmp_path, capsys):
+    from campaign_tools.cli import main
+
+    campaign = tmp_path / "c.toml"
+    campaign.write_text('composer = "x:y"\nrecommendations = "segment"\n[sender]\nfrom_address = "a@b.example"\n')
+    assert main(["smoke", "--campaign", str(campaign)]) == 1
+    error = capsys.readouterr().err
+    assert "cannot run the smoke campaign" in error and "no [sender] configuration_set" in error
