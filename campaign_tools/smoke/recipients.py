@@ -74,7 +74,7 @@ def check_recipient(channel: str, address: object) -> str:
     if simulators is None:
         raise NotASimulator(f"pinrec smoke sends email and sms only: {channel} has no simulator")
     if not isinstance(address, str) or address not in simulators:
-        raise NotASimulator(f"pinrec smoke refuses a {channel} recipient that is not a simulator")
+        raise NotASimulator(f"pinrec smoke refuses this {channel} recipient: it is not a simulator")
     return address
 
 

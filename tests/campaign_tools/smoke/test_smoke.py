@@ -239,7 +239,11 @@ def test_no_address_outside_the_simulators_can_be_a_smoke_recipient(address, cha
         return
     with pytest.raises(NotASimulator) as refused:
         check_recipient(channel, address)
-    assert address not in str(refused.value) or not address
+    assert str(refused.value) in {  # never naming the address
+        "pinrec smoke refuses this email recipient: it is not a simulator",
+        "pinrec smoke refuses this sms recipient: it is not a simulator",
+        "pinrec smoke sends email and sms only: push has no simulator",
+    }
 
 
 @pytest.mark.parametrize("address", ["Success@simulator.amazonses.com", "success@simulator.amazonses.com ",
