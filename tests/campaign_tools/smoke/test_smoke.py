@@ -6,6 +6,7 @@ list and the report, and its clean-up. The recipients it may have are the simula
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import uuid
@@ -19,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign_tools.doctor.base import Status
+from campaign_tools.doctor.permissions import NEEDS
 from campaign_tools.send.run import client_factory
 from campaign_tools.smoke.recipients import EMAIL_SIMULATOR, SMS_SIMULATOR, NotASimulator, check_recipient
 from campaign_tools.smoke.run import SmokeError, SmokeSettings, Waiting, run_smoke, send_settings
@@ -50,8 +52,14 @@ class DeployedLoop:
         self.clients, self.queue_url, self.tags, self.leave_out = clients, queue_url, tags, leave_out
         self.played: set[str] = set()
         self.rounds = 0
+        self.handler_calls: set[str] = set()
+        """IAM actions the events function called (what permissions.NEEDS must list for its role)."""
 
     def __call__(self, seconds: float) -> None:
+        with record_calls(set()):  # the loop's own calls are nobody's to grant
+            self.play()
+
+    def play(self) -> None:
         from moto.ses.models import ses_backends
 
         self.rounds += 1
@@ -64,7 +72,8 @@ class DeployedLoop:
                 sqs.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(record))
         while batch := sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get("Messages", []):
             records = [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs"} for m in batch]
-            assert events_handler.handler({"Records": records}) == {"batchItemFailures": []}
+            with record_calls(self.handler_calls):
+                assert events_handler.handler({"Records": records}) == {"batchItemFailures": []}
             for m in batch:
                 sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
 
@@ -77,6 +86,31 @@ class DeployedLoop:
                          **{name: [value] for name, value in self.tags[message.id].items()}}}  # fmt: skip
         published = [("Send", {})] + [event for event in SIMULATED[local] if event[0] not in self.leave_out]
         return [_eventbridge(kind, mail, recipient, fields, n) for n, (kind, fields) in enumerate(published)]
+
+
+_RECORDING: list[set[str]] = []
+"""Where calls are recorded: the innermost `record_calls` (the events function's calls are not the caller's)."""
+
+
+@contextlib.contextmanager
+def record_calls(into: set[str]) -> Iterator[None]:
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        _RECORDING[-1].add(f"{client.meta.service_model.signing_name}:{operation}")
+        return original(client, operation, params)
+
+    _RECORDING.append(into)
+    if len(_RECORDING) == 1:
+        BaseClient._make_api_call = record
+    try:
+        yield
+    finally:
+        _RECORDING.pop()
+        if not _RECORDING:
+            BaseClient._make_api_call = original
 
 
 def _iso(offset: float) -> str:
@@ -171,7 +205,12 @@ def smoke(deployed: dict[str, Any], **loop: Any) -> tuple[Any, DeployedLoop, lis
 
 
 def test_smoke_end_to_end_through_the_replayed_loop(deployed):
-    result, play, lines = smoke(deployed)
+    caller_calls: set[str] = set()
+    with record_calls(caller_calls):
+        result, play, lines = smoke(deployed)
+    caller = {action for need in NEEDS if need.who == "caller" for action in need.actions}
+    assert caller_calls - {"dynamodb:DeleteItem"} <= caller, "the doctor's IAM table lists what a send calls"
+    assert "ses:SendEmail" in caller_calls  # DeleteItem: the clean-up of the simulator addresses' entries
     assert result.campaign_id == "pinrec-smoke-20270115T080000Z"
     assert [(f.title, f.status) for f in result.findings if f.status is not Status.OK] == []
     assert result.ok
@@ -185,6 +224,8 @@ def test_smoke_end_to_end_through_the_replayed_loop(deployed):
     assert titles["report"] == "sent 4, delivered 2, hard_bounced 2, complained 1"
     assert lines[0] == "0 of 4 messages have their events (0s)" and lines[-1].startswith("4 of 4")
     assert play.rounds == 1
+    granted = {action for need in NEEDS if need.who == "events" for action in need.actions}
+    assert play.handler_calls and play.handler_calls <= granted, "the doctor's IAM table lists what the function calls"
     # cleaned up: the simulator addresses' entries and the temporary segment
     listing = open_dynamodb(SUPPRESSION, deployed["clients"], True)
     assert dict(listing.lookup("email", list(EMAIL_SIMULATOR))) == {}
