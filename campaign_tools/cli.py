@@ -15,6 +15,7 @@ from campaign_tools.commands import (
     config,
     conversions,
     demo,
+    doctor,
     events,
     invoke,
     migrate,
@@ -25,6 +26,7 @@ from campaign_tools.commands import (
     segment,
     send,
     setup,
+    smoke,
     suppression,
     templates,
 )
@@ -48,6 +50,8 @@ COMMAND_MODULES = (
     events,
     campaign,
     conversions,
+    doctor,
+    smoke,
 )
 
 EXIT_ERROR = 1

@@ -1,0 +1,105 @@
+"""`pinrec doctor` end to end on moto: the campaign file read, every check run, text and JSON, the exit status, and
+not one call that could change anything (the recorder watches the whole command)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from campaign_tools.cli import main
+from campaign_tools.doctor import run as doctor_run
+from campaign_tools.doctor.base import Check, Status
+from campaign_tools.doctor.campaign import CampaignFileError, load_campaign
+from campaign_tools.doctor.registry import CHECKS
+from campaign_tools.settings import InvalidSettings
+from tests.campaign_tools.doctor.conftest import CAMPAIGN_ARN, FakeResolver
+
+CAMPAIGN_TOML = f"""
+template = "offer"
+recommendations = "personalize:{CAMPAIGN_ARN}"
+ledger = "dynamodb:pinrec-send-ledger"
+suppression = "dynamodb:pinrec-suppression"
+
+[sender]
+from_address = "news@shop.example.com"
+configuration_set = "pinrec-events"
+"""
+
+
+@pytest.fixture
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> FakeResolver:
+    resolver = FakeResolver({"_dmarc.shop.example.com": ["v=DMARC1; p=none"]})
+    monkeypatch.setattr(doctor_run, "DnsPythonResolver", lambda timeout: resolver)
+    return resolver
+
+
+def test_the_command_reads_only_and_reports_every_check(aws_endpoint, recorder, no_dns, tmp_path, capsys):
+    campaign = tmp_path / "spring.toml"
+    campaign.write_text(CAMPAIGN_TOML, encoding="utf-8")
+    recorder.watching = True
+    status = main(["doctor", "--campaign", str(campaign), "--stack", "pinrec-events", "--endpoint-url", aws_endpoint,
+                   "--output", "json"])  # fmt: skip
+    recorder.watching = False
+    report = json.loads(capsys.readouterr().out)
+    assert status == 1 and report["ok"] is False and report["schema"] == "pinrec.doctor/1"
+    checks = {finding["check"] for finding in report["findings"]}
+    assert checks == {check.name for check in CHECKS}
+    by_title = {finding["title"]: finding for finding in report["findings"]}
+    assert by_title["credentials and region"]["status"] == "ok"
+    assert by_title["stack pinrec-events"]["fix"].startswith("deploy it: see README")
+    assert by_title["DMARC for shop.example.com"]["status"] == "ok"
+    assert all(finding["fix"] for finding in report["findings"] if finding["status"] == "failure")
+    assert "sts:GetCallerIdentity" in recorder.operations()  # and the recorder fixture asserts nothing mutated
+
+
+def test_text_output_marks_each_finding_and_counts(aws_endpoint, recorder, no_dns, tmp_path, capsys):
+    campaign = tmp_path / "spring.toml"
+    campaign.write_text(CAMPAIGN_TOML, encoding="utf-8")
+    assert main(["doctor", "--campaign", str(campaign), "--stack", "pinrec", "--endpoint-url", aws_endpoint]) == 1
+    out = capsys.readouterr().out.splitlines()
+    lines = out[next(n for n, line in enumerate(out) if line.startswith("[ok  ] credentials")) :]
+    assert lines[0].startswith("[ok  ] credentials and region: account 123456789012")
+    assert "[FAIL] stack pinrec: no such stack in this account and region" in lines
+    assert lines[-1].endswith("skipped") and "failure" in lines[-1]
+
+
+def test_a_check_that_breaks_becomes_one_failure_and_the_others_run(make_context):
+    from botocore.exceptions import ClientError
+
+    def broken(context):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "DescribeThing")
+
+    checks = (Check("broken", "a broken check", broken), Check("fine", "fine", lambda context: []))
+    report = doctor_run.run_checks(make_context(), checks)
+    assert [(f.check, f.status, f.detail) for f in report.findings] == [
+        ("broken", Status.FAILURE, "the check could not finish: ThrottlingException")
+    ]
+    assert report.failed
+
+
+def test_campaign_files_toml_json_and_their_errors(tmp_path):
+    toml = tmp_path / "c.toml"
+    toml.write_text('config = "pinrec.toml"\n' + CAMPAIGN_TOML, encoding="utf-8")
+    settings = load_campaign(toml)
+    assert settings.sender.from_address == "news@shop.example.com"  # type: ignore[attr-defined]
+    assert settings.config == str(tmp_path / "pinrec.toml"), "relative to the campaign file"
+    json_file = tmp_path / "c.json"
+    json_file.write_text(json.dumps({"template": "offer", "recommendations": "segment"}), encoding="utf-8")
+    assert load_campaign(json_file).recommendations == "segment"
+    (tmp_path / "bad.toml").write_text("template = ", encoding="utf-8")
+    with pytest.raises(CampaignFileError, match="not valid TOML"):
+        load_campaign(tmp_path / "bad.toml")
+    (tmp_path / "wrong.toml").write_text('template = "offer"\nrecommendations = "nowhere"\n', encoding="utf-8")
+    with pytest.raises(InvalidSettings, match="--recommendations must be"):
+        load_campaign(tmp_path / "wrong.toml")
+
+
+def test_settings_errors_name_the_flags(tmp_path: Path):
+    from campaign_tools.doctor.settings import DoctorSettings
+
+    with pytest.raises(InvalidSettings) as raised:
+        DoctorSettings(campaign=tmp_path / "missing.toml", stacks=("bad name",), max_event_age_hours=0)
+    message = str(raised.value)
+    assert "--campaign" in message and "--stack 'bad name'" in message and "--max-event-age" in message
