@@ -118,7 +118,8 @@ class LimitedSend:
             return
         sent = self.ledger.sent_among(unit_id, _ids(chunk))
         todo = [record for record in chunk if str(record.get("Id")) not in sent]
-        self.outcome.skipped[ALREADY_SENT] += len(chunk) - len(todo)
+        if len(todo) < len(chunk):
+            self.outcome.skipped[ALREADY_SENT] += len(chunk) - len(todo)
         if not todo:
             return
         refused = self.limits.reserve(unit_id, self.campaign_id, _ids(todo), self.caps, self.clock())
