@@ -14,7 +14,7 @@ from campaign_tools.campaigns import trigger_lambda
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.run import client_factory
 from tests.aws_fixtures import verify_ses_identity
-from tests.campaign_tools.campaigns.test_on_aws_helpers import email_event_campaign
+from tests.campaign_tools.campaigns.event_campaigns import email_event_campaign
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 
