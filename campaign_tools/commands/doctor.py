@@ -25,8 +25,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser.add_argument(
         "--campaign",
         type=Path,
-        help="a campaign file (TOML or JSON send settings): its sender, ledger, suppression "
-        "list and recommendations are checked",
+        help="a campaign.toml: each channel table's sender settings (From identity, configuration set, "
+        "origination identity, push application), its ledger, suppression list and recommendations are checked",
     )
     parser.add_argument(
         "--stack", action="append", dest="stacks", metavar="NAME",

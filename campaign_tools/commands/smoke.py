@@ -19,16 +19,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     parser = commands.add_parser(
         "smoke",
         help="send one small campaign to the providers' simulators and check its events, suppressions and report",
-        description="Sends the campaign (a campaign file: TOML or JSON send settings) to the SES mailbox simulator "
-        "(success@, bounce@, complaint@, suppressionlist@simulator.amazonses.com) or, for an SMS campaign, to End "
-        "User Messaging's US simulator numbers, under a fresh campaign id; waits until the deployed loop brought "
+        description="Sends the campaign (a campaign.toml) to the providers' simulators: for each of its [email] and "
+        "[sms] tables, the campaign's own message with that table's template and sender settings, through the "
+        "campaign's configuration set, ledger and suppression list, under a fresh campaign id -- email to the SES "
+        "mailbox simulator (success@, bounce@, complaint@, suppressionlist@simulator.amazonses.com), SMS to End User "
+        "Messaging's US simulator numbers ([push] has no simulator: skipped); waits until the deployed loop brought "
         "every message's events into the ledger; checks the ledger, the suppression list and the report against "
         "what the simulators promise; removes the simulator addresses' suppression entries and its temporary "
-        "files. It never sends to any other recipient. Give --campaign once per channel. Exit status 1 when a "
-        "check failed.",
+        "files. It never sends to any other recipient. Exit status 1 when a check failed.",
     )
-    parser.add_argument("--campaign", type=Path, action="append", required=True, metavar="FILE",
-                        help="the campaign file (repeat: one per channel)")  # fmt: skip
+    parser.add_argument("--campaign", type=Path, required=True, metavar="FILE",
+                        help="the campaign.toml: it must name its ledger, suppression list and each table's "
+                        "configuration_set")  # fmt: skip
     parser.add_argument("--item", action="append", dest="items", default=[], metavar="ID",
                         help="recommend this catalog item id to every simulator endpoint (repeat; default: the "
                         "campaign's recommendations)")  # fmt: skip
@@ -41,22 +43,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(arguments: argparse.Namespace) -> int:
-    results = []
-    for campaign in arguments.campaign:
-        settings = SmokeSettings(
-            campaign=campaign, items=tuple(arguments.items), timeout_seconds=arguments.timeout,
-            poll_seconds=arguments.poll, region=arguments.region, profile=arguments.profile,
-            endpoint_url=arguments.endpoint_url,
-        )  # fmt: skip
-        waiting = Waiting(progress=lambda line: print(f"pinrec smoke: {line}", file=sys.stderr))
-        results.append(run_smoke(settings, waiting=waiting))
+    settings = SmokeSettings(
+        campaign=arguments.campaign, items=tuple(arguments.items), timeout_seconds=arguments.timeout,
+        poll_seconds=arguments.poll, region=arguments.region, profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
+    )  # fmt: skip
+    waiting = Waiting(progress=lambda line: print(f"pinrec smoke: {line}", file=sys.stderr))
+    report = run_smoke(settings, waiting=waiting)
     if arguments.output == "json":
-        print_json({"ok": all(r.ok for r in results), "campaigns": [r.to_dict() for r in results]})
+        print_json(report.to_dict())
     else:
-        for result in results:
+        for result in report.results:
             print(f"smoke campaign {result.campaign_id} ({result.channel}): {'ok' if result.ok else 'FAILED'}")
             for finding in result.findings:
                 print(f"[{MARKS[finding.status]}] {finding.title}: {finding.detail}")
                 if finding.fix:
                     print(f"       fix: {finding.fix}")
-    return 0 if all(r.ok for r in results) else EXIT_FAILED
+    return 0 if report.ok else EXIT_FAILED

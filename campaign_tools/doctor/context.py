@@ -1,6 +1,7 @@
-"""What the checks share: the settings, the campaign and configuration they name, AWS clients, a DNS resolver, and
-the deployed stacks (read once), from which the names every check needs are derived -- the campaign's own choice
-first, else the stack's output or parameter."""
+"""What the checks share: the settings, the campaign (a campaign.toml) and configuration they name, AWS clients, a DNS
+resolver, and the deployed stacks (read once), from which the names every check needs are derived -- the campaign's
+own choice first (every channel table it has, its treatments' overrides included), else the stack's output or
+parameter."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 from typing import Any
 
+from campaign_tools.campaigns.definition import CampaignDefinition
 from campaign_tools.doctor.dns import Resolver
 from campaign_tools.doctor.settings import DoctorSettings
-from campaign_tools.send.settings import SendSettings
 from transformer.config import PinrecConfig
 from transformer.stores.dynamodb import DynamoDbStoreConfig
 
@@ -45,7 +46,7 @@ class DoctorContext:
     settings: DoctorSettings
     clients: Callable[[str], Any]
     resolver: Resolver
-    campaign: SendSettings | None = None
+    campaign: CampaignDefinition | None = None
     config: PinrecConfig | None = None
     now: float = field(default_factory=time.time)
     stacks: dict[str, Stack | None] = field(default_factory=dict)
@@ -63,48 +64,67 @@ class DoctorContext:
             return None
         return (stack.outputs.get(output) if output else None) or (stack.parameters.get(parameter) or None)
 
-    def sender(self, name: str) -> str | None:
-        value = getattr(self.campaign.sender, name, None) if self.campaign is not None else None
-        return value if isinstance(value, str) and value else None
+    def sends(self, channel: str) -> bool:
+        """Whether the campaign has a table for this channel (without a campaign: every channel is checked)."""
+        return self.campaign is None or channel in self.campaign.channels.given()
+
+    def sender_values(self, channel: str, name: str) -> list[str]:
+        """The distinct values of a sender setting on a channel: the campaign's table, then each treatment's."""
+        if self.campaign is None or channel not in self.campaign.channels.given():
+            return []
+        treatments = [self.campaign.treatment_name] + [treatment.name for treatment in self.campaign.treatments]
+        messages = [self.campaign.message(treatment, channel) for treatment in treatments]
+        values = [getattr(message, name, None) for message in messages]
+        return list(dict.fromkeys(value for value in values if isinstance(value, str) and value))
 
     @property
-    def channel(self) -> str | None:
-        return self.campaign.channel if self.campaign is not None else None
+    def from_addresses(self) -> list[str]:
+        return list(
+            dict.fromkeys(parseaddr(value)[1] or value for value in self.sender_values("email", "from_address"))
+        )
 
     @property
-    def from_address(self) -> str | None:
-        value = self.sender("from_address")
-        return (parseaddr(value)[1] or value) if value else None
+    def sender_domains(self) -> list[str]:
+        """The From domains: of the campaign's addresses, else of the send stack's SenderIdentity."""
+        domains = [address.rpartition("@")[2].lower() for address in self.from_addresses]
+        if not domains and self.sends("email"):
+            identity = self._stack_value("send", parameter="SenderIdentity")
+            domains = [identity.rpartition("@")[2].lower()] if identity else []
+        return list(dict.fromkeys(domain for domain in domains if domain))
 
     @property
-    def sender_domain(self) -> str | None:
-        if self.from_address:
-            return self.from_address.rpartition("@")[2].lower() or None
-        identity = self._stack_value("send", parameter="SenderIdentity")
-        return identity.rpartition("@")[2].lower() if identity else None
+    def configuration_sets(self) -> list[str]:
+        """The SES configuration sets of the campaign's email tables, else the events stack's."""
+        if not self.sends("email"):
+            return []
+        named = self.sender_values("email", "configuration_set")
+        stack = self._stack_value("events", output="ConfigurationSetName")
+        return named or ([stack] if stack else [])
 
     @property
-    def configuration_set(self) -> str | None:
-        if self.channel in (None, "email") and self.sender("configuration_set"):
-            return self.sender("configuration_set")
-        return self._stack_value("events", output="ConfigurationSetName")
+    def sms_configuration_sets(self) -> list[str]:
+        if not self.sends("sms"):
+            return []
+        named = self.sender_values("sms", "configuration_set")
+        stack = self._stack_value("events", output="SmsConfigurationSetName")
+        return named or ([stack] if stack else [])
 
     @property
-    def sms_configuration_set(self) -> str | None:
-        if self.channel == "sms" and self.sender("configuration_set"):
-            return self.sender("configuration_set")
-        return self._stack_value("events", output="SmsConfigurationSetName")
+    def recommendations(self) -> str | None:
+        return self.campaign.recommendations if self.campaign is not None else None
 
     @property
     def ledger_table(self) -> str | None:
-        if self.campaign is not None and self.campaign.ledger.startswith("dynamodb:"):
-            return self.campaign.ledger.partition(":")[2]
+        ledger = self.campaign.ledger if self.campaign is not None else None
+        if ledger and ledger.startswith("dynamodb:"):
+            return ledger.partition(":")[2]
         return self._stack_value("send", output="LedgerTableName")
 
     @property
     def suppression_spec(self) -> str | None:
-        if self.campaign is not None and self.campaign.suppression and self.campaign.suppression != "none":
-            return self.campaign.suppression
+        named = self.campaign.suppression if self.campaign is not None else None
+        if named and named != "none":
+            return named
         table = self._stack_value("events", output="SuppressionTableName")
         return f"dynamodb:{table}" if table else None
 

@@ -22,29 +22,33 @@ def _policy(record: str) -> str:
 
 
 def run(context: DoctorContext) -> list[Finding]:
-    domain = context.sender_domain
-    if context.channel not in (None, "email") or not domain:
+    domains = context.sender_domains
+    if not domains:
         return [found.skipped("DMARC", "no From domain to look up")]
+    return [_check(context, domain) for domain in domains]
+
+
+def _check(context: DoctorContext, domain: str) -> Finding:
     title = f"DMARC for {domain}"
     for name in _candidates(domain):
         try:
             records = [r for r in context.resolver.txt(f"_dmarc.{name}") if r.strip().lower().startswith("v=dmarc1")]
         except DnsUnreachable as error:
-            return [found.skipped(title, f"DNS is unreachable from here ({error}): DMARC was not checked",
-                                  f"look it up where DNS works: dig TXT _dmarc.{domain}")]  # fmt: skip
+            return found.skipped(title, f"DNS is unreachable from here ({error}): DMARC was not checked",
+                                 f"look it up where DNS works: dig TXT _dmarc.{domain}")  # fmt: skip
         if len(records) > 1:
-            return [found.failure(title, f"_dmarc.{name} has {len(records)} DMARC records; receivers ignore them all",
-                                  "keep exactly one v=DMARC1 TXT record")]  # fmt: skip
+            return found.failure(title, f"_dmarc.{name} has {len(records)} DMARC records; receivers ignore them all",
+                                 "keep exactly one v=DMARC1 TXT record")  # fmt: skip
         if records:
             policy = _policy(records[0])
             where = "" if name == domain else f" (the organisational domain {name}'s)"
             if policy not in ("none", "quarantine", "reject"):
-                return [found.failure(title, f"_dmarc.{name}'s record has no valid p= tag",
-                                      "publish e.g. v=DMARC1; p=none; rua=mailto:dmarc@" + name)]  # fmt: skip
-            return [found.ok(title, f"v=DMARC1, p={policy}{where}")]
-    return [found.failure(title, f"no DMARC record at _dmarc.{domain} or its parent domains",
-                          f"publish a TXT record _dmarc.{domain}: v=DMARC1; p=none; rua=mailto:dmarc@{domain} "
-                          "(Gmail, Yahoo and Microsoft require DMARC of bulk senders)")]  # fmt: skip
+                return found.failure(title, f"_dmarc.{name}'s record has no valid p= tag",
+                                     "publish e.g. v=DMARC1; p=none; rua=mailto:dmarc@" + name)  # fmt: skip
+            return found.ok(title, f"v=DMARC1, p={policy}{where}")
+    return found.failure(title, f"no DMARC record at _dmarc.{domain} or its parent domains",
+                         f"publish a TXT record _dmarc.{domain}: v=DMARC1; p=none; rua=mailto:dmarc@{domain} "
+                         "(Gmail, Yahoo and Microsoft require DMARC of bulk senders)")  # fmt: skip
 
 
 CHECK = Check("dmarc", "a DMARC record for the From domain (DNS TXT _dmarc.DOMAIN)", run)

@@ -35,7 +35,7 @@ def _configuration_set(context: DoctorContext, name: str) -> list[Finding]:
         return [found.aws_error(title, "ses:GetConfigurationSet", error,
                                 "ses:GetConfigurationSet and ses:GetConfigurationSetEventDestinations",
                                 missing="deploy infra/events.yaml (its SesConfigurationSet) or name the set the "
-                                "campaign uses in [sender] configuration_set")]  # fmt: skip
+                                "campaign uses in [email] configuration_set")]  # fmt: skip
     bridged = [d for d in destinations if d.get("Enabled") and d.get("EventBridgeDestination")]
     if not bridged:
         return [found.failure(title, "no enabled EventBridge event destination: SES events never reach pinrec",
@@ -105,14 +105,13 @@ def _flow(context: DoctorContext, url: str) -> Finding:
 
 def run(context: DoctorContext) -> list[Finding]:
     findings = []
-    name = context.configuration_set
-    if context.channel in (None, "email"):
-        if name:
+    if context.sends("email"):
+        for name in context.configuration_sets:
             findings += _configuration_set(context, name)
-        else:
+        if not context.configuration_sets:
             findings.append(found.failure("SES configuration set", "none named: a send without one has no events",
-                                          "deploy infra/events.yaml, or set [sender] configuration_set in the "
-                                          "campaign"))  # fmt: skip
+                                          "deploy infra/events.yaml, or set configuration_set in the campaign's "
+                                          "[email] table"))  # fmt: skip
     if context.dead_letter_queue_url:
         findings.append(_dead_letters(context, context.dead_letter_queue_url))
     if context.queue_url:

@@ -16,13 +16,13 @@ WHO = {"caller": "the caller", "send": "the send child's role", "events": "the e
        "transformer": "the transformer's role"}  # fmt: skip
 
 
-def resources(context: DoctorContext, account: str, region: str) -> dict[str, str | None]:
-    """Each resource kind's ARN in this setup (None: not named by the campaign, the configuration or a stack)."""
+def resources(context: DoctorContext, account: str, region: str) -> dict[str, tuple[str, ...]]:
+    """Each resource kind's ARNs in this setup (none: not named by the campaign, the configuration or a stack)."""
 
-    def arn(service: str, name: str | None, prefix: str = "") -> str | None:
-        return f"arn:aws:{service}:{region}:{account}:{prefix}{name}" if name else None
+    def arn(service: str, name: str | None, prefix: str = "") -> tuple[str, ...]:
+        return (f"arn:aws:{service}:{region}:{account}:{prefix}{name}",) if name else ()
 
-    spec = context.campaign.recommendations if context.campaign is not None else ""
+    spec = context.recommendations or ""
     kind, _, target = spec.partition(":")
     stack = context.stack_of("send")
     recommendations = target.partition("@")[0] if kind.startswith("personalize") else None
@@ -32,16 +32,18 @@ def resources(context: DoctorContext, account: str, region: str) -> dict[str, st
     catalog = context.catalog_table
     queue = context.queue_url
     return {
-        "identity": arn("ses", context.sender_domain, "identity/"),
-        "configuration_set": arn("ses", context.configuration_set, "configuration-set/"),
+        "identity": tuple(a for domain in context.sender_domains for a in arn("ses", domain, "identity/")),
+        "configuration_set": tuple(
+            a for name in context.configuration_sets for a in arn("ses", name, "configuration-set/")
+        ),
         "ledger": arn("dynamodb", context.ledger_table, "table/"),
         "suppression": arn("dynamodb", suppression.partition(":")[2], "table/")
         if suppression.startswith("dynamodb:")
-        else None,
+        else (),
         "catalog": arn("dynamodb", catalog[0] if catalog else None, "table/"),
         "queue": arn("sqs", queue.rstrip("/").rpartition("/")[2] if queue else None),
-        "recommendations": recommendations,
-        "any": "*",
+        "recommendations": (recommendations,) if recommendations else (),
+        "any": ("*",),
     }
 
 
@@ -79,18 +81,18 @@ def simulate(iam: Any, principal: str, actions: list[str], resource: str) -> lis
 
 
 def _judge(who: str, principal: str, check: Callable[[str, list[str], str], list[tuple[str, str]]],
-           arns: dict[str, str | None]) -> Finding:  # fmt: skip
+           arns: dict[str, tuple[str, ...]]) -> Finding:  # fmt: skip
     denied, unnamed, allowed = [], [], 0
     for need in (need for need in NEEDS if need.who == who):
-        resource = arns.get(need.resource)
-        if resource is None:
+        named = arns.get(need.resource, ())
+        if not named:
             unnamed.append(need.resource)
-            continue
-        for action, decision in check(principal, list(need.actions), resource):
-            if decision == "allowed":
-                allowed += 1
-            else:
-                denied.append(f"{action} on {resource} ({decision})")
+        for resource in named:
+            for action, decision in check(principal, list(need.actions), resource):
+                if decision == "allowed":
+                    allowed += 1
+                else:
+                    denied.append(f"{action} on {resource} ({decision})")
     title = f"IAM {WHO[who]} {principal}"
     note = f"; not simulated (not named here): {', '.join(sorted(set(unnamed)))}" if unnamed else ""
     if denied:

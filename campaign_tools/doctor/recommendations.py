@@ -10,8 +10,8 @@ found = Findings("recommendations")
 
 
 def _spec(context: DoctorContext) -> str | None:
-    if context.campaign is not None:
-        return context.campaign.recommendations
+    if context.recommendations is not None:
+        return context.recommendations
     stack = context.stack_of("send")
     arn = stack.parameters.get("RecommendationsArn") if stack else None
     if not arn:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from campaign_tools.campaigns.definition import load_campaign
 from campaign_tools.doctor.base import Check, Finding, Status
-from campaign_tools.doctor.campaign import load_campaign
 from campaign_tools.doctor.context import DoctorContext
 from campaign_tools.doctor.dns import DnsPythonResolver, Resolver
 from campaign_tools.doctor.registry import CHECKS

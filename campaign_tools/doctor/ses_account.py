@@ -12,8 +12,8 @@ found = Findings("ses-account")
 def run(context: DoctorContext) -> list[Finding]:
     from botocore.exceptions import ClientError
 
-    if context.channel not in (None, "email"):
-        return [found.skipped("SES account", f"the campaign sends {context.channel}")]
+    if not context.sends("email"):
+        return [found.skipped("SES account", "the campaign has no [email] table")]
     try:
         account = context.clients("sesv2").get_account()
     except ClientError as error:

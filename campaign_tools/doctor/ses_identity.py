@@ -11,12 +11,12 @@ from campaign_tools.doctor.context import DoctorContext
 found = Findings("ses-identity")
 
 
-def _identity(context: DoctorContext) -> tuple[str, dict[str, Any]] | Finding:
+def _identity(context: DoctorContext, address: str | None, domain: str) -> tuple[str, dict[str, Any]] | Finding:
     """The first of the address and its domain that is an SES identity, and what SES says of it."""
     from botocore.exceptions import ClientError
 
     ses = context.clients("sesv2")
-    candidates = [c for c in (context.from_address, context.sender_domain) if c]
+    candidates = [c for c in (address, domain) if c]
     for identity in dict.fromkeys(candidates):
         try:
             return identity, ses.get_email_identity(EmailIdentity=identity)
@@ -26,15 +26,22 @@ def _identity(context: DoctorContext) -> tuple[str, dict[str, Any]] | Finding:
             return found.aws_error(f"SES identity {identity}", "ses:GetEmailIdentity", error, "ses:GetEmailIdentity")
     return found.failure(f"SES identity {' / '.join(dict.fromkeys(candidates))}",
                          "neither the address nor its domain is an SES identity in this account and region",
-                         f"verify the domain: aws sesv2 create-email-identity --email-identity {context.sender_domain} "
+                         f"verify the domain: aws sesv2 create-email-identity --email-identity {domain} "
                          "and publish the three DKIM CNAME records SES returns")  # fmt: skip
 
 
 def run(context: DoctorContext) -> list[Finding]:
-    if context.channel not in (None, "email") or not context.sender_domain:
-        return [found.skipped("SES identity", "no sender: give --campaign with [sender] from_address, or deploy the "
-                              "send stack with SenderIdentity")]  # fmt: skip
-    read = _identity(context)
+    """Each From address of the campaign's email tables (or the send stack's SenderIdentity domain)."""
+    senders: list[tuple[str | None, str]] = [(a, a.rpartition("@")[2].lower()) for a in context.from_addresses]
+    senders = senders or [(None, domain) for domain in context.sender_domains]
+    if not senders:
+        return [found.skipped("SES identity", "no sender: give --campaign with an [email] from_address, or deploy "
+                              "the send stack with SenderIdentity")]  # fmt: skip
+    return [finding for address, domain in senders for finding in _check(context, address, domain)]
+
+
+def _check(context: DoctorContext, address: str | None, domain: str) -> list[Finding]:
+    read = _identity(context, address, domain)
     if isinstance(read, Finding):
         return [read]
     identity, answer = read

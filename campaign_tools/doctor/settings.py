@@ -48,8 +48,8 @@ class DoctorSettings(Settings):
     config: Annotated[Path | None, _existing_file("--config")] = None
     """pinrec.toml: the catalog store (and its table) the transformer and sends read."""
     campaign: Annotated[Path | None, _existing_file("--campaign")] = None
-    """A campaign file (`campaign.load_campaign`): the send's settings, whose sender, ledger, suppression list and
-    recommendations are checked."""
+    """A campaign.toml (`campaigns.definition`): each channel table's sender settings, its ledger, suppression list
+    and recommendations are checked."""
     stacks: Annotated[tuple[str, ...], rule(_stacks)] = DEFAULT_STACKS
     max_event_age_hours: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 24.0
     """A warning when the events queue received nothing for this long."""

@@ -35,11 +35,16 @@ def _opt_out_lists(client: Any) -> set[str]:
 
 
 def run(context: DoctorContext) -> list[Finding]:
+    """Each origination identity of the campaign's [sms] tables (none named: every number of the account)."""
+    if not context.sends("sms"):
+        return [found.skipped("SMS origination", "the campaign has no [sms] table")]
+    identities: list[str | None] = [*context.sender_values("sms", "origination_identity")] or [None]
+    return [finding for identity in identities for finding in _check(context, identity)]
+
+
+def _check(context: DoctorContext, identity: str | None) -> list[Finding]:
     from botocore.exceptions import ClientError
 
-    if context.channel not in (None, "sms"):
-        return [found.skipped("SMS origination", f"the campaign sends {context.channel}")]
-    identity = context.sender("origination_identity")
     if identity and not (identity.startswith("+") or identity.startswith("phone-") or ":phone-number/" in identity):
         return [found.skipped(f"SMS origination {identity}", "a sender id or pool: the send's preflight checks it")]
     client = context.clients("pinpoint-sms-voice-v2")
@@ -49,9 +54,9 @@ def run(context: DoctorContext) -> list[Finding]:
     except ClientError as error:
         return [found.aws_error(f"SMS origination {identity or ''}".strip(), "sms-voice:DescribePhoneNumbers", error,
                                 "sms-voice:DescribePhoneNumbers and sms-voice:DescribeOptOutLists",
-                                missing=f"request the number or fix [sender] origination_identity ({identity})")]  # fmt: skip
+                                missing=f"request the number or fix [sms] origination_identity ({identity})")]  # fmt: skip
     if not numbers:
-        if context.channel == "sms":
+        if context.campaign is not None:
             return [found.failure("SMS origination", "no phone number in this account and region",
                                   "request one: End User Messaging SMS console > Phone numbers (a SIMULATOR number "
                                   "for tests)")]  # fmt: skip

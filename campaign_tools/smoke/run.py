@@ -1,5 +1,7 @@
-"""`pinrec smoke` as a library call: send the campaign to the simulators, wait for their events to come back through
-the deployed loop, check the ledger, the suppression list and the report, and clean up what it created."""
+"""`pinrec smoke` as a library call: for each channel table of a campaign.toml that has a simulator, send the
+campaign's own message to the simulators with the campaign's sender settings, ledger and suppression list, wait for
+their events to come back through the deployed loop, check the ledger, the suppression list and the report, and
+clean up what it created."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
+from campaign_tools.campaigns.definition import CampaignDefinition, load_campaign
+from campaign_tools.campaigns.units import SendUnit
+from campaign_tools.campaigns.units import send_settings as unit_send_settings
 from campaign_tools.doctor.base import Finding, Findings, Status
-from campaign_tools.doctor.campaign import load_campaign
 from campaign_tools.report.run import read_report
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS, Ledger
@@ -26,7 +30,7 @@ from campaign_tools.send.run import SendRun, client_factory
 from campaign_tools.send.settings import SendSettings
 from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings
 from campaign_tools.smoke import verify
-from campaign_tools.smoke.recipients import Promise, check_recipient, recipients
+from campaign_tools.smoke.recipients import SIMULATORS, Promise, check_recipient, recipients
 from campaign_tools.suppression import registry as suppression_registry
 from campaign_tools.suppression.base import SuppressionList
 from transformer.errors import PinrecError
@@ -50,8 +54,8 @@ class SmokeSettings(Settings):
     flags: ClassVar[Mapping[str, str]] = {"timeout_seconds": "--timeout", "poll_seconds": "--poll", "items": "--item"}
 
     campaign: Path
-    """The campaign file (TOML or JSON send settings, `campaign_tools.doctor.campaign`): template, configuration,
-    sender (configuration set), ledger and suppression list of the deployed loop."""
+    """The campaign.toml (`campaigns.definition`): its channel tables (template, sender settings with the
+    configuration set), configuration, recommendations, and the ledger and suppression list of the deployed loop."""
     items: tuple[str, ...] = ()
     """Recommend these catalog item ids to every simulator endpoint (the `segment` source) instead of the campaign's
     recommendations (a Personalize campaign knows nothing of the simulators)."""
@@ -78,15 +82,56 @@ class SmokeResult:
                 "findings": [finding.to_dict() for finding in self.findings]}  # fmt: skip
 
 
-def smoke_campaign_id(now: float) -> str:
-    return "pinrec-smoke-" + datetime.fromtimestamp(now, UTC).strftime("%Y%m%dT%H%M%SZ")
+@dataclass
+class SmokeReport:
+    """One smoke campaign per channel table of the campaign (a table without a simulator: skipped)."""
+
+    results: list[SmokeResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "campaigns": [result.to_dict() for result in self.results]}
 
 
-def send_settings(settings: SmokeSettings, campaign_id: str, segment: Path) -> SendSettings:
-    """The campaign file's send, pointed at the simulator segment: delivered, slowly, under a fresh campaign id."""
+def smoke_campaign_id(now: float, channel: str) -> str:
+    return f"pinrec-smoke-{datetime.fromtimestamp(now, UTC):%Y%m%dT%H%M%SZ}-{channel}"
+
+
+def smoke_channels(definition: CampaignDefinition) -> list[str]:
+    """The campaign's channel tables that have a simulator, after checking it names what the loop needs: every
+    problem at once."""
+    given = definition.channels.given()
+    channels = [name for name in given if name in SIMULATORS]
+    problems = []
+    if not channels:
+        problems.append(f"the campaign has no [email] or [sms] table: {', '.join(given)} has no simulator")
+    problems += [
+        f"[{name}] names no configuration_set: without it no event comes back"
+        for name in channels
+        if not getattr(definition.message(definition.treatment_name, name), "configuration_set", None)
+    ]
+    if not definition.ledger:
+        problems.append('the campaign names no ledger: name the one the events function writes (ledger = "dynamodb:'
+                        'TABLE", its PINREC_LEDGER)')  # fmt: skip
+    if not definition.suppression or definition.suppression == "none":
+        problems.append("the campaign names no suppression list: name the one the events function writes")
+    if problems:
+        raise SmokeError("cannot run the smoke campaign:\n" + "\n".join(f"  - {p}" for p in problems))
+    return channels
+
+
+def send_settings(settings: SmokeSettings, definition: CampaignDefinition, channel: str, campaign_id: str,
+                  segment: Path) -> SendSettings:  # fmt: skip
+    """The campaign's own message on one channel (its template and sender settings, the campaign's configuration,
+    recommendations, ledger and suppression list), pointed at the simulator segment: delivered, slowly, under a
+    fresh campaign id."""
     overrides: dict[str, Any] = {
         "campaign_id": campaign_id, "segment": str(segment), "segment_format": "jsonl", "deliver": True,
         "outbox": None, "dry_run": False, "rate": SMOKE_RATE, "retry_pending": False, "rebind": False,
+        "ledger": definition.ledger, "suppression": definition.suppression,
     }  # fmt: skip
     if settings.items:
         overrides["recommendations"] = "segment"
@@ -94,17 +139,8 @@ def send_settings(settings: SmokeSettings, campaign_id: str, segment: Path) -> S
                              "endpoint_url": settings.endpoint_url}.items() if v}  # fmt: skip
     if aws:
         overrides["aws"] = aws
-    send = load_campaign(settings.campaign, **overrides)
-    problems = []
-    if send.channel not in ("email", "sms"):
-        problems.append(f"pinrec smoke sends email and sms only: {send.channel} has no simulator")
-    if not getattr(send.sender, "configuration_set", None):
-        problems.append("the campaign names no [sender] configuration_set: without it no event comes back")
-    if not send.suppression or send.suppression == "none":
-        problems.append("the campaign names no suppression list: name the one the events function writes")
-    if problems:
-        raise SmokeError("cannot run the smoke campaign:\n" + "\n".join(f"  - {p}" for p in problems))
-    return send
+    unit = SendUnit(definition.id, datetime.now(UTC), definition.treatment_name, channel)
+    return unit_send_settings(definition, unit, **overrides)
 
 
 def write_segment(path: Path, channel: str, promises: Mapping[str, Promise], items: tuple[str, ...]) -> None:
@@ -157,17 +193,34 @@ def run_smoke(
     clients: Callable[[str], Any] | None = None,
     waiting: Waiting | None = None,
     now: float | None = None,
-) -> SmokeResult:
-    """The library entry point of `pinrec smoke`."""
-    campaign_id = smoke_campaign_id(time.time() if now is None else now)
+) -> SmokeReport:
+    """The library entry point of `pinrec smoke`: one smoke campaign per channel table, in the registry's order;
+    SmokeError before anything is sent when the campaign lacks what the loop needs."""
+    definition = load_campaign(settings.campaign)
+    channels = smoke_channels(definition)
+    at = time.time() if now is None else now
+    results = [
+        _smoke_channel(settings, definition, channel, at, clients=clients, waiting=waiting) for channel in channels
+    ]
+    results += [
+        SmokeResult(smoke_campaign_id(at, name), name, [found.skipped("send", f"{name} has no simulator: not sent")])
+        for name in definition.channels.given()
+        if name not in channels
+    ]
+    return SmokeReport(results)
+
+
+def _smoke_channel(settings: SmokeSettings, definition: CampaignDefinition, channel: str, now: float, *,
+                   clients: Callable[[str], Any] | None, waiting: Waiting | None) -> SmokeResult:  # fmt: skip
+    campaign_id = smoke_campaign_id(now, channel)
     folder = Path(tempfile.mkdtemp(prefix="pinrec-smoke-"))
     try:
-        send = send_settings(settings, campaign_id, folder / "segment.jsonl")
+        send = send_settings(settings, definition, channel, campaign_id, folder / "segment.jsonl")
         promises = recipients(send.channel)
         clients = clients or client_factory(send.aws.options())
         write_segment(folder / "segment.jsonl", send.channel, promises, settings.items)
         result = SmokeResult(campaign_id, send.channel)
-        assert send.suppression is not None  # send_settings refuses a send without one
+        assert send.suppression is not None  # smoke_channels refuses a campaign without one
         listing = suppression_registry.open_suppression(send.suppression, clients)
         try:
             forget_simulators(listing, send.channel, promises)  # a previous smoke's entries would skip them

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from botocore.client import BaseClient
 
+from campaign_tools.campaigns.definition import CampaignDefinition, parse_campaign
 from campaign_tools.doctor.base import Check, Finding, Status
 from campaign_tools.doctor.context import DoctorContext, Stack
 from campaign_tools.doctor.dns import DnsUnreachable
 from campaign_tools.doctor.settings import DoctorSettings
 from campaign_tools.send.run import client_factory
-from campaign_tools.send.settings import SendSettings
 from tests.aws_fixtures import ACCOUNT, REGION
 from transformer.aws import AwsOptions
 
@@ -87,24 +87,26 @@ class FakeResolver:
         return self.records.get(name, [])
 
 
-def campaign(**overrides: Any) -> SendSettings:
-    defaults = {"from_address": SENDER, "configuration_set": "pinrec-events"}
-    sender = {**(defaults if overrides.get("channel", "email") == "email" else {}), **overrides.pop("sender", {})}
-    data = {"campaign_id": "doctor", "template": "offer", "recommendations": f"personalize:{CAMPAIGN_ARN}",
-            "ledger": "dynamodb:pinrec-send-ledger", "suppression": "dynamodb:pinrec-suppression", "sender": sender,
-            **overrides}  # fmt: skip
-    return SendSettings.model_validate(data)
+def campaign(channel: str = "email", sender: dict[str, Any] | None = None, **fields: Any) -> CampaignDefinition:
+    """A campaign.toml's definition with one channel table (`template` and the sender settings; email gets a From
+    address and configuration set unless `sender` replaces them); `fields` are further top-level keys or tables."""
+    defaults = {"from_address": SENDER, "configuration_set": "pinrec-events"} if channel == "email" else {}
+    data = {"id": "doctor-test", "name": "Doctor test", "recommendations": f"personalize:{CAMPAIGN_ARN}",
+            "ledger": "dynamodb:pinrec-send-ledger", "suppression": "dynamodb:pinrec-suppression",
+            "schedule": {"start": "2027-03-01T09:00:00Z", "frequency": "once"},
+            channel: {"template": "offer", **defaults, **(sender or {})}, **fields}  # fmt: skip
+    return parse_campaign(data)
 
 
 @pytest.fixture
 def make_context(clients: Callable[[str], Any]) -> Callable[..., DoctorContext]:
     def make(
-        *, send: SendSettings | None = None, resolver: Any = None, found_stacks: dict[str, Stack | None] | None = None,
+        *, campaign: CampaignDefinition | None = None, resolver: Any = None, found_stacks: dict[str, Stack | None] | None = None,
         now: float = 1_800_000_000.0, **settings: Any,
     ) -> DoctorContext:  # fmt: skip
         context = DoctorContext(
             settings=DoctorSettings(**settings), clients=clients, resolver=resolver or FakeResolver(),
-            campaign=send, now=now, stacks=found_stacks or {}, account=ACCOUNT,
+            campaign=campaign, now=now, stacks=found_stacks or {}, account=ACCOUNT,
             caller_arn=f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/session",
         )  # fmt: skip
         return context

@@ -47,7 +47,7 @@ def test_configuration_set_with_eventbridge_and_recent_events_is_ok(clients, mak
     answer(clients("sesv2"), "GetConfigurationSetEventDestinations", {"EventDestinations": [DESTINATION]})
     stack = events_stack(clients)
     queue_received(clients, NOW - 3600)
-    context = make_context(send=campaign(), found_stacks={"pinrec-events": stack}, now=NOW)
+    context = make_context(campaign=campaign(), found_stacks={"pinrec-events": stack}, now=NOW)
     findings = run_check(events.CHECK, context)
     assert statuses(findings) == ["ok", "ok", "ok"], findings
     assert findings[0].detail.startswith("EventBridge destination pinrec-eventbridge: BOUNCE, CLICK, COMPLAINT")
@@ -58,7 +58,7 @@ def test_configuration_set_with_eventbridge_and_recent_events_is_ok(clients, mak
 def test_no_eventbridge_destination_fails(clients, make_context, run_check):
     clients("sesv2").create_configuration_set(ConfigurationSetName="pinrec-events")
     answer(clients("sesv2"), "GetConfigurationSetEventDestinations", {"EventDestinations": []})
-    findings = run_check(events.CHECK, make_context(send=campaign()))
+    findings = run_check(events.CHECK, make_context(campaign=campaign()))
     assert findings[0].status is Status.FAILURE
     assert findings[0].fix == (
         "deploy infra/events.yaml (SesEventDestination) or add an EventBridge destination to the default bus with "
@@ -70,16 +70,16 @@ def test_a_destination_without_bounces_fails(clients, make_context, run_check):
     clients("sesv2").create_configuration_set(ConfigurationSetName="pinrec-events")
     partial = {**DESTINATION, "MatchingEventTypes": ["SEND", "DELIVERY"]}
     answer(clients("sesv2"), "GetConfigurationSetEventDestinations", {"EventDestinations": [partial]})
-    finding = run_check(events.CHECK, make_context(send=campaign()))[0]
+    finding = run_check(events.CHECK, make_context(campaign=campaign()))[0]
     assert finding.detail == "the EventBridge destination leaves out BOUNCE, COMPLAINT"
     assert finding.fix == "add those event types to the destination (infra/events.yaml sends all of them)"
 
 
 def test_a_missing_configuration_set_fails_with_how_to_deploy_it(clients, make_context, run_check):
-    finding = run_check(events.CHECK, make_context(send=campaign()))[0]
+    finding = run_check(events.CHECK, make_context(campaign=campaign()))[0]
     assert finding.status is Status.FAILURE
     assert finding.fix == (
-        "deploy infra/events.yaml (its SesConfigurationSet) or name the set the campaign uses in [sender] "
+        "deploy infra/events.yaml (its SesConfigurationSet) or name the set the campaign uses in [email] "
         "configuration_set"
     )
 
@@ -87,7 +87,7 @@ def test_a_missing_configuration_set_fails_with_how_to_deploy_it(clients, make_c
 def test_a_silent_queue_warns_and_dead_letters_fail(clients, make_context, run_check):
     stack = events_stack(clients)
     clients("sqs").send_message(QueueUrl=stack.outputs["DeadLetterQueueUrl"], MessageBody="{}")
-    context = make_context(send=campaign(channel="sms"),
+    context = make_context(campaign=campaign(channel="sms"),
                            found_stacks={"pinrec-events": stack}, now=NOW)  # fmt: skip
     dead, flow = run_check(events.CHECK, context)
     assert dead.status is Status.FAILURE and dead.detail == "1 event(s) the events function could not record"
@@ -104,14 +104,14 @@ def test_ses_suppression_on_and_a_fresh_pinrec_list_are_ok(clients, make_context
     create_suppression_table(clients("dynamodb"), "pinrec-suppression")
     listing = open_dynamodb("pinrec-suppression", clients, False)
     listing.record_sync("ses-account", NOW - 2 * 3600)
-    findings = run_check(suppression.CHECK, make_context(send=campaign(), now=NOW))
+    findings = run_check(suppression.CHECK, make_context(campaign=campaign(), now=NOW))
     assert statuses(findings) == ["ok", "ok"], findings
     assert findings[1].detail == "readable; ses-account synced 2.0 hours ago"
 
 
 def test_ses_suppression_off_warns_and_a_missing_list_fails(clients, make_context, run_check):
     answer(clients("sesv2"), "GetAccount", {**ACCOUNT_ANSWER, "SuppressionAttributes": {"SuppressedReasons": []}})
-    ses, pinrec = run_check(suppression.CHECK, make_context(send=campaign(), now=NOW))
+    ses, pinrec = run_check(suppression.CHECK, make_context(campaign=campaign(), now=NOW))
     assert ses.status is Status.WARNING
     assert ses.fix == "aws sesv2 put-account-suppression-attributes --suppressed-reasons BOUNCE COMPLAINT"
     assert pinrec.status is Status.FAILURE
@@ -124,7 +124,7 @@ def test_a_stale_sync_warns(clients, make_context, run_check):
     answer(clients("sesv2"), "GetAccount", ACCOUNT_ANSWER)
     create_suppression_table(clients("dynamodb"), "pinrec-suppression")
     open_dynamodb("pinrec-suppression", clients, False).record_sync("ses-account", NOW - 30 * 3600)
-    findings = run_check(suppression.CHECK, make_context(send=campaign(), now=NOW))
+    findings = run_check(suppression.CHECK, make_context(campaign=campaign(), now=NOW))
     assert findings[-1].status is Status.WARNING
     assert findings[-1].detail == "readable; last sync of ses-account 30 hours ago (over 24)"
     assert findings[-1].fix == "run pinrec suppression sync daily (cron or an EventBridge schedule)"
@@ -135,7 +135,7 @@ def test_a_configuration_set_turning_suppression_off_warns(clients, make_context
     clients("sesv2").create_configuration_set(
         ConfigurationSetName="pinrec-events", SuppressionOptions={"SuppressedReasons": []}
     )
-    findings = run_check(suppression.CHECK, make_context(send=campaign(), now=NOW))
+    findings = run_check(suppression.CHECK, make_context(campaign=campaign(), now=NOW))
     assert findings[1].title == "configuration set pinrec-events suppression"
     assert findings[1].status is Status.WARNING
     assert findings[1].fix == "remove the override or list BOUNCE and COMPLAINT (infra/events.yaml does)"

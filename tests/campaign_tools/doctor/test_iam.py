@@ -53,7 +53,7 @@ def events_stack(clients: Any) -> Stack:
 
 def test_every_named_call_of_each_principal_is_simulated_and_allowed(clients, make_context, run_check):
     asked = simulated(clients("iam"))
-    context = make_context(send=campaign(), found_stacks={"pinrec-events": events_stack(clients)})
+    context = make_context(campaign=campaign(), found_stacks={"pinrec-events": events_stack(clients)})
     findings = run_check(iam.CHECK, context)
     assert statuses(findings) == ["ok", "skipped", "ok", "skipped"], findings
     caller, events_role = f"arn:aws:iam::{ACCOUNT}:role/deployer", f"arn:aws:iam::{ACCOUNT}:role/pinrec-events-role"
@@ -70,7 +70,7 @@ def test_every_named_call_of_each_principal_is_simulated_and_allowed(clients, ma
 def test_a_denied_call_fails_naming_the_grant(clients, make_context, run_check):
     events_role = f"arn:aws:iam::{ACCOUNT}:role/pinrec-events-role"
     simulated(clients("iam"), denied=[(events_role, "dynamodb:Query", LEDGER)])
-    context = make_context(send=campaign(), found_stacks={"pinrec-events": events_stack(clients)})
+    context = make_context(campaign=campaign(), found_stacks={"pinrec-events": events_stack(clients)})
     finding = next(f for f in run_check(iam.CHECK, context) if "events" in f.title)
     assert finding.status is Status.FAILURE
     assert finding.fix == f"grant the events function's role dynamodb:Query on {LEDGER}"
@@ -80,7 +80,7 @@ def test_simulation_denied_to_the_caller_names_the_action(clients, make_context,
     from tests.campaign_tools.doctor.conftest import answer
 
     answer(clients("iam"), "SimulatePrincipalPolicy", "AccessDenied")
-    finding = run_check(iam.CHECK, make_context(send=campaign()))[0]
+    finding = run_check(iam.CHECK, make_context(campaign=campaign()))[0]
     assert finding.status is Status.FAILURE
     assert finding.fix == "grant the caller iam:SimulatePrincipalPolicy (and iam:GetContextKeysForPrincipalPolicy)"
 

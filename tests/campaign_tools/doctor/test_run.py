@@ -1,5 +1,5 @@
-"""`pinrec doctor` end to end on moto: the campaign file read, every check run, text and JSON, the exit status, and
-not one call that could change anything (the recorder watches the whole command)."""
+"""`pinrec doctor` end to end on moto: the campaign.toml read (every channel table), every check run, text and JSON,
+the exit status, and not one call that could change anything (the recorder watches the whole command)."""
 
 from __future__ import annotations
 
@@ -11,20 +11,26 @@ import pytest
 from campaign_tools.cli import main
 from campaign_tools.doctor import run as doctor_run
 from campaign_tools.doctor.base import Check, Status
-from campaign_tools.doctor.campaign import CampaignFileError, load_campaign
 from campaign_tools.doctor.registry import CHECKS
 from campaign_tools.settings import InvalidSettings
-from tests.campaign_tools.doctor.conftest import CAMPAIGN_ARN, FakeResolver
+from tests.campaign_tools.doctor.conftest import CAMPAIGN_ARN, FakeResolver, answer
 
+SPRING_SALE = Path(__file__).parents[2] / "data" / "campaigns" / "spring-sale.toml"
 CAMPAIGN_TOML = f"""
-template = "offer"
+id = "spring"
+name = "Spring"
 recommendations = "personalize:{CAMPAIGN_ARN}"
 ledger = "dynamodb:pinrec-send-ledger"
 suppression = "dynamodb:pinrec-suppression"
 
-[sender]
+[email]
+template = "offer"
 from_address = "news@shop.example.com"
 configuration_set = "pinrec-events"
+
+[schedule]
+start = 2027-03-01T09:00:00Z
+frequency = "once"
 """
 
 
@@ -79,21 +85,44 @@ def test_a_check_that_breaks_becomes_one_failure_and_the_others_run(make_context
     assert report.failed
 
 
-def test_campaign_files_toml_json_and_their_errors(tmp_path):
-    toml = tmp_path / "c.toml"
-    toml.write_text('config = "pinrec.toml"\n' + CAMPAIGN_TOML, encoding="utf-8")
-    settings = load_campaign(toml)
-    assert settings.sender.from_address == "news@shop.example.com"  # type: ignore[attr-defined]
-    assert settings.config == str(tmp_path / "pinrec.toml"), "relative to the campaign file"
-    json_file = tmp_path / "c.json"
-    json_file.write_text(json.dumps({"template": "offer", "recommendations": "segment"}), encoding="utf-8")
-    assert load_campaign(json_file).recommendations == "segment"
-    (tmp_path / "bad.toml").write_text("template = ", encoding="utf-8")
-    with pytest.raises(CampaignFileError, match="not valid TOML"):
-        load_campaign(tmp_path / "bad.toml")
-    (tmp_path / "wrong.toml").write_text('template = "offer"\nrecommendations = "nowhere"\n', encoding="utf-8")
-    with pytest.raises(InvalidSettings, match="--recommendations must be"):
-        load_campaign(tmp_path / "wrong.toml")
+def test_every_channel_table_of_the_campaign_is_checked(clients, recorder, no_dns, monkeypatch, capsys):
+    """spring-sale.toml: [email], [sms] and [push] tables, each one's sender settings checked."""
+    number = {
+        "PhoneNumber": "+15555550100",
+        "PhoneNumberId": "phone-1",
+        "Status": "ACTIVE",
+        "OptOutListName": "Default",
+    }
+    answer(clients("pinpoint-sms-voice-v2"), "DescribePhoneNumbers", {"PhoneNumbers": [number]})
+    answer(clients("pinpoint-sms-voice-v2"), "DescribeOptOutLists", {"OptOutLists": [{"OptOutListName": "Default"}]})
+    answer(clients("pinpoint"), "GetApp", {"ApplicationResponse": {"Id": "0123456789abcdef0123456789abcdef",
+                                                                   "Name": "shop", "Arn": "arn"}})  # fmt: skip
+    monkeypatch.setattr(doctor_run, "client_factory", lambda aws: clients)
+    assert main(["doctor", "--campaign", str(SPRING_SALE), "--stack", "pinrec-events", "--output", "json"]) == 1
+    by_title = {finding["title"]: finding for finding in json.loads(capsys.readouterr().out)["findings"]}
+    assert by_title["SES identity shop@example.com / example.com"]["status"] == "failure"
+    assert by_title["SES configuration set pinrec-events"]["status"] == "failure"  # not on this moto account
+    assert by_title["SMS number +15555550100"]["status"] == "ok"
+    assert by_title["push application 0123456789abcdef0123456789abcdef"]["status"] == "ok"
+    assert by_title["SES account"]["check"] == "ses-account"
+
+
+def test_an_invalid_campaign_is_reported_by_its_toml_paths(tmp_path, capsys):
+    campaign = tmp_path / "bad.toml"
+    campaign.write_text(CAMPAIGN_TOML.replace('ledger = "dynamodb:pinrec-send-ledger"', 'ledger = "nowhere"'))
+    assert main(["doctor", "--campaign", str(campaign)]) != 0
+    error = capsys.readouterr().err
+    assert f"invalid {campaign}" in error
+    assert "ledger: must be sqlite:PATH or dynamodb:TABLE, got 'nowhere'" in error
+
+
+def test_a_send_settings_file_is_not_a_campaign(tmp_path, capsys):
+    """The doctor's former format (one `pinrec send`'s settings) is refused: campaign.toml is the one format."""
+    campaign = tmp_path / "send.toml"
+    campaign.write_text('template = "offer"\nrecommendations = "segment"\n[sender]\nfrom_address = "a@b.example"\n')
+    assert main(["doctor", "--campaign", str(campaign)]) != 0
+    error = capsys.readouterr().err
+    assert "id: required" in error and "sender: unknown key" in error
 
 
 def test_settings_errors_name_the_flags(tmp_path: Path):

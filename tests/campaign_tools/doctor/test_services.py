@@ -30,7 +30,7 @@ def test_an_active_number_with_its_opt_out_list_is_ok(clients, make_context, run
     client = clients("pinpoint-sms-voice-v2")
     answer(client, "DescribePhoneNumbers", {"PhoneNumbers": [NUMBER]})
     answer(client, "DescribeOptOutLists", {"OptOutLists": [{"OptOutListName": "Default"}]})
-    finding = only(run_check(sms.CHECK, make_context(send=sms_campaign())), Status.OK)
+    finding = only(run_check(sms.CHECK, make_context(campaign=sms_campaign())), Status.OK)
     assert finding.title == "SMS number +12065550100"
     assert finding.detail == "ACTIVE, TOLL_FREE, opt-out list Default"
 
@@ -39,7 +39,7 @@ def test_a_number_whose_opt_out_list_is_gone_fails(clients, make_context, run_ch
     client = clients("pinpoint-sms-voice-v2")
     answer(client, "DescribePhoneNumbers", {"PhoneNumbers": [NUMBER]})
     answer(client, "DescribeOptOutLists", {"OptOutLists": []})
-    finding = only(run_check(sms.CHECK, make_context(send=sms_campaign())), Status.FAILURE)
+    finding = only(run_check(sms.CHECK, make_context(campaign=sms_campaign())), Status.FAILURE)
     assert finding.detail == "opt-out list Default does not exist"
     assert finding.fix == (
         "aws pinpoint-sms-voice-v2 create-opt-out-list, then update-phone-number --opt-out-list-name"
@@ -48,25 +48,25 @@ def test_a_number_whose_opt_out_list_is_gone_fails(clients, make_context, run_ch
 
 def test_an_unknown_origination_number_fails(clients, make_context, run_check):
     answer(clients("pinpoint-sms-voice-v2"), "DescribePhoneNumbers", "ResourceNotFoundException")
-    finding = only(run_check(sms.CHECK, make_context(send=sms_campaign())), Status.FAILURE)
-    assert finding.fix == "request the number or fix [sender] origination_identity (phone-1)"
+    finding = only(run_check(sms.CHECK, make_context(campaign=sms_campaign())), Status.FAILURE)
+    assert finding.fix == "request the number or fix [sms] origination_identity (phone-1)"
 
 
 def test_sms_is_skipped_for_an_email_campaign(make_context, run_check):
-    only(run_check(sms.CHECK, make_context(send=campaign())), Status.SKIPPED)
+    only(run_check(sms.CHECK, make_context(campaign=campaign())), Status.SKIPPED)
 
 
 def test_the_push_application_exists(clients, make_context, run_check):
     app = clients("pinpoint").create_app(CreateApplicationRequest={"Name": "shop-app"})["ApplicationResponse"]["Id"]
     send = campaign(channel="push", sender={"application_id": app})
-    finding = only(run_check(push.CHECK, make_context(send=send)), Status.OK)
+    finding = only(run_check(push.CHECK, make_context(campaign=send)), Status.OK)
     assert finding.detail == "shop-app"
 
 
 def test_a_missing_push_application_fails(make_context, run_check):
     send = campaign(channel="push", sender={"application_id": "0123456789abcdef0123456789abcdef"})
-    finding = only(run_check(push.CHECK, make_context(send=send)), Status.FAILURE)
-    assert finding.fix == "create the application (End User Messaging push) or fix [sender] application_id"
+    finding = only(run_check(push.CHECK, make_context(campaign=send)), Status.FAILURE)
+    assert finding.fix == "create the application (End User Messaging push) or fix the campaign's [push] application_id"
 
 
 def create_table(clients: Any, name: str, keys: list[tuple[str, str]]) -> None:
@@ -81,14 +81,14 @@ def create_table(clients: Any, name: str, keys: list[tuple[str, str]]) -> None:
 def test_tables_with_the_expected_keys_are_ok(clients, make_context, run_check):
     create_table(clients, "pinrec-send-ledger", [("campaign_id", "HASH"), ("endpoint_id", "RANGE")])
     create_suppression_table(clients("dynamodb"), "pinrec-suppression")
-    findings = run_check(tables.CHECK, make_context(send=campaign()))
+    findings = run_check(tables.CHECK, make_context(campaign=campaign()))
     assert statuses(findings) == ["ok", "ok"]
     assert findings[0].detail == "ACTIVE, partition key campaign_id (S), sort key endpoint_id (S)"
 
 
 def test_a_ledger_with_another_key_fails_and_a_missing_table_fails(clients, make_context, run_check):
     create_table(clients, "pinrec-send-ledger", [("id", "HASH")])
-    ledger, suppression = run_check(tables.CHECK, make_context(send=campaign()))
+    ledger, suppression = run_check(tables.CHECK, make_context(campaign=campaign()))
     assert ledger.status is Status.FAILURE
     assert ledger.detail == (
         "key schema partition key id (S); pinrec expects partition key campaign_id (S), sort key endpoint_id (S)"
@@ -103,13 +103,13 @@ def test_a_ledger_with_another_key_fails_and_a_missing_table_fails(clients, make
 
 def test_an_active_personalize_campaign_is_ok(clients, make_context, run_check):
     answer(clients("personalize"), "DescribeCampaign", {"campaign": {"campaignArn": CAMPAIGN_ARN, "status": "ACTIVE"}})
-    finding = only(run_check(recommendations.CHECK, make_context(send=campaign())), Status.OK)
+    finding = only(run_check(recommendations.CHECK, make_context(campaign=campaign())), Status.OK)
     assert finding.title == f"Personalize campaign {CAMPAIGN_ARN}"
 
 
 def test_a_missing_personalize_campaign_fails(clients, make_context, run_check):
     answer(clients("personalize"), "DescribeCampaign", "ResourceNotFoundException")
-    finding = only(run_check(recommendations.CHECK, make_context(send=campaign())), Status.FAILURE)
+    finding = only(run_check(recommendations.CHECK, make_context(campaign=campaign())), Status.FAILURE)
     assert finding.fix == "create it, or fix recommendations in the campaign (the ARN and region)"
 
 
@@ -119,18 +119,18 @@ def test_a_stopped_recommender_fails(clients, make_context, run_check):
         clients("personalize"), "DescribeRecommender", {"recommender": {"recommenderArn": arn, "status": "INACTIVE"}}
     )
     send = campaign(recommendations=f"personalize-recommender:{arn}")
-    finding = only(run_check(recommendations.CHECK, make_context(send=send)), Status.FAILURE)
+    finding = only(run_check(recommendations.CHECK, make_context(campaign=send)), Status.FAILURE)
     assert finding.fix == "recreate it or start it (a stopped recommender: aws personalize start-recommender)"
 
 
 def test_the_customer_profiles_domain(clients, make_context, run_check):
     send = campaign(recommendations="customer-profiles:shop/picks")
     answer(clients("customer-profiles"), "GetDomain", {"DomainName": "shop"})
-    assert only(run_check(recommendations.CHECK, make_context(send=send)), Status.OK).detail == "exists"
+    assert only(run_check(recommendations.CHECK, make_context(campaign=send)), Status.OK).detail == "exists"
 
 
 def test_a_denied_customer_profiles_domain_names_the_action(clients, make_context, run_check):
     send = campaign(recommendations="customer-profiles:shop/picks")
     answer(clients("customer-profiles"), "GetDomain", "AccessDeniedException")
-    finding = only(run_check(recommendations.CHECK, make_context(send=send)), Status.FAILURE)
+    finding = only(run_check(recommendations.CHECK, make_context(campaign=send)), Status.FAILURE)
     assert finding.fix == "grant the caller profile:GetDomain"

@@ -22,14 +22,14 @@ def verified(clients: Any, identity: str, *, dkim: bool = True) -> None:
 
 def test_a_verified_domain_with_dkim_is_ok(clients, make_context, run_check):
     verified(clients, "shop.example.com")
-    finding = only(run_check(ses_identity.CHECK, make_context(send=campaign())), Status.OK)
+    finding = only(run_check(ses_identity.CHECK, make_context(campaign=campaign())), Status.OK)
     assert finding.title == "SES identity shop.example.com"
     assert finding.detail == "verified for sending, DKIM AWS_SES SUCCESS"
 
 
 def test_dkim_not_set_up_fails_with_the_records_to_publish(clients, make_context, run_check):
     verified(clients, "shop.example.com", dkim=False)
-    finding = only(run_check(ses_identity.CHECK, make_context(send=campaign())), Status.FAILURE)
+    finding = only(run_check(ses_identity.CHECK, make_context(campaign=campaign())), Status.FAILURE)
     assert finding.detail == "DKIM signing off, status NOT_STARTED"
     assert finding.fix == (
         "publish the three DKIM CNAME records of `aws sesv2 get-email-identity --email-identity shop.example.com` "
@@ -38,7 +38,7 @@ def test_dkim_not_set_up_fails_with_the_records_to_publish(clients, make_context
 
 
 def test_no_identity_fails_with_how_to_create_it(make_context, run_check):
-    finding = only(run_check(ses_identity.CHECK, make_context(send=campaign())), Status.FAILURE)
+    finding = only(run_check(ses_identity.CHECK, make_context(campaign=campaign())), Status.FAILURE)
     assert finding.detail == "neither the address nor its domain is an SES identity in this account and region"
     assert finding.fix.startswith(
         "verify the domain: aws sesv2 create-email-identity --email-identity shop.example.com"
@@ -49,16 +49,37 @@ def test_no_sender_is_skipped(make_context, run_check):
     only(run_check(ses_identity.CHECK, make_context()), Status.SKIPPED)
 
 
+def test_a_treatments_own_from_address_is_checked_too(clients, make_context, run_check):
+    verified(clients, "shop.example.com")
+    other = {"name": "b", "size_percent": 50, "email": {"from_address": "Deals <deals@other.example.org>"}}
+    context = make_context(campaign=campaign(treatments=[other]))
+    findings = run_check(ses_identity.CHECK, context)
+    assert [(f.title, f.status) for f in findings] == [
+        ("SES identity shop.example.com", Status.OK),
+        ("SES identity deals@other.example.org / other.example.org", Status.FAILURE),
+    ]
+    resolver = FakeResolver({"_dmarc.shop.example.com": ["v=DMARC1; p=none"]})
+    titles = [f.title for f in run_check(dmarc.CHECK, make_context(campaign=context.campaign, resolver=resolver))]
+    assert titles == ["DMARC for shop.example.com", "DMARC for other.example.org"]
+
+
+def test_a_campaign_without_an_email_table_skips_the_ses_checks(make_context, run_check):
+    sms = make_context(campaign=campaign(channel="sms", sender={"origination_identity": "+14255550100"}))
+    assert only(run_check(ses_account.CHECK, sms), Status.SKIPPED).detail == "the campaign has no [email] table"
+    only(run_check(ses_identity.CHECK, sms), Status.SKIPPED)
+    only(run_check(dmarc.CHECK, sms), Status.SKIPPED)
+
+
 def test_dmarc_found_at_the_domain_or_its_parent(make_context, run_check):
     resolver = FakeResolver({"_dmarc.example.com": ["v=DMARC1; p=quarantine; rua=mailto:d@example.com"]})
-    finding = only(run_check(dmarc.CHECK, make_context(send=campaign(), resolver=resolver)), Status.OK)
+    finding = only(run_check(dmarc.CHECK, make_context(campaign=campaign(), resolver=resolver)), Status.OK)
     assert finding.detail == "v=DMARC1, p=quarantine (the organisational domain example.com's)"
     assert resolver.asked == ["_dmarc.shop.example.com", "_dmarc.example.com"]
 
 
 def test_no_dmarc_record_fails_with_the_record_to_publish(make_context, run_check):
     resolver = FakeResolver({"_dmarc.shop.example.com": ["google-site-verification=abc"]})
-    finding = only(run_check(dmarc.CHECK, make_context(send=campaign(), resolver=resolver)), Status.FAILURE)
+    finding = only(run_check(dmarc.CHECK, make_context(campaign=campaign(), resolver=resolver)), Status.FAILURE)
     assert finding.fix == (
         "publish a TXT record _dmarc.shop.example.com: v=DMARC1; p=none; rua=mailto:dmarc@shop.example.com "
         "(Gmail, Yahoo and Microsoft require DMARC of bulk senders)"
@@ -67,13 +88,13 @@ def test_no_dmarc_record_fails_with_the_record_to_publish(make_context, run_chec
 
 def test_two_dmarc_records_fail(make_context, run_check):
     resolver = FakeResolver({"_dmarc.shop.example.com": ["v=DMARC1; p=none", "v=DMARC1; p=reject"]})
-    finding = only(run_check(dmarc.CHECK, make_context(send=campaign(), resolver=resolver)), Status.FAILURE)
+    finding = only(run_check(dmarc.CHECK, make_context(campaign=campaign(), resolver=resolver)), Status.FAILURE)
     assert finding.fix == "keep exactly one v=DMARC1 TXT record"
 
 
 def test_unreachable_dns_is_skipped_with_a_note(make_context, run_check):
     resolver = FakeResolver(unreachable=True)
-    finding = only(run_check(dmarc.CHECK, make_context(send=campaign(), resolver=resolver)), Status.SKIPPED)
+    finding = only(run_check(dmarc.CHECK, make_context(campaign=campaign(), resolver=resolver)), Status.SKIPPED)
     assert finding.detail == "DNS is unreachable from here (LifetimeTimeout): DMARC was not checked"
     assert finding.fix == "look it up where DNS works: dig TXT _dmarc.shop.example.com"
 

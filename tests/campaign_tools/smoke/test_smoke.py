@@ -2,7 +2,8 @@
 test plays the deployed loop -- for each message moto's SES accepted it publishes what the simulator would (SES
 events in EventBridge's shape) to the events queue, and the events function (handlers/events.py) drains the queue
 into the ledger and the suppression list -- while the smoke waits; then its checks of the ledger, the suppression
-list and the report, and its clean-up. The recipients it may have are the simulators' and nothing else."""
+list and the report, and its clean-up. The campaign is a campaign.toml sending the shipped `recommended-for-you`
+template over the demo catalog. The recipients it may have are the simulators' and nothing else."""
 
 from __future__ import annotations
 
@@ -19,20 +20,35 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaign_tools.campaigns.definition import parse_campaign
+from campaign_tools.catalog.records import read_jsonl
 from campaign_tools.doctor.base import Status
 from campaign_tools.doctor.permissions import NEEDS
 from campaign_tools.send.run import client_factory
 from campaign_tools.smoke.recipients import EMAIL_SIMULATOR, SMS_SIMULATOR, NotASimulator, check_recipient
-from campaign_tools.smoke.run import SmokeError, SmokeSettings, Waiting, run_smoke, send_settings
+from campaign_tools.smoke.run import SmokeError, SmokeSettings, Waiting, run_smoke, smoke_channels
 from campaign_tools.suppression.dynamodb import create_suppression_table, open_dynamodb
 from handlers import events as events_handler
 from tests.aws_fixtures import ACCOUNT, REGION, answer_get_account, verify_ses_identity
-from tests.campaign_tools.send.test_plugin import PLUGIN
-from tests.fakes import ITEMS, FakeClock
+from tests.conftest import DEMO_DATA
+from tests.fakes import FakeClock
 from transformer.aws import AwsOptions
+from transformer.stores.sqlite import write_snapshot
 
 SENDER = "news@shop.example.com"
 LEDGER, SUPPRESSION, CONFIGURATION_SET = "pinrec-send-ledger", "pinrec-suppression", "pinrec-events"
+ITEMS = ("P1001", "P1002", "P1003")
+"""Of the demo catalog (campaign_tools/demo_data), which `recommended-for-you` renders."""
+
+
+def campaign_toml(config: Path, **tables: str) -> str:
+    """A campaign.toml naming the deployed loop's ledger and suppression list, with these channel tables."""
+    head = (f'id = "smoke-test"\nname = "Smoke test"\nrecommendations = "segment"\nconfig = "{config}"\n'
+            f'ledger = "dynamodb:{LEDGER}"\nsuppression = "dynamodb:{SUPPRESSION}"\n'
+            '[schedule]\nstart = 2027-03-01T09:00:00Z\nfrequency = "once"\n')  # fmt: skip
+    return head + "".join(f'[{name}]\ntemplate = "recommended-for-you"\n{body}' for name, body in tables.items())
+
+
 ACCOUNT_ANSWER = {"SendQuota": {"Max24HourSend": 200.0, "MaxSendRate": 1.0, "SentLast24Hours": 0.0},
                   "SendingEnabled": True, "ProductionAccessEnabled": False}  # fmt: skip
 SIMULATED = {  # what each simulator address makes SES publish after Send (SES Developer Guide, mailbox simulator)
@@ -139,7 +155,7 @@ def _eventbridge(kind: str, mail: dict[str, Any], recipient: str, fields: dict[s
 def deployed(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
              make_catalog: Callable[..., Path]) -> Iterator[dict[str, Any]]:  # fmt: skip
     """What the stacks deploy, on moto: the SES identity and configuration set, the ledger and suppression tables, the
-    events queue and the events function's environment; and a campaign file sending through them."""
+    events queue and the events function's environment; and a campaign.toml sending email through them."""
     from moto.sesv2.responses import SESV2Response
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws_endpoint)  # the events function's clients
@@ -169,21 +185,17 @@ def deployed(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
         return body
 
     monkeypatch.setattr(SESV2Response, "send_email", keep_tags)
-    catalog = make_catalog(ITEMS)
-    (tmp_path / "pinrec.toml").write_text(
-        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Title]\nfield = "name"\n', encoding="utf-8"
-    )
-    campaign = tmp_path / "smoke.toml"
-    campaign.write_text(
-        f'composer = "{PLUGIN}"\nconfig = "pinrec.toml"\nrecommendations = "segment"\n'
-        f'ledger = "dynamodb:{LEDGER}"\nsuppression = "dynamodb:{SUPPRESSION}"\n'
-        f'[sender]\nfrom_address = "{SENDER}"\nconfiguration_set = "{CONFIGURATION_SET}"\n',
-        encoding="utf-8",
-    )
+    config = tmp_path / "pinrec.toml"
+    config.write_text((DEMO_DATA / "pinrec.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    lines = (DEMO_DATA / "catalog.jsonl").read_text(encoding="utf-8").splitlines()
+    write_snapshot(read_jsonl(lines, "id"), tmp_path / "catalog.db", key="id", source="test")
+    campaign = tmp_path / "campaign.toml"
+    email = f'from_address = "{SENDER}"\nconfiguration_set = "{CONFIGURATION_SET}"\n'
+    campaign.write_text(campaign_toml(config, email=email), encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(work))
-    yield {"clients": clients, "queue": queue, "tags": tags, "campaign": campaign, "work": work}
+    yield {"clients": clients, "queue": queue, "tags": tags, "campaign": campaign, "work": work, "config": config}
     events_handler.reset()
 
 
@@ -196,11 +208,10 @@ def smoke(deployed: dict[str, Any], **loop: Any) -> tuple[Any, DeployedLoop, lis
         clock.sleep(seconds)
         play(seconds)
 
-    settings = SmokeSettings(
-        campaign=deployed["campaign"], items=("P1", "P2", "P3"), timeout_seconds=60, poll_seconds=10
-    )
-    result = run_smoke(settings, clients=deployed["clients"], waiting=Waiting(sleep, clock, lines.append),
+    settings = SmokeSettings(campaign=deployed["campaign"], items=ITEMS, timeout_seconds=60, poll_seconds=10)
+    report = run_smoke(settings, clients=deployed["clients"], waiting=Waiting(sleep, clock, lines.append),
                        now=1_800_000_000)  # fmt: skip
+    [result] = report.results
     return result, play, lines
 
 
@@ -211,7 +222,7 @@ def test_smoke_end_to_end_through_the_replayed_loop(deployed):
     caller = {action for need in NEEDS if need.who == "caller" for action in need.actions}
     assert caller_calls - {"dynamodb:DeleteItem"} <= caller, "the doctor's IAM table lists what a send calls"
     assert "ses:SendEmail" in caller_calls  # DeleteItem: the clean-up of the simulator addresses' entries
-    assert result.campaign_id == "pinrec-smoke-20270115T080000Z"
+    assert result.campaign_id == "pinrec-smoke-20270115T080000Z-email"
     assert [(f.title, f.status) for f in result.findings if f.status is not Status.OK] == []
     assert result.ok
     titles = {f.title: f.detail for f in result.findings}
@@ -256,16 +267,29 @@ def test_a_previous_smokes_entries_do_not_skip_the_simulators(deployed):
     assert result.ok, [f for f in result.findings if f.status is Status.FAILURE]
 
 
-def test_campaigns_without_what_the_loop_needs_are_refused(tmp_path):
-    campaign = tmp_path / "c.toml"
-    campaign.write_text('channel = "push"\ncomposer = "x:y"\nrecommendations = "segment"\nsuppression = "none"\n')
+def test_campaigns_without_what_the_loop_needs_are_refused():
+    base = {"id": "c", "name": "C", "recommendations": "segment",
+            "schedule": {"start": "2027-03-01T09:00:00Z", "frequency": "once"}}  # fmt: skip
+    push_only = parse_campaign({**base, "push": {"template": "t"}, "suppression": "none"})
     with pytest.raises(SmokeError) as refused:
-        send_settings(SmokeSettings(campaign=campaign), "pinrec-smoke-1", tmp_path / "s.jsonl")
+        smoke_channels(push_only)
     assert str(refused.value).splitlines()[1:] == [
-        "  - pinrec smoke sends email and sms only: push has no simulator",
-        "  - the campaign names no [sender] configuration_set: without it no event comes back",
+        "  - the campaign has no [email] or [sms] table: push has no simulator",
+        '  - the campaign names no ledger: name the one the events function writes (ledger = "dynamodb:TABLE", its '
+        "PINREC_LEDGER)",
         "  - the campaign names no suppression list: name the one the events function writes",
     ]
+    no_sets = parse_campaign({**base, "email": {"template": "t"}, "sms": {"template": "t"}, "push": {"template": "t"},
+                              "ledger": "dynamodb:l", "suppression": "dynamodb:s"})  # fmt: skip
+    with pytest.raises(SmokeError) as refused:
+        smoke_channels(no_sets)
+    assert str(refused.value).splitlines()[1:] == [
+        "  - [email] names no configuration_set: without it no event comes back",
+        "  - [sms] names no configuration_set: without it no event comes back",
+    ]
+    ready = parse_campaign({**base, "email": {"template": "t", "configuration_set": "e"}, "push": {"template": "t"},
+                            "ledger": "dynamodb:l", "suppression": "dynamodb:s"})  # fmt: skip
+    assert smoke_channels(ready) == ["email"]
 
 
 SIMULATORS = {**EMAIL_SIMULATOR, **SMS_SIMULATOR}
@@ -296,9 +320,11 @@ def test_near_misses_are_refused(address):
             check_recipient(channel, address)
 
 
-def test_an_sms_campaign_goes_to_the_us_simulator_numbers(deployed, tmp_path):
-    """SMS: moto has no End User Messaging SMS, so SendTextMessage is answered here (and refuses any number but a
-    simulator's); the loop publishes each message's SMS events (bare, as the SNS raw delivery puts them on the queue)."""
+def test_one_smoke_campaign_per_channel_table_sms_to_the_us_simulator_numbers(deployed, tmp_path):
+    """A campaign with [email], [sms] and [push] tables: email to the mailbox simulator, SMS to the US simulator
+    numbers, push skipped (no simulator). SMS: moto has no End User Messaging SMS, so SendTextMessage is answered here
+    (and refuses any number but a simulator's); the loop publishes each message's SMS events (bare, as the SNS raw
+    delivery puts them on the queue)."""
     from types import SimpleNamespace
 
     sent: list[dict[str, Any]] = []
@@ -313,16 +339,16 @@ def test_an_sms_campaign_goes_to_the_us_simulator_numbers(deployed, tmp_path):
     clients("pinpoint-sms-voice-v2").meta.events.register(
         "before-call.pinpoint-sms-voice-v2.SendTextMessage", send_text
     )
-    campaign = tmp_path / "sms.toml"
-    campaign.write_text(
-        f'channel = "sms"\ncomposer = "{PLUGIN}"\nconfig = "pinrec.toml"\nrecommendations = "segment"\n'
-        f'ledger = "dynamodb:{LEDGER}"\nsuppression = "dynamodb:{SUPPRESSION}"\n'
-        f'[sender]\nconfiguration_set = "{CONFIGURATION_SET}"\n',
-        encoding="utf-8",
-    )
+    campaign = tmp_path / "mixed.toml"
+    email = f'from_address = "{SENDER}"\nconfiguration_set = "{CONFIGURATION_SET}"\n'
+    sms = f'configuration_set = "{CONFIGURATION_SET}"\n'
+    push = 'application_id = "0123456789abcdef0123456789abcdef"\n'
+    campaign.write_text(campaign_toml(deployed["config"], email=email, sms=sms, push=push), encoding="utf-8")
+    play = DeployedLoop(clients, deployed["queue"], deployed["tags"])
     outcome = {"+14254147755": ("TEXT_DELIVERED", "DELIVERED"), "+14254147167": ("TEXT_UNREACHABLE", "UNREACHABLE")}
 
     def loop(seconds: float) -> None:
+        play(seconds)
         records = []
         for message in sent:
             event_type, status = outcome[message["DestinationPhoneNumber"]]
@@ -333,20 +359,29 @@ def test_an_sms_campaign_goes_to_the_us_simulator_numbers(deployed, tmp_path):
                     "messageStatus": state, "context": message.get("Context", {})})})  # fmt: skip
         assert events_handler.handler({"Records": records}) == {"batchItemFailures": []}
 
-    settings = SmokeSettings(campaign=campaign, items=("P1",), timeout_seconds=60, poll_seconds=10)
-    result = run_smoke(settings, clients=clients, waiting=Waiting(loop, FakeClock()), now=1_800_000_000)
-    assert result.ok, [f for f in result.findings if f.status is not Status.OK]
+    settings = SmokeSettings(campaign=campaign, items=ITEMS[:1], timeout_seconds=60, poll_seconds=10)
+    report = run_smoke(settings, clients=clients, waiting=Waiting(loop, FakeClock()), now=1_800_000_000)
+    assert report.ok, [f for r in report.results for f in r.findings if f.status is not Status.OK]
+    email, sms, push = report.results
+    assert [(r.channel, r.campaign_id) for r in report.results] == [
+        ("email", "pinrec-smoke-20270115T080000Z-email"),
+        ("sms", "pinrec-smoke-20270115T080000Z-sms"),
+        ("push", "pinrec-smoke-20270115T080000Z-push"),
+    ]
+    assert {f.title: f.detail for f in email.findings}["report"] == "sent 4, delivered 2, hard_bounced 2, complained 1"
     assert sorted(m["DestinationPhoneNumber"] for m in sent) == sorted(SMS_SIMULATOR)
-    titles = {f.title: f.detail for f in result.findings}
+    titles = {f.title: f.detail for f in sms.findings}
     assert titles["ledger smoke-sms-failure"] == "failed, send"
     assert titles["report"] == "sent 2, delivered 1, hard_bounced 0, complained 0"
+    assert [(f.status, f.detail) for f in push.findings] == [(Status.SKIPPED, "push has no simulator: not sent")]
+    assert report.to_dict()["ok"] is True and len(report.to_dict()["campaigns"]) == 3
 
 
 def test_the_command_refuses_a_campaign_the_loop_cannot_answer(tmp_path, capsys):
     from campaign_tools.cli import main
 
     campaign = tmp_path / "c.toml"
-    campaign.write_text('composer = "x:y"\nrecommendations = "segment"\n[sender]\nfrom_address = "a@b.example"\n')
+    campaign.write_text(campaign_toml(tmp_path / "pinrec.toml", email='from_address = "a@b.example"\n'))
     assert main(["smoke", "--campaign", str(campaign)]) == 1
     error = capsys.readouterr().err
-    assert "cannot run the smoke campaign" in error and "no [sender] configuration_set" in error
+    assert "cannot run the smoke campaign" in error and "[email] names no configuration_set" in error
