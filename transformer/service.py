@@ -15,6 +15,7 @@ from transformer.errors import CatalogUnavailableError, InvalidEventError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
 from transformer.observability import log_offers, logger, offers_metrics, record_batch, record_failure
 from transformer.offers.errors import RankingUnavailableError
+from transformer.precompute import attributes_fingerprint
 from transformer.resolver import Cached, CatalogResolver
 from transformer.stores.base import ItemStore
 
@@ -44,7 +45,8 @@ class Transformer:
         projector = ItemProjector(config.attributes)
         cache: TtlLruCache[Cached] = TtlLruCache(config.cache.ttl_seconds, config.cache.max_items, clock)
         self.cache = cache
-        self.resolver = CatalogResolver(self.store, projector, cache, clock)
+        fingerprint = attributes_fingerprint(config.attributes)
+        self.resolver = CatalogResolver(self.store, projector, cache, clock, fingerprint)
         self.last: Enrichment | None = None
         self.policy = Policy(
             attribute_names=projector.names,

@@ -33,6 +33,7 @@ from transformer import files
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import ConfigError
 from transformer.observability import logger
+from transformer.precompute import LoadProjection
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
@@ -244,6 +245,7 @@ def load_into_object(url: str, records: Iterable[Record], options: LoadOptions, 
             allow_shrink=options.allow_shrink,
             merge=options.merge,
             progress=options.progress,
+            attributes=LoadProjection(options.attributes) if options.attributes is not None else None,
         )
         with _as_load_error("; the old one still serves"):
             files.upload_object(local, url, aws=options.aws)
