@@ -16,10 +16,13 @@ from hypothesis import strategies as st
 
 from campaign_tools.catalog.records import read_jsonl
 from tests.conftest import config_for
-from transformer.config import PinrecConfig
+from tests.store_fixtures import REGION, aws, create_table  # noqa: F401
+from transformer.aws import AwsOptions
+from transformer.config import PinrecConfig, parse_config
 from transformer.precompute import LoadProjection, attributes_fingerprint, decode_many, decode_values, encode_values
 from transformer.service import Transformer
-from transformer.stores.base import Precomputed
+from transformer.stores.base import InvalidRecord, Precomputed
+from transformer.stores.dynamodb import DynamoDbLoader, loader_client
 from transformer.stores.sqlite import SqliteItemStore, write_snapshot
 
 SETTINGS = settings(
@@ -254,3 +257,91 @@ def test_a_catalog_loaded_without_the_tables_is_read_by_document(tmp_path: Path)
     store = SqliteItemStore(path)
     assert store.get_precomputed(["a", "zz"], "any") == {"a": {"id": "a", "name": "Alpha"}}
     store.close()
+
+
+# --- DynamoDB (moto on loopback) -----------------------------------------------------------------------------------
+
+DYNAMODB_SETTINGS = settings(
+    SETTINGS,
+    max_examples=12,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+dynamodb_value = st.one_of(
+    text,
+    st.integers(-(10**20), 10**20),
+    st.floats(-1e20, 1e20).filter(lambda number: number == 0 or abs(number) > 1e-100),
+    st.sampled_from([1e20, 5.0, 2.5, 19.99, -0.0]),
+    st.booleans(),
+    st.lists(st.integers(), max_size=3),
+)
+
+
+@st.composite
+def dynamodb_items(draw: st.DrawFn, count: int = 8) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"item-{index}",
+            **{f: draw(dynamodb_value) for f in ("name", "price", "description") if draw(st.booleans())},
+        }
+        for index in range(count)
+    ]
+
+
+def dynamodb_config(endpoint: str, table: str, tables: dict[str, dict[str, Any]]) -> PinrecConfig:
+    store = {"kind": "dynamodb", "table": table, "region": REGION, "endpoint_url": endpoint}
+    return parse_config({"store": store, "attributes": tables}, base_dir=Path("."))
+
+
+def dynamodb_load(endpoint: str, catalog: list[dict[str, Any]], config: PinrecConfig | None) -> str:
+    table = create_table(endpoint)
+    lines = [json.dumps(item, ensure_ascii=False) for item in catalog]
+    projection = LoadProjection(config.attributes) if config is not None else None
+    loader = DynamoDbLoader(
+        loader_client(AwsOptions(region=REGION, endpoint_url=endpoint)), table, "id", attributes=projection
+    )
+    loader.load(read_jsonl(lines, "id"))
+    return table
+
+
+@DYNAMODB_SETTINGS
+@given(catalog=dynamodb_items(), tables=attribute_tables(), running=attribute_tables())
+def test_dynamodb_precomputed_values_answer_as_rendering_and_only_for_their_configuration(
+    aws: str,  # noqa: F811
+    catalog: list[dict[str, Any]],
+    tables: dict[str, dict[str, Any]],
+    running: dict[str, dict[str, Any]],
+) -> None:
+    ids = [*ALL_IDS[:8], "unknown", "", 7]
+    plain_table = dynamodb_load(aws, catalog, None)
+    stored_table = dynamodb_load(aws, catalog, dynamodb_config(aws, "placeholder", tables))
+    precomputed = dynamodb_config(aws, stored_table, tables)
+    store = precomputed.store.open_store()
+    served = store.get_precomputed(["item-0", "item-1"], attributes_fingerprint(precomputed.attributes))  # type: ignore[attr-defined]
+    store.close()
+    assert served and all(isinstance(answer, Precomputed) for answer in served.values())
+    assert responses(precomputed, ids) == responses(dynamodb_config(aws, plain_table, tables), ids)
+    changed = dynamodb_config(aws, stored_table, running)
+    assert responses(changed, ids) == responses(dynamodb_config(aws, plain_table, running), ids)
+
+
+def test_dynamodb_documents_never_show_the_stored_values(aws: str) -> None:  # noqa: F811
+    config = dynamodb_config(aws, "placeholder", {"Title": {"field": "name"}})
+    table = dynamodb_load(aws, [{"id": "a", "name": "Alpha"}], config)
+    store = dynamodb_config(aws, table, {"Title": {"field": "name"}}).store.open_store()
+    assert store.get_many(["a"]) == {"a": {"id": "a", "name": "Alpha"}}
+    assert store.get_precomputed(["a"], "another configuration") == {"a": {"id": "a", "name": "Alpha"}}  # type: ignore[attr-defined]
+    store.close()
+    with pytest.raises(InvalidRecord, match="_pinrec_values"):
+        dynamodb_load(aws, [{"id": "b", "_pinrec_values": "[]"}], None)
+
+
+def test_dynamodb_values_are_computed_from_the_item_as_the_reader_decodes_it(aws: str) -> None:  # noqa: F811
+    """1e20 goes in as Decimal('1E+20') and comes back an integer, which renders differently from the float."""
+    tables = {"Price": {"field": "price"}, "Ratio": {"template": "{{ item.price / 3 }}"}}
+    catalog = [{"id": "big", "price": 1e20}, {"id": "five", "price": 5.0}, {"id": "cents", "price": 19.99}]
+    plain_table = dynamodb_load(aws, catalog, None)
+    stored_table = dynamodb_load(aws, catalog, dynamodb_config(aws, "placeholder", tables))
+    ids: list[object] = ["big", "five", "cents"]
+    expected = responses(dynamodb_config(aws, plain_table, tables), ids)
+    assert '"100000000000000000000"' in expected[0][0]
+    assert responses(dynamodb_config(aws, stored_table, tables), ids) == expected

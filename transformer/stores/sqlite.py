@@ -18,7 +18,7 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -418,8 +418,7 @@ def _build(
     while batch := list(islice(iterator, BATCH_SIZE)):
         connection.executemany(insert, [(record.item_id, record.text) for record in batch])
         if attributes is not None:
-            values = [(record.item_id, attributes.values_text(record.item)) for record in batch]
-            connection.executemany(_INSERT_VALUES, values)
+            connection.executemany(_INSERT_VALUES, _values_of(batch, attributes))
         summary.records += len(batch)
         if progress is not None:
             progress(summary.records)
@@ -429,6 +428,15 @@ def _build(
     summary.duplicate_examples = [
         row[0] for row in connection.execute("SELECT DISTINCT id FROM duplicate_ids LIMIT 10")
     ]
+
+
+def _values_of(records: Iterable[Record], attributes: LoadProjection) -> Iterator[tuple[str, str]]:
+    """Each record's values, computed from its document as the reader decodes it (so they are the ones rendering
+    that document gives, whatever the source's parser made of it)."""
+    for record in records:
+        item = decode_document(record.text)
+        if not isinstance(item, DamagedDocument):
+            yield record.item_id, attributes.values_text(item)
 
 
 _INSERT_VALUES = (
