@@ -15,7 +15,8 @@ from bench.naive import NaiveTransformer
 from bench.timing import Timing, summarise, timed
 from transformer.config import PinrecConfig
 from transformer.service import Transformer
-from transformer.stores.base import ItemStore, Stored
+from transformer.stores.base import Precomputed, Stored
+from transformer.stores.sqlite import SqliteItemStore
 
 
 class ThroughHandler:
@@ -47,7 +48,7 @@ HANDLER = ThroughHandler()
 class CountingStore:
     """Wraps a store and counts the BatchGetItem requests DynamoDB would need for each lookup (100 keys each)."""
 
-    def __init__(self, inner: ItemStore) -> None:
+    def __init__(self, inner: SqliteItemStore) -> None:
         self.inner = inner
         self.calls = 0
         self.lookups = 0
@@ -58,6 +59,14 @@ class CountingStore:
         self.calls += math.ceil(len(ids) / 100)
         self.ids_read += len(ids)
         return self.inner.get_many(ids, deadline=deadline)
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        self.lookups += 1
+        self.calls += math.ceil(len(ids) / 100)
+        self.ids_read += len(ids)
+        return self.inner.get_precomputed(ids, fingerprint, deadline=deadline)
 
     def close(self) -> None:
         self.inner.close()
