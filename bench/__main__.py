@@ -339,11 +339,12 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "Enrichment alone (`Transformer.enrich_event`, measured alternately with the handler on the same batches):",
         "",
         "| store | hot, enrichment alone | steady, enrichment alone | naive ÷ hot | naive ÷ steady | "
-        "handler − enrichment, hot (medians) |",
-        "|---|---|---|---|---|---|",
+        "handler − enrichment, hot (medians) | the steady batches again, all cached |",
+        "|---|---|---|---|---|---|---|",
         *(
             f"| {r.store} | {r.hot_enrich.cell()} | {r.steady_enrich.cell()} | {r.ratio(r.hot_enrich):,.1f}× | "
-            f"{r.ratio(r.steady_enrich):,.1f}× | {r.hot.median_ms - r.hot_enrich.median_ms:.3f} |"
+            f"{r.ratio(r.steady_enrich):,.1f}× | {r.hot.median_ms - r.hot_enrich.median_ms:.3f} | "
+            f"{r.steady_cached.cell()} |"
             for r in (sqlite, dynamodb)
         ),
         "",
@@ -460,10 +461,9 @@ def notes(report: dict[str, Any]) -> list[str]:
     out = ["## Where a target is missed, and what bounds it", ""]
     if sqlite.ratio(sqlite.cold) < 3:
         out.append(
-            f"- SQLite, cold cache: {sqlite.ratio(sqlite.cold):.1f}× (target 3×). An embedded SQLite lookup costs "
-            "microseconds, so batching has little to save; a cold batch is bounded by decoding each item's JSON and "
-            "rendering its 10 attributes (two of them jinja2 templates), which the baseline does too. Against a "
-            "networked store batching is what matters: see the DynamoDB row."
+            f"- SQLite, cold cache: {sqlite.ratio(sqlite.cold):.1f}× (target 3×). A cold batch reads the ~157 ids' "
+            "stored values (one query, one JSON parse) and builds the response; an embedded lookup costs "
+            "microseconds, so batching has little to save against the naive baseline's per-item lookups."
         )
     dynamodb: LatencyResult = report["dynamodb"]
     if dynamodb.ratio(dynamodb.cold) < 3:
@@ -482,10 +482,13 @@ def notes(report: dict[str, Any]) -> list[str]:
     for result in (sqlite, report["dynamodb"]):
         if result.ratio(result.steady) < 25:
             out.append(
-                f"- {result.store}, steady state: {result.ratio(result.steady):.1f}× (target 25×). Bounded by the "
-                f"steady-state misses ({1 - result.steady_hit_ratio:.1%} of a batch's unique ids): each miss costs a "
-                "decode and 10 attribute renders, the same work as one naive item, so the ratio cannot exceed about "
-                "1 / miss share."
+                f"- {result.store}, steady state: {result.ratio(result.steady):.1f}× (target 25×). The misses "
+                f"({1 - result.steady_hit_ratio:.1%} of a batch's unique ids) read stored values and are no longer "
+                "what bounds it: the same batches enriched again with every id cached take "
+                f"{result.steady_cached.median_ms:.3f} ms against {result.steady_enrich.median_ms:.3f} ms (enrichment "
+                f"alone) and {result.hot_enrich.median_ms:.3f} ms for the hot batch. A steady batch touches ~157 "
+                "entries of a 100,000-entry cache and their ~1,570 value strings, scattered in memory, where the hot "
+                "batch touches the same few in the CPU's caches: memory, not Python work, is the difference."
             )
         if result.ratio(result.hot) < 60:
             out.append(
