@@ -40,6 +40,7 @@ from transformer.stores.base import (
     ItemStore,
     LoadOptions,
     LoadSummary,
+    Precomputed,
     Record,
     Stored,
 )
@@ -113,6 +114,12 @@ class S3SqliteItemStore:
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
         self._maybe_check(deadline)
         return self._store.get_many(ids, deadline=deadline)
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        self._maybe_check(deadline)
+        return self._store.get_precomputed(ids, fingerprint, deadline=deadline)
 
     def sample_ids(self, count: int) -> list[str]:
         return self._store.sample_ids(count)
