@@ -174,3 +174,17 @@ def test_another_handler_gets_the_line_through_powertools(log_sink: io.StringIO)
         observability.logger.removeHandler(extra)
     assert [record.getMessage() for record in records] == ["batch enriched"]
     assert json.loads(log_sink.getvalue())["endpoints_in"] == 3
+
+
+def test_cold_start_is_counted_once_per_container(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(observability, "_cold_start", True)
+    capsys.readouterr()
+    observability.record_cold_start("pinrec-transformer")
+    observability.record_cold_start("pinrec-transformer")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 1
+    check_emf_shape(lines[0])
+    assert lines[0]["ColdStart"] == [1.0]
+    assert lines[0]["function_name"] == "pinrec-transformer"
