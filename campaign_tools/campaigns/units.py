@@ -51,6 +51,7 @@ def send_settings(definition: CampaignDefinition, unit: SendUnit, **overrides: A
         "csv_list_separator": definition.csv_list_separator,
         "recommendations": definition.recommendations,
         "id_type": definition.id_type,
+        "per_message": definition.per_message,
         "sender": message.sender(channel),
         "rate": definition.limits.messages_per_second,
     }
