@@ -53,9 +53,9 @@ def target_of(environment: Mapping[str, str]) -> SlotTarget:
 
 
 def handle(
-    event: object, environment: Mapping[str, str], clients: ClientFactory | None = None, stage_dir: Path = STAGE_DIR
+    event: object, environment: Mapping[str, str], clients: ClientFactory | None = None, stage_dir: Path | None = None
 ) -> dict[str, Any]:
     target = target_of(environment)
     definition = load_campaign(environment[CAMPAIGN_ENV])
-    result = start_slot(definition, read_request(event), target, clients or warm_clients(), stage_dir)
+    result = start_slot(definition, read_request(event), target, clients or warm_clients(), stage_dir or STAGE_DIR)
     return result.to_dict()
