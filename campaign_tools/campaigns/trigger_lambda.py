@@ -1,4 +1,4 @@
-"""The campaign trigger Lambda behind `infra/campaigns.yaml`'s EventBridge rule (`TriggerFunctionArn`): each app
+"""The campaign trigger Lambda behind `infra/campaigns.yaml`'s EventBridge rule (its `TriggerFunction`): each app
 event the rule matches runs `trigger.trigger_campaign` for the campaign packaged with the function, delivering
 through SES / End User Messaging with the DynamoDB ledger (and its limits) of the send state machine.
 
