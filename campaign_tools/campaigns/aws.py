@@ -1,27 +1,26 @@
 """`pinrec campaign deploy | pause | resume | delete | list --aws`: a campaign's slots as EventBridge Scheduler
-schedules in one schedule group (`infra/campaigns.yaml`), each starting the send state machine
-(`infra/send-statemachine.yaml`) with the execution input `pinrec send --on-aws` gives it.
+schedules in one schedule group (`infra/campaigns.yaml`), each invoking the campaign's slot function
+(`campaigns.slot`, `handlers/campaign_slot.py`) with the unit it is for.
 
 - **One schedule per send unit** (slot, treatment, channel; `campaigns.units`), as Pinpoint ran campaigns: for a
   local-time campaign one slot per UTC offset that has recipients, read from the segment by the same planner as
   `campaign plan`. Each is a one-time `at(...)` schedule in UTC (`ScheduleExpressionTimezone` "UTC": the instant the
   planner resolved, DST included) that deletes itself after it ran (`ActionAfterCompletion` DELETE). Not `cron()` or
-  `rate()`: each execution's input names its own ledger unit id `<campaign>.<slot>.<treatment>.<channel>`, which a
-  recurring schedule's fixed input cannot (Scheduler's `<aws.scheduler.scheduled-time>` is ISO text the send
-  settings do not read). Recurring campaigns are scheduled up to a horizon (`--horizon`, 35 days by default, or the
-  schedule's end) and topped up by deploying again.
+  `rate()`: each invocation's input names its own unit `<campaign>.<slot>.<treatment>.<channel>`, which a recurring
+  schedule's fixed input cannot. Recurring campaigns are scheduled up to a horizon (`--horizon`, 35 days by
+  default, or the schedule's end) and topped up by deploying again.
+- **The slot function does the rest at the slot**: it stages the unit's recipients from the campaign's segment as
+  it is then, writes the unit's segment object, binds and reconciles the unit in the ledger and starts the send
+  state machine (`campaigns.slot`). The input is `{"campaign", "slot", "treatment", "channel", "unit"}`.
 - **Names.** `<campaign id>.<15 hex digits of SHA-256 of the unit id>` (Scheduler's 64 characters); the unit id is the
   schedule's description. A campaign's schedules are those with the name prefix `<campaign id>.` (an id has no `.`).
 - **Idempotent.** Deploy lists the campaign's schedules in the group: a wanted one that exists is updated (its
   State kept: a paused campaign stays paused), a new one created, one no longer wanted (the segment moved offsets,
   the definition changed) deleted. Pause and resume update each schedule's State (DISABLED / ENABLED) with the rest
   of its definition as Scheduler returns it; delete deletes them. `--dry-run` prints every request, sends none.
-- **Retry and lateness.** A start is retried for at most the schedule's `max_lateness` (60 s to 24 h, Scheduler's
-  bounds), then goes to the dead-letter queue: never started late, as `campaign plan` skips a `late` slot.
-- **Segments.** The execution input reads the unit's own segment object, `<segment prefix><unit id>.jsonl`: the
-  recipients of that unit, written before the slot (phase 2's `campaign run --on-aws` writes them; until one
-  exists the execution fails reading it and sends nothing). The input also carries `campaign_unit` (campaign, slot,
-  treatment, channel, unit id) for the executions' logs.
+- **Retry and lateness.** Scheduler retries an invocation it could not deliver for at most the schedule's
+  `max_lateness` (60 s to 24 h, Scheduler's bounds), then sends it to the dead-letter queue; the slot function
+  itself starts nothing for a slot past its `max_lateness`, as `campaign plan` skips a `late` slot.
 - **Event-triggered campaigns** have no schedules: the stack's EventBridge rule invokes the trigger function.
 """
 
@@ -38,14 +37,12 @@ from typing import Any
 from campaign_tools.campaigns.definition import HOLDOUT, CampaignDefinition, load_campaign
 from campaign_tools.campaigns.plan import CampaignPlan, plan
 from campaign_tools.campaigns.schedule import State
-from campaign_tools.campaigns.units import SendUnit, send_settings
-from campaign_tools.send.on_aws import child_settings, execution_input
+from campaign_tools.campaigns.slot import SlotRequest, missing_rate
+from campaign_tools.campaigns.units import SendUnit
 from transformer.errors import PinrecError
-from transformer.files import split_s3_url
 
 DEFAULT_GROUP = "pinrec-campaigns"
 DEFAULT_HORIZON = timedelta(days=35)
-DEFAULT_MAX_CONCURRENCY = 10
 NAME_DIGEST = 15
 RETRY_ATTEMPTS = 3
 MIN_EVENT_AGE, MAX_EVENT_AGE = 60, 86_400
@@ -71,26 +68,20 @@ class SchedulerError(PinrecError):
 
 @dataclass(frozen=True)
 class DeployTarget:
-    """Where a deployed campaign's schedules start their sends (the stacks' outputs)."""
+    """What a deployed campaign's schedules invoke (infra/campaigns.yaml's outputs)."""
 
-    state_machine_arn: str
+    function_arn: str
+    """The campaign's slot function (SlotFunctionArn)."""
     role_arn: str
-    segment_prefix: str
-    """s3://BUCKET/PREFIX/: each unit's segment is <prefix><unit id>.jsonl."""
     group: str = DEFAULT_GROUP
     dead_letter_arn: str | None = None
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY
 
     def problems(self) -> list[str]:
         found = []
-        if ":states:" not in self.state_machine_arn or ":stateMachine:" not in self.state_machine_arn:
-            found.append("--state-machine-arn must be a Step Functions state machine ARN")
+        if ":lambda:" not in self.function_arn or ":function:" not in self.function_arn:
+            found.append("--slot-function-arn must be a Lambda function ARN (the stack's SlotFunctionArn)")
         if ":iam::" not in self.role_arn or ":role/" not in self.role_arn:
             found.append("--scheduler-role-arn must be an IAM role ARN (the stack's SchedulerRoleArn)")
-        if not self.segment_prefix.startswith("s3://") or not split_s3_url(self.segment_prefix)[0]:
-            found.append("--segment-prefix must be s3://BUCKET/PREFIX/")
-        if not 1 <= self.max_concurrency <= 10_000:
-            found.append("--max-concurrency must be 1 to 10,000")
         return found
 
 
@@ -139,43 +130,18 @@ def schedule_name(campaign_id: str, send_id: str) -> str:
     return f"{campaign_id}.{hashlib.sha256(send_id.encode()).hexdigest()[:NAME_DIGEST]}"
 
 
-def _template_name(definition: CampaignDefinition, unit: SendUnit) -> str | None:
-    message = definition.message(unit.treatment, unit.channel)
-    if message.template or not message.built:
-        return message.template
-    from campaign_tools.templates.prebuilt import load_prebuilt
-
-    return load_prebuilt(Path(message.built)).name
-
-
-def unit_input(definition: CampaignDefinition, unit: SendUnit, target: DeployTarget) -> dict[str, Any]:
-    """The state machine execution input of one unit: `pinrec send --on-aws`'s, from `units.send_settings`."""
-    bucket, prefix = split_s3_url(target.segment_prefix)
-    key = f"{prefix}{unit.send_id}.jsonl"
-    settings = send_settings(definition, unit, segment=f"s3://{bucket}/{key}", deliver=True, outbox=None)
-    payload = execution_input(
-        bucket,
-        key,
-        child_settings(settings, _template_name(definition, unit), target.max_concurrency),
-        target.max_concurrency,
-    )
-    payload["campaign_unit"] = {
-        "campaign": unit.campaign_id,
-        "slot": unit.at.isoformat().replace("+00:00", "Z"),
-        "treatment": unit.treatment,
-        "channel": unit.channel,
-        "unit": unit.send_id,
-    }
-    return payload
+def unit_input(unit: SendUnit) -> dict[str, str]:
+    """The slot function's input for one unit."""
+    return SlotRequest(unit.campaign_id, unit.at, unit.treatment, unit.channel).to_dict()
 
 
 def schedule_request(definition: CampaignDefinition, unit: SendUnit, target: DeployTarget) -> dict[str, Any]:
     """CreateSchedule's parameters for one unit."""
     lateness = int(definition.schedule_of(unit.treatment).max_lateness.total_seconds())
     scheduler_target: dict[str, Any] = {
-        "Arn": target.state_machine_arn,
+        "Arn": target.function_arn,
         "RoleArn": target.role_arn,
-        "Input": json.dumps(unit_input(definition, unit, target), sort_keys=True, separators=(",", ":")),
+        "Input": json.dumps(unit_input(unit), sort_keys=True, separators=(",", ":")),
         "RetryPolicy": {
             "MaximumEventAgeInSeconds": min(max(lateness, MIN_EVENT_AGE), MAX_EVENT_AGE),
             "MaximumRetryAttempts": RETRY_ATTEMPTS,
@@ -263,6 +229,8 @@ def deploy(
     if definition.schedule.frequency == "event":
         result.notes.append("event-triggered: no schedules; the stack's trigger rule invokes the trigger function")
     else:
+        if definition.limits.messages_per_second is None:
+            raise PinrecError(f"cannot deploy: {missing_rate(definition.id)}")
         planned = plan(definition, rows, now, since=now, until=now + horizon)
         for unit in wanted_units(definition, planned):
             request = schedule_request(definition, unit, target)

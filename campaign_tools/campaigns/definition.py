@@ -48,6 +48,7 @@ from campaign_tools.send.suppression import check_spec as check_suppression_spec
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from transformer.config import unknown_key
 from transformer.errors import PinrecError
+from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 
 CAMPAIGN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,47}")
 """No `.`: a send's ledger id is `<campaign>.<slot>.<treatment>.<channel>` (see `campaigns.units`)."""
@@ -314,6 +315,8 @@ class CampaignDefinition(SettingsModel):
     csv_list_separator: str = Field("|", min_length=1)
     recommendations: Annotated[str, _spec_of(source_registry.check_spec, "--recommendations")]
     id_type: IdType = IdType.ENDPOINT
+    per_message: int = Field(MAX_ITEMS_PER_MESSAGE, ge=MIN_ITEMS_PER_MESSAGE, le=MAX_ITEMS_PER_MESSAGE)
+    """Items recommended per message (Pinpoint's RecommendationsPerMessage), as `pinrec send --per-message`."""
     config: str | None = None
     """pinrec.toml of the transformer (None: $PINREC_CONFIG or ./pinrec.toml)."""
     ledger: Annotated[str, _spec_of(ledger_registry.check_spec, "--ledger")] | None = None

@@ -89,22 +89,25 @@ class CampaignRunSettings(Settings):
     """The instant slots are judged at (default: the clock)."""
     segment: str | None = None
     segment_format: Literal["jsonl", "csv"] | None = None
-    ledger: Annotated[str, rule(_spec)] = DEFAULT_LEDGER
+    ledger: Annotated[str, rule(_spec)] | None = None
+    """The send ledger (and the limits beside it); None: the campaign file's `ledger`, else the default."""
     outbox: str | None = None
     deliver: bool = False
     dry_run: bool = False
     suppression: str | None = None
+    """None: the campaign file's `suppression`, else what `pinrec send` would consult."""
     workers: int = 4
     stage_dir: Path = Path(DEFAULT_STAGE_DIR)
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
 
-    def delivery(self) -> DeliveryOptions:
+    def delivery(self, definition: CampaignDefinition) -> DeliveryOptions:
+        """The delivery options: a run's own options override the campaign file's `ledger` and `suppression`."""
         aws = AwsOptions(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
-        return DeliveryOptions(
-            self.ledger, self.outbox, self.deliver, self.dry_run, self.suppression, self.workers, aws
-        )
+        ledger = self.ledger or definition.ledger or DEFAULT_LEDGER
+        suppression = self.suppression or definition.suppression
+        return DeliveryOptions(ledger, self.outbox, self.deliver, self.dry_run, suppression, self.workers, aws)
 
 
 @dataclass
@@ -262,7 +265,7 @@ def run_campaign(
     segment = settings.segment or definition.segment
     if not segment:
         raise PinrecError("campaign run needs a segment: --segment FILE, or segment in the campaign file")
-    delivery = settings.delivery()
+    delivery = settings.delivery(definition)
     clients = clients or client_factory(delivery.aws)
     now = settings.now or datetime.fromtimestamp(clock(), UTC)
     window = window_of(definition, now)

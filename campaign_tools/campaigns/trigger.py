@@ -226,7 +226,7 @@ def trigger_campaign(
     segment = settings.segment or definition.segment
     if not segment:
         raise PinrecError("campaign trigger needs a segment: --segment FILE, or segment in the campaign file")
-    delivery = settings.delivery()
+    delivery = settings.delivery(definition)
     clients = clients or client_factory(delivery.aws)
     s3 = clients("s3") if is_s3_url(segment) else None
     fmt = settings.segment_format or definition.segment_format

@@ -1,4 +1,4 @@
-"""The campaign trigger Lambda behind `infra/campaigns.yaml`'s EventBridge rule (`TriggerFunctionArn`): each app
+"""The campaign trigger Lambda behind `infra/campaigns.yaml`'s EventBridge rule (its `TriggerFunction`): each app
 event the rule matches runs `trigger.trigger_campaign` for the campaign packaged with the function, delivering
 through SES / End User Messaging with the DynamoDB ledger (and its limits) of the send state machine.
 
@@ -62,7 +62,8 @@ def settings_of(environment: Mapping[str, str], stage_dir: Path = STAGE_DIR) -> 
 
 
 def handle(
-    event: object, environment: Mapping[str, str], clients: ClientFactory | None = None, stage_dir: Path = STAGE_DIR
+    event: object, environment: Mapping[str, str], clients: ClientFactory | None = None, stage_dir: Path | None = None
 ) -> dict[str, Any]:
-    result = trigger_campaign(settings_of(environment, stage_dir), app_event(event), clients=clients or warm_clients())
+    settings = settings_of(environment, stage_dir or STAGE_DIR)
+    result = trigger_campaign(settings, app_event(event), clients=clients or warm_clients())
     return result.to_dict()

@@ -51,9 +51,14 @@ def send_settings(definition: CampaignDefinition, unit: SendUnit, **overrides: A
         "csv_list_separator": definition.csv_list_separator,
         "recommendations": definition.recommendations,
         "id_type": definition.id_type,
+        "per_message": definition.per_message,
         "sender": message.sender(channel),
         "rate": definition.limits.messages_per_second,
     }
+    if definition.ledger is not None:
+        fields["ledger"] = definition.ledger
+    if definition.suppression is not None:
+        fields["suppression"] = definition.suppression
     return SendSettings.model_validate(fields | overrides)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from campaign_tools.campaigns import aws as campaign_aws
-from campaign_tools.campaigns.aws import DEFAULT_GROUP, DEFAULT_HORIZON, DEFAULT_MAX_CONCURRENCY, DeployTarget
+from campaign_tools.campaigns.aws import DEFAULT_GROUP, DEFAULT_HORIZON, DeployTarget
 from campaign_tools.campaigns.definition import load_campaign
 from campaign_tools.campaigns.plan import plan
 from campaign_tools.campaigns.recipients import segment_rows
@@ -93,19 +93,18 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     report.set_defaults(run=run_report)
     deploy = actions.add_parser(
         "deploy",
-        help="EventBridge Scheduler: one at() schedule per upcoming unit starting the send state machine",
+        help="EventBridge Scheduler: one at() schedule per upcoming unit invoking the campaign's slot function",
         description="Plans the slots after --now up to --horizon over the segment (local-time campaigns: one slot "
         "per UTC offset with recipients) and makes the group's schedules of the campaign exactly one per (slot, "
         "treatment, channel): new ones created, existing ones updated (a paused campaign stays paused), unwanted "
-        "ones deleted. Each starts the state machine with the input `pinrec send --on-aws` uses, reading the "
-        "unit's segment <segment-prefix><unit id>.jsonl.",
+        "ones deleted. Each invokes the campaign's slot function (infra/campaigns.yaml) with its unit; at the slot "
+        "the function stages the unit's recipients, binds and reconciles the unit in the ledger and starts the send "
+        "state machine.",
     )
     deploy.add_argument("file", metavar="FILE")
-    deploy.add_argument("--state-machine-arn", required=True, help="infra/send-statemachine.yaml's StateMachineArn")
+    deploy.add_argument("--slot-function-arn", required=True, help="infra/campaigns.yaml's SlotFunctionArn")
     deploy.add_argument("--scheduler-role-arn", required=True, help="infra/campaigns.yaml's SchedulerRoleArn")
-    deploy.add_argument("--segment-prefix", required=True, help="s3://BUCKET/PREFIX/ of the units' segments")
     deploy.add_argument("--dead-letter-arn", help="infra/campaigns.yaml's ScheduleDeadLetterQueueArn")
-    deploy.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY, help="children at once (10)")
     deploy.add_argument("--segment", help="endpoints (JSON Lines or CSV, local or s3://); default: the file's")
     deploy.add_argument("--segment-format", choices=("jsonl", "csv"), help="default: from the file name")
     deploy.add_argument("--now", type=_instant, help="ISO 8601 instant; slots after it are scheduled (default: now)")
@@ -156,13 +155,15 @@ def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) 
         parser.add_argument("--segment-format", choices=("jsonl", "csv"), help="default: from the file name")
         parser.add_argument(
             "--ledger",
-            default=DEFAULT_LEDGER,
-            help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER}); the limits are kept beside it",
+            help=f"{ledger_registry.usage()}; the limits are kept beside it (default: the file's ledger, else "
+            f"{DEFAULT_LEDGER})",
         )
         where = parser.add_mutually_exclusive_group()
         where.add_argument("--outbox", metavar="DIR", help=f"write messages as files (default {DEFAULT_OUTBOX}/)")
         where.add_argument("--deliver", action="store_true", help="deliver through SES / End User Messaging")
-        parser.add_argument("--suppression", help="as pinrec send --suppression (KIND:TARGET or none)")
+        parser.add_argument(
+            "--suppression", help="as pinrec send --suppression (KIND:TARGET or none; default: the file's suppression)"
+        )
         parser.add_argument("--workers", type=int, default=4, help="deliveries in flight at once (default 4)")
         parser.add_argument(
             "--stage-dir",
@@ -250,12 +251,7 @@ def run_scheduler(arguments: argparse.Namespace) -> int:
         if not segment and definition.schedule.frequency != "event":
             raise PinrecError("campaign deploy needs a segment: --segment FILE, or segment in the campaign file")
         target = DeployTarget(
-            arguments.state_machine_arn,
-            arguments.scheduler_role_arn,
-            arguments.segment_prefix,
-            arguments.group,
-            arguments.dead_letter_arn,
-            arguments.max_concurrency,
+            arguments.slot_function_arn, arguments.scheduler_role_arn, arguments.group, arguments.dead_letter_arn
         )
         now = arguments.now or datetime.now(UTC)
         horizon = timedelta(days=arguments.horizon_days)

@@ -28,6 +28,7 @@ from campaign_tools.migrate.campaign_schedule import Unconvertible, convert_limi
 from campaign_tools.migrate.outcome import Outcome, flatten
 from campaign_tools.migrate.source import Found
 from transformer.errors import PinrecError
+from transformer.limits import MAX_ITEMS_PER_MESSAGE, MIN_ITEMS_PER_MESSAGE
 
 CAMPAIGN_FILE = "campaign.toml"
 PINPOINT_FILE = "pinpoint.json"
@@ -256,17 +257,11 @@ class CampaignConverter:
                 "recommendations = segment"
             )
             return {"recommendations": SEGMENT_RECOMMENDATIONS}
-        per_message = send.get("per_message")
-        if isinstance(per_message, int):
-            self.outcome.not_carried.append(
-                f"RecommendationsPerMessage {per_message} of recommender {bound[0]}: campaign.toml has no per-message "
-                f"key; a campaign's send asks for the send's default (`pinrec send --per-message {per_message}` "
-                "sends it as Pinpoint did)"
-            )
         return {
             "recommendations": send["recommendations"],
             "id_type": send["id_type"],
             "config": f"{folder}/pinrec.toml",
+            **_per_message(send.get("per_message")),
         }
 
     def _send_json(self, folder: str) -> dict[str, Any]:
@@ -399,3 +394,10 @@ def describe_uncarried(found: Found, reason: str) -> Outcome:
     outcome.not_carried.append(reason)
     outcome.fields = [f"{path} = {value}" for path, value in flatten(found.body)]
     return outcome
+
+
+def _per_message(value: object) -> dict[str, Any]:
+    """The recommender's RecommendationsPerMessage (its send.json's `per_message`), when it is one a send takes."""
+    if type(value) is int and MIN_ITEMS_PER_MESSAGE <= value <= MAX_ITEMS_PER_MESSAGE:  # not a bool
+        return {"per_message": value}
+    return {}

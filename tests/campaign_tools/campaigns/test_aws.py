@@ -1,6 +1,6 @@
 """`pinrec campaign deploy | pause | resume | delete | list` against moto's EventBridge Scheduler on loopback: one
-at() schedule per upcoming unit (local time: one per UTC offset with recipients), the execution input `send --on-aws`
-uses, idempotent re-deploys, State kept across deploys, dry runs that send nothing."""
+at() schedule per upcoming unit (local time: one per UTC offset with recipients) invoking the slot function with
+its unit, idempotent re-deploys, State kept across deploys, dry runs that send nothing."""
 
 from __future__ import annotations
 
@@ -15,16 +15,18 @@ import pytest
 from campaign_tools.campaigns import aws as campaign_aws
 from campaign_tools.campaigns.aws import DeployTarget, deploy, schedule_name
 from campaign_tools.campaigns.definition import load_campaign
+from campaign_tools.campaigns.slot import read_request
 from campaign_tools.cli import main
 from campaign_tools.commands import campaign as campaign_command
 from tests.campaign_tools.campaigns.helpers import endpoint
+from transformer.errors import PinrecError
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
-MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:pinrec-send"
+FUNCTION = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:pinrec-campaigns-slot"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/pinrec-campaigns-SchedulerRole"
 DLQ = f"arn:aws:sqs:{REGION}:{ACCOUNT}:pinrec-campaigns-schedules-dlq"
-TARGET = DeployTarget(MACHINE, ROLE, "s3://segments/units/", dead_letter_arn=DLQ, max_concurrency=4)
+TARGET = DeployTarget(FUNCTION, ROLE, dead_letter_arn=DLQ)
 NOW = datetime(2027, 3, 1, 0, 0, tzinfo=UTC)
 CAMPAIGN = """
 id = "spring"
@@ -49,6 +51,9 @@ frequency = "daily"
 local_time = true
 timezone = "UTC"
 max_lateness = "PT2H"
+
+[limits]
+messages_per_second = 20
 """
 
 
@@ -107,24 +112,17 @@ def test_one_schedule_per_unit_and_offset_with_the_on_aws_input(scheduler, campa
     assert kathmandu["ScheduleExpressionTimezone"] == "UTC"
     assert kathmandu["State"] == "ENABLED" and kathmandu["FlexibleTimeWindow"] == {"Mode": "OFF"}
     target = kathmandu["Target"]
-    assert (target["Arn"], target["RoleArn"]) == (MACHINE, ROLE)
+    assert (target["Arn"], target["RoleArn"]) == (FUNCTION, ROLE)
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 7200, "MaximumRetryAttempts": 3}
     assert target["DeadLetterConfig"] == {"Arn": DLQ}
-    payload = json.loads(target["Input"])
-    assert payload["segment"] == {"Bucket": "segments", "Key": "units/spring.20270301T031500Z.picks.sms.jsonl"}
-    assert payload["max_concurrency"] == 4
-    settings = payload["settings"]
-    assert settings["campaign_id"] == "spring.20270301T031500Z.picks.sms"
-    assert settings["channel"] == "sms" and settings["template"] == "product-picks"
-    assert settings["sender"]["origination_identity"] == "+15555550100"
-    assert not {"segment", "ledger", "outbox", "deliver", "config", "built"} & set(settings)
-    assert payload["campaign_unit"] == {
+    assert json.loads(target["Input"]) == {
         "campaign": "spring",
         "slot": "2027-03-01T03:15:00Z",
         "treatment": "picks",
         "channel": "sms",
         "unit": "spring.20270301T031500Z.picks.sms",
     }
+    assert read_request(json.loads(target["Input"])).unit.send_id == kathmandu["Description"], "what the function reads"
 
 
 def test_redeploy_updates_keeps_state_and_deletes_what_is_no_longer_wanted(scheduler, campaign_file):
@@ -156,7 +154,7 @@ def test_other_campaigns_schedules_are_left_alone(scheduler, campaign_file):
         GroupName="pinrec-campaigns",
         ScheduleExpression="at(2027-03-01T09:00:00)",
         FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": MACHINE, "RoleArn": ROLE},
+        Target={"Arn": FUNCTION, "RoleArn": ROLE},
     )
     definition = load_campaign(campaign_file)
     deploy(definition, rows_of(campaign_file.parent / "segment.jsonl"), scheduler, TARGET, NOW)
@@ -166,8 +164,8 @@ def test_other_campaigns_schedules_are_left_alone(scheduler, campaign_file):
 
 def test_dry_run_prints_every_request_and_sends_none(scheduler, campaign_file, monkeypatch, capsys):
     monkeypatch.setattr(campaign_command, "scheduler_client", lambda arguments: scheduler)
-    arguments = ["campaign", "deploy", str(campaign_file), "--state-machine-arn", MACHINE]
-    arguments += ["--scheduler-role-arn", ROLE, "--segment-prefix", "s3://segments/units/"]
+    arguments = ["campaign", "deploy", str(campaign_file), "--slot-function-arn", FUNCTION]
+    arguments += ["--scheduler-role-arn", ROLE]
     arguments += ["--now", "2027-03-01T00:00:00Z", "--dry-run", "--output", "json"]
     assert main(arguments) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -202,5 +200,12 @@ def test_event_campaigns_get_no_schedules_and_bad_targets_are_refused(scheduler,
     definition = load_campaign(tmp_path / "event.toml")
     result = deploy(definition, [], scheduler, TARGET, NOW)
     assert result.requests == [] and "event-triggered" in result.notes[0]
-    with pytest.raises(Exception, match="--segment-prefix must be s3://BUCKET/PREFIX/"):
-        deploy(definition, [], scheduler, DeployTarget(MACHINE, ROLE, "segments/"), NOW)
+    with pytest.raises(Exception, match="--slot-function-arn must be a Lambda function ARN"):
+        deploy(definition, [], scheduler, DeployTarget("arn:aws:states:x:1:stateMachine:s", ROLE), NOW)
+
+
+def test_a_campaign_without_a_pace_is_not_deployed(scheduler, campaign_file):
+    campaign_file.write_text(CAMPAIGN.replace("messages_per_second = 20", ""), encoding="utf-8")
+    with pytest.raises(PinrecError, match=r"paces at \[limits\] messages_per_second"):
+        deploy(load_campaign(campaign_file), rows_of(campaign_file.parent / "segment.jsonl"), scheduler, TARGET, NOW)
+    assert schedules(scheduler) == {}

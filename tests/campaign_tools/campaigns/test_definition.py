@@ -146,3 +146,16 @@ def test_ledger_and_suppression_are_optional_send_specs():
         "ledger: must be sqlite:PATH or dynamodb:TABLE, got 'nowhere'",
         "suppression: must be sqlite:PATH or dynamodb:TABLE or none, got 's3:bucket'",
     ]
+
+
+def test_items_per_message_and_id_type_reach_each_units_send():
+    from campaign_tools.campaigns.units import SendUnit, send_settings
+
+    assert campaign().per_message == 5, "the send's default"
+    picks = campaign(per_message=3, id_type="user")
+    settings = send_settings(picks, SendUnit("c1", datetime(2027, 3, 1, 9, tzinfo=UTC), "default", "email"))
+    assert (settings.per_message, settings.id_type) == (3, "user")
+    with pytest.raises(CampaignError, match="per_message"):
+        campaign(per_message=6)
+    with pytest.raises(CampaignError, match="per_message"):
+        campaign(per_message=0)

@@ -176,3 +176,14 @@ def test_an_event_campaign_has_nothing_to_run(tmp_path: Path, frequency: str) ->
 
     with pytest.raises(PinrecError, match="event-triggered"):
         run_campaign(settings(tmp_path, file))
+
+
+def test_the_campaign_files_ledger_and_suppression_apply_unless_the_run_names_its_own(tmp_path: Path) -> None:
+    own = tmp_path / "own.db"
+    file = write_campaign(tmp_path, "filed", 3, ledger=f"sqlite:{own}", suppression="none")
+    chosen = settings(tmp_path, file, ledger=None, suppression=None)
+    assert run_campaign(chosen, clock=lambda: CLOCK).sent == 3
+    assert own.exists() and not (tmp_path / "ledger.db").exists(), "the file's ledger, not the default"
+    again = run_campaign(settings(tmp_path, file), clock=lambda: CLOCK + 60)
+    assert again.sent == 3, "--ledger names another ledger: it has sent nothing of this campaign yet"
+    assert (tmp_path / "ledger.db").exists()

@@ -112,7 +112,7 @@ def test_every_object_is_listed_with_what_it_became_or_why_not(migrated: Path) -
     assert "`campaigns/spring-picks-c-1/campaign.toml`: weekly local time, quiet time 21:00-08:00 (skip)" in report
     assert "`campaigns/vip-push-c-2/campaign.toml`: once, quiet time 22:00-07:00 (skip), channels push" in report
     assert "treatment sms-variant has no email message in Pinpoint" in report
-    assert "RecommendationsPerMessage 3 of recommender rec-1" in report
+    assert "RecommendationsPerMessage" not in report, "carried as the campaign's per_message"
     # Every field of each campaign is kept as exported beside its campaign.toml.
     for folder, campaign_id in (("spring-picks-c-1", "c-1"), ("vip-push-c-2", "c-2")):
         kept = json.loads((migrated / "campaigns" / folder / "pinpoint.json").read_text())["CampaignResponse"]
@@ -326,6 +326,7 @@ def test_migrated_campaign_carries_schedule_limits_holdout_and_treatments(migrat
     assert spring.message("sms-variant", "sms").built == "templates/sms/offer-sms"
     assert spring.recommendations == "personalize:arn:aws:personalize:us-east-1:123456789012:campaign/top-picks"
     assert (spring.id_type, spring.config) == ("user", "recommenders/top-picks/pinrec.toml")
+    assert spring.per_message == 3, "the recommender's RecommendationsPerMessage"
     assert spring.segment == str(migrated / "campaigns" / "spring-picks-c-1" / "../../audiences/engaged-dim-seg.jsonl")
     vip = load_campaign(migrated / "campaigns" / "vip-push-c-2" / "campaign.toml")
     assert vip.schedule.start == datetime(2025, 3, 1, 10, 0, tzinfo=UTC) and vip.recommendations == "segment"
