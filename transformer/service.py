@@ -11,7 +11,7 @@ from transformer.attributes import ItemProjector
 from transformer.cache import TtlLruCache
 from transformer.config import PinrecConfig, load_config
 from transformer.enrich import Enrichment, Policy, endpoints_of, enrich
-from transformer.errors import CatalogUnavailableError, InvalidEventError
+from transformer.errors import CatalogUnavailableError, ConfigError, InvalidEventError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
 from transformer.observability import log_offers, logger, offers_metrics, record_batch, record_failure
 from transformer.offers.errors import RankingUnavailableError
@@ -62,7 +62,16 @@ class Transformer:
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str] | None = None) -> Transformer:
-        return cls(load_config(path))
+        """The Lambda's transformer (cold start): a configuration it could never serve fails initialisation."""
+        config = load_config(path)
+        store = config.store
+        if getattr(store, "kind", None) == "profile-items" and getattr(store, "catalog", None) is None:
+            raise ConfigError(
+                '[store] kind = "profile-items" has no catalog in the transformer Lambda: profile items exist only in'
+                " a pinrec send with customer-profiles recommendations. Give the Lambda a catalog: a sqlite or"
+                " dynamodb [store], or [store.catalog]"
+            )
+        return cls(config)
 
     def deadline(self, context: LambdaContextLike | None) -> float:
         """The monotonic instant by which lookups must finish: never past Pinpoint's 15 s, less a margin."""

@@ -154,3 +154,15 @@ def test_with_a_catalog_its_items_win_and_profile_items_fill_the_rest(tmp_path: 
     }
     assert enrichment.items_missing_by_reason == {ItemReason.NOT_IN_CATALOG: 1}
     transformer.store.close()
+
+
+def test_the_lambda_refuses_profile_items_without_a_catalog_at_cold_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from transformer.errors import ConfigError
+    from transformer.service import Transformer
+
+    path = tmp_path / "pinrec.toml"
+    path.write_text('[store]\nkind = "profile-items"\n\n[attributes.Title]\nfield = "name"\n')
+    with pytest.raises(ConfigError, match=r"no catalog in the transformer Lambda"):
+        Transformer.from_config_file(path)
