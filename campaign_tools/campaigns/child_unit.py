@@ -124,6 +124,7 @@ def send_unit_batch(
 ) -> tuple[UnitOutcome, RunSummary]:
     """One child's items sent inside the limits of the campaign unit `value` (the block, checked here): the unit's
     outcome (with the skips the limits made) and the send's summary."""
+    from campaign_tools.campaigns.limits.dynamodb import DynamoDbLimits
     from campaign_tools.campaigns.limits.registry import open_limits
     from campaign_tools.send.ledgers.registry import open_ledger
     from campaign_tools.send.run import SendRun
@@ -139,6 +140,8 @@ def send_unit_batch(
             # As the plain child: the slot checked the campaign and bound its unit before starting the execution.
             with SendRun(settings, clients=clients, parts=parts, preflight=False) as send:
                 limited = LimitedSend(send, outcome, request.campaign, unit.caps, ledger, limits, clock, unit.deadline)
+                if isinstance(limits, DynamoDbLimits):
+                    limited.pending_among = limits.pending_among  # its own rows, not the unit's
                 limited.run(items)
         finally:
             limits.close()

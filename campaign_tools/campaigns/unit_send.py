@@ -92,6 +92,9 @@ class LimitedSend:
     limits: LimitStore | None
     clock: Callable[[], float]
     deadline: float | None = None
+    pending_among: Callable[[str, Sequence[str]], set[str]] | None = None
+    """Which of the unit's endpoints the ledger holds as pending, read by id (a Step Functions child: its own rows);
+    None: the unit's pending rows (one read of the whole unit, once per unit)."""
     _unsettled: set[str] = field(default_factory=set)
 
     def run(self, records: Iterable[object]) -> UnitOutcome:
@@ -151,7 +154,10 @@ class LimitedSend:
         if not self._unsettled or self.ledger is None or self.limits is None:
             return
         unit_id = self.outcome.unit_id
-        pending = {row.endpoint_id for row in self.ledger.rows(unit_id, State.PENDING)}
+        if self.pending_among is not None:
+            pending = self.pending_among(unit_id, sorted(self._unsettled))
+        else:
+            pending = {row.endpoint_id for row in self.ledger.rows(unit_id, State.PENDING)}
         released = sorted(self._unsettled - pending)
         self.limits.release(unit_id, released)
         self.outcome.released += len(released)

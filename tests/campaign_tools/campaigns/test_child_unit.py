@@ -18,11 +18,12 @@ import boto3
 import pytest
 from cfnlint.decode.cfn_yaml import load as load_template
 
+from campaign_tools.campaigns.limits.base import Caps
 from campaign_tools.campaigns.limits.dynamodb import PARTITION, DynamoDbLimits
 from campaign_tools.channels.base import ClientFactory
 from campaign_tools.send import child, on_aws
 from campaign_tools.send.child import LEDGER_TABLE_ENV
-from campaign_tools.send.ledgers.base import State
+from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, State
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.run import client_factory
 from campaign_tools.send.settings import SendSettings
@@ -161,6 +162,24 @@ def test_a_campaign_s_daily_cap_holds_across_its_units_and_a_retried_child_reser
     assert other["sent"] == 3, "another campaign's daily cap counts only its own messages"
     limits = DynamoDbLimits(LEDGER, boto3.client("dynamodb"))
     assert limits.counts("spring", "ep-0", time.time()).total == 1, "the retry reserved nothing again"
+
+
+def test_a_retried_child_keeps_the_reservation_of_a_message_in_doubt_and_releases_the_undelivered(ses: Any) -> None:
+    unit = campaign_unit("spring", now_slot(), daily=1)
+    limits = DynamoDbLimits(LEDGER, boto3.client("dynamodb"))
+    caps = Caps(daily=1)
+    # A child killed between its claim of ep-0 and the delivery: ep-0 reserved and pending (perhaps delivered).
+    assert limits.reserve(unit["unit"], "spring", ["ep-0", "ep-3"], caps, time.time()) == {"ep-0": None, "ep-3": None}
+    ledger = DynamoDbLedger(LEDGER, boto3.client("dynamodb"))
+    policy = ClaimPolicy(run_id="killed", lease_seconds=3600)
+    assert ledger.claim(unit["unit"], "ep-0", time.time(), policy) is Claim.CLAIMED
+    retried = run_unit_child(unit, records(4), client_factory(AwsOptions()))  # ep-3 is opted out
+    assert retried["sent"] == 2 and retried["skipped"] == {"in_progress": 1, "opted_out": 1}, retried
+    assert retried["released"] == 1, "ep-3 got no message: its reservation is given back"
+    now = time.time()
+    assert limits.counts("spring", "ep-0", now).daily == 1, "ep-0's message is in doubt: it still counts"
+    assert limits.counts("spring", "ep-3", now).daily == 0
+    assert limits.pending_among(unit["unit"], ["ep-0", "ep-1", "ep-3", "ep-9"]) == {"ep-0"}
 
 
 def test_a_total_cap_skips_cap_total(ses: Any) -> None:
