@@ -13,8 +13,9 @@ The slot (`slot.execution_payload`) writes it; the state machine hands it to eve
   child refuses a block naming another store than its own ledger: caps kept apart would not see each other.
 
 The child runs its items through `unit_send.LimitedSend`: already sent left out, the others reserved before
-delivery (refused: skipped `cap_daily` / `cap_total`), unsent reservations released; past `slot +
-maximum_duration` the batch is skipped `maximum_duration`.
+delivery (refused: skipped `cap_daily` / `cap_total`), unsent reservations released unless their row stayed
+`pending` (read by key, `DynamoDbLimits.pending_among`: a child reads its own rows, never the whole unit's); past
+`slot + maximum_duration` the batch is skipped `maximum_duration`.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def _duration(value: object) -> timedelta | None:
     return timedelta(seconds=value)
 
 
-def read_unit(value: object) -> CampaignUnit:
+def read_block(value: object) -> CampaignUnit:
     """The block (any JSON value), checked: SlotError naming what is wrong."""
     if not isinstance(value, Mapping):
         raise SlotError("campaign_unit must be an object (or null: not a campaign's unit)")
@@ -129,7 +130,7 @@ def send_unit_batch(
     from campaign_tools.send.ledgers.registry import open_ledger
     from campaign_tools.send.run import SendRun
 
-    unit = read_unit(value)
+    unit = read_block(value)
     check_unit(unit, settings)
     request = unit.request
     outcome = UnitOutcome(unit.unit_id, request.treatment, request.channel, request.slot)
