@@ -15,6 +15,7 @@ from campaign_tools.commands import (
     config,
     conversions,
     demo,
+    engagement,
     events,
     invoke,
     migrate,
@@ -48,6 +49,7 @@ COMMAND_MODULES = (
     events,
     campaign,
     conversions,
+    engagement,
 )
 
 EXIT_ERROR = 1
