@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
-from transformer.enrich import RECOMMENDATION_ITEMS, RECOMMENDATIONS
+RECOMMENDATIONS = "Recommendations"
+RECOMMENDATION_ITEMS = "RecommendationItems"
+"""`transformer.enrich`'s names, repeated: the events function's zip must not import the transformer core (jinja2)."""
 
 ITEM_PARAMETER = "pinrec_item"
 POSITION_PARAMETER = "pinrec_pos"

@@ -163,10 +163,18 @@ class DynamoDbEngagement:
     """Items in a DynamoDB ledger's table (see the module's description of the partitions)."""
 
     def __init__(
-        self, table: str, client: Any, *, backoff: Backoff | None = None, sleep: Callable[[float], None] = time.sleep
+        self,
+        table: str,
+        client: Any,
+        *,
+        batch_writes: bool = True,
+        backoff: Backoff | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.table = table
         self.client = client
+        self.batch_writes = batch_writes
+        """False: forwarded marks are put one PutItem each (the events function's role grants no BatchWriteItem)."""
         self.backoff = backoff or Backoff()
         self._sleep = sleep
 
@@ -262,20 +270,24 @@ class DynamoDbEngagement:
         return {item["campaign_id"]["S"].removeprefix(FORWARDED_PARTITION) for item in items}
 
     def mark_forwarded(self, keys: Sequence[str], now: float) -> None:
-        self._put_all(
-            [
-                {
-                    "campaign_id": {"S": FORWARDED_PARTITION + key},
-                    "endpoint_id": {"S": FORWARDED_SORT},
-                    "forwarded_at": {"N": repr(now)},
-                }
-                for key in dict.fromkeys(keys)
-            ]
-        )
+        items = [
+            {
+                "campaign_id": {"S": FORWARDED_PARTITION + key},
+                "endpoint_id": {"S": FORWARDED_SORT},
+                "forwarded_at": {"N": repr(now)},
+            }
+            for key in dict.fromkeys(keys)
+        ]
+        if self.batch_writes:
+            self._put_all(items)
+        else:
+            for item in items:
+                self._call("put_item", TableName=self.table, Item=item)
 
 
-def engagement_store(ledger: Ledger) -> EngagementStore | None:
-    """The engagement records kept in this ledger's store, or None for a ledger that keeps none (null, dry runs)."""
+def engagement_store(ledger: Ledger, *, batch_writes: bool = True) -> EngagementStore | None:
+    """The engagement records kept in this ledger's store, or None for a ledger that keeps none (null, dry runs);
+    `batch_writes`: as DynamoDbEngagement takes it."""
     from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
     from campaign_tools.send.ledgers.sqlite import SqliteLedger
 
@@ -283,5 +295,5 @@ def engagement_store(ledger: Ledger) -> EngagementStore | None:
     if isinstance(inner, SqliteLedger):
         return SqliteEngagement(inner.path)
     if isinstance(inner, DynamoDbLedger):
-        return DynamoDbEngagement(inner.table, inner.client)
+        return DynamoDbEngagement(inner.table, inner.client, batch_writes=batch_writes)
     return None
