@@ -194,18 +194,29 @@ class Forwarder:
         self._lock = threading.Lock()
 
     def forward(self, interactions: Sequence[Interaction], report: ForwardReport) -> ForwardReport:
+        """Forward what is not forwarded yet, in rounds of about MARK_EVERY events (whole calls: a session's events
+        travel together however far apart they are in time); each round's marks are written before the next."""
         unique = list({interaction.key: interaction for interaction in interactions}.values())
-        for start in range(0, len(unique), MARK_EVERY):
-            self._round(unique[start : start + MARK_EVERY], report)
+        done: set[str] = set()
+        for start in range(0, len(unique), MARK_EVERY * 4):
+            done |= self.store.forwarded_among(
+                interaction.key for interaction in unique[start : start + MARK_EVERY * 4]
+            )
+        report.already += len(done)
+        calls = calls_of([interaction for interaction in unique if interaction.key not in done])
+        round_calls: list[tuple[str, str, list[Interaction]]] = []
+        size = 0
+        for call in calls:
+            round_calls.append(call)
+            size += len(call[2])
+            if size >= MARK_EVERY:
+                self._round(round_calls, report)
+                round_calls, size = [], 0
+        if round_calls:
+            self._round(round_calls, report)
         return report
 
-    def _round(self, interactions: list[Interaction], report: ForwardReport) -> None:
-        done = self.store.forwarded_among(interaction.key for interaction in interactions)
-        report.already += sum(interaction.key in done for interaction in interactions)
-        todo = [interaction for interaction in interactions if interaction.key not in done]
-        calls = calls_of(todo)
-        if not calls:
-            return
+    def _round(self, calls: list[tuple[str, str, list[Interaction]]], report: ForwardReport) -> None:
         if self.concurrency == 1 or len(calls) == 1:
             outcomes = [self._call(user, session, events, report) for user, session, events in calls]
         else:
