@@ -83,6 +83,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
     report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
+    report.add_argument(
+        "--metric-attribution",
+        metavar="ARN",
+        help="a Personalize metric attribution: the report says where its per-source figures are read",
+    )
     add_aws_options(report, dry_run=False)
     report.set_defaults(run=run_report)
     deploy = actions.add_parser(
@@ -173,6 +178,7 @@ def run_report(arguments: argparse.Namespace) -> int:
         conversions=arguments.conversions,
         segment=arguments.segment,
         confidence=arguments.confidence,
+        metric_attribution=arguments.metric_attribution,
         region=arguments.region,
         profile=arguments.profile,
         endpoint_url=arguments.endpoint_url,
