@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from campaign_tools.commands.options import add_aws_options, print_json
+from campaign_tools.conversions import registry as conversions_registry
 from campaign_tools.engagement.forward import DEFAULT_CLICK_EVENT_TYPE
 from campaign_tools.engagement.run import ForwardSettings, forward_engagement
 from campaign_tools.send.ledgers import registry as ledger_registry
@@ -34,6 +35,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         default=DEFAULT_CLICK_EVENT_TYPE,
         help=f"the EVENT_TYPE of a click in the interactions dataset (default {DEFAULT_CLICK_EVENT_TYPE})",
     )
+    forward.add_argument(
+        "--conversion-type",
+        action="append",
+        default=[],
+        metavar="EVENT_TYPE",
+        help="also forward conversions of this event type that name an item_id, as that EVENT_TYPE (repeat; "
+        "e.g. purchase), each attributed to the latest send that reached its recipient within the window",
+    )
+    forward.add_argument(
+        "--conversions",
+        default=conversions_registry.DEFAULT_CONVERSIONS,
+        help=f"{conversions_registry.usage()} (default {conversions_registry.DEFAULT_CONVERSIONS})",
+    )
+    forward.add_argument(
+        "--conversion-window-hours",
+        type=float,
+        default=168.0,
+        help="how long after a send a conversion is attributed to it (default 168: 7 days)",
+    )
     forward.add_argument("--concurrency", type=int, default=8, help="PutEvents calls at a time (default 8)")
     forward.add_argument(
         "--max-seconds", type=float, help="stop calling after this long; the rest stays queued (default: no limit)"
@@ -48,6 +68,9 @@ def run_forward(arguments: argparse.Namespace) -> int:
         tracking_id=arguments.tracking_id,
         ledger=arguments.ledger,
         click_event_type=arguments.click_event_type,
+        conversion_types=tuple(arguments.conversion_type),
+        conversions=arguments.conversions,
+        conversion_window_hours=arguments.conversion_window_hours,
         concurrency=arguments.concurrency,
         max_seconds=arguments.max_seconds,
         dry_run=arguments.dry_run,

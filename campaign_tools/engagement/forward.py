@@ -22,13 +22,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from campaign_tools.engagement.links import TrackedClick, parse_click
+from campaign_tools.engagement.links import TrackedClick, parse_click, split_send_id
 from campaign_tools.engagement.store import EngagementStore, Recipient
 from campaign_tools.send.ledgers.base import MessageEvent
 from campaign_tools.send.pacing import Backoff
 from transformer.aws import error_code, is_retryable
+
+if TYPE_CHECKING:  # the events function's zip holds no conversions package
+    from campaign_tools.conversions.model import Conversion
 
 MAX_EVENTS_PER_CALL = 10
 """PutEvents' eventList holds 1 to 10 events."""
@@ -102,7 +105,7 @@ def _attribution_source(source: str) -> str:
 def click_interaction(event: MessageEvent, click: TrackedClick, recipient: Recipient, event_type: str) -> Interaction:
     """The PutEvents event of a tracked click on a recommended item of the recipient's message."""
     body: dict[str, Any] = {
-        "eventId": f"click:{event.event_id}",
+        "eventId": event_key("click", event.event_id),
         "eventType": event_type,
         "itemId": click.item_id,
         "sentAt": datetime.fromtimestamp(event.occurred_at, UTC),
@@ -150,6 +153,69 @@ def click_interactions(
                 report.skipped["no_recipient_record"] += 1
                 continue
             found.append(click_interaction(read.event, read.click, recipient, event_type))
+    return found
+
+
+MAX_KEY = 256
+"""PutEvents' longest eventId."""
+
+
+def event_key(kind: str, identifier: str) -> str:
+    """`kind:identifier`, or `kind:sha256:...` of it when too long for an eventId."""
+    key = f"{kind}:{identifier}"
+    if len(key) <= MAX_KEY:
+        return key
+    return f"{kind}:sha256:{hashlib.sha256(identifier.encode('utf-8', 'surrogatepass')).hexdigest()}"
+
+
+@dataclass(frozen=True, slots=True)
+class SentTo:
+    """A recipient record of a send, with when it was recorded: what a conversion is attributed to."""
+
+    send_id: str
+    recipient: Recipient
+    at: float
+
+
+def conversion_interactions(
+    conversions: Iterable[Conversion], sent: Sequence[SentTo], window: float, report: ForwardReport
+) -> list[Interaction]:
+    """The PutEvents events of conversions about an item, each attributed to the latest send that reached its
+    endpoint (or user) at most `window` seconds before it; a conversion that none reached is not forwarded."""
+    by_endpoint: dict[str, list[SentTo]] = {}
+    by_user: dict[str, list[SentTo]] = {}
+    for entry in sent:
+        by_endpoint.setdefault(entry.recipient.endpoint_id, []).append(entry)
+        by_user.setdefault(entry.recipient.user_id, []).append(entry)
+    found: list[Interaction] = []
+    for conversion in conversions:
+        report.events += 1
+        if conversion.item_id is None:
+            report.skipped["conversion_without_item"] += 1
+            continue
+        candidates = by_endpoint.get(conversion.endpoint_id or "", []) + by_user.get(conversion.user_id or "", [])
+        reached = [entry for entry in candidates if 0 <= conversion.occurred_at - entry.at <= window]
+        if not reached:
+            report.skipped["conversion_of_no_recipient_in_window"] += 1
+            continue
+        entry = max(reached, key=lambda candidate: (candidate.at, candidate.send_id))
+        campaign, treatment = split_send_id(entry.send_id)
+        source = f"{campaign}/{treatment}" if treatment else campaign
+        key = event_key("conversion", conversion.conversion_id)
+        body: dict[str, Any] = {
+            "eventId": key,
+            "eventType": conversion.event_type,
+            "itemId": conversion.item_id,
+            "sentAt": datetime.fromtimestamp(conversion.occurred_at, UTC),
+            "metricAttribution": {"eventAttributionSource": _attribution_source(source)},
+        }
+        if conversion.value is not None:
+            body["eventValue"] = conversion.value
+        recipient = entry.recipient
+        if recipient.recommendation_id and conversion.item_id in recipient.items:
+            body["recommendationId"] = recipient.recommendation_id
+        session = session_id(entry.send_id, recipient.endpoint_id)
+        found.append(Interaction(key, recipient.user_id, session, body))
     return found
 
 

@@ -1,5 +1,5 @@
-"""`pinrec engagement forward`: a campaign's tracked clicks (from the ledger's stored events) to a Personalize event
-tracker, each once. The campaign id names a send, or a campaign whose units (`<campaign>.<slot>.<treatment>.
+"""`pinrec engagement forward`: a campaign's tracked clicks (from the ledger's stored events) and, when asked, its
+recipients' conversions about an item (`--conversion-type purchase`) to a Personalize event tracker, each once. The campaign id names a send, or a campaign whose units (`<campaign>.<slot>.<treatment>.
 <channel>`) are all read. Run it after `pinrec events ingest` or on a schedule next to the events function: it
 forwards what is queued (never forwarded), so a throttled or interrupted run loses nothing."""
 
@@ -12,11 +12,20 @@ from typing import Annotated, Any
 from pydantic import Field
 from pydantic.dataclasses import dataclass as settings_dataclass
 
-from campaign_tools.engagement.forward import DEFAULT_CLICK_EVENT_TYPE, Forwarder, ForwardReport, click_interactions
+from campaign_tools.conversions import registry as conversions_registry
+from campaign_tools.conversions.registry import DEFAULT_CONVERSIONS
+from campaign_tools.engagement.forward import (
+    DEFAULT_CLICK_EVENT_TYPE,
+    Forwarder,
+    ForwardReport,
+    Interaction,
+    SentTo,
+    click_interactions,
+    conversion_interactions,
+)
 from campaign_tools.engagement.store import EngagementStore, engagement_store
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import Ledger, MessageEvent
-from campaign_tools.send.pacing import Backoff
 from campaign_tools.send.settings import DEFAULT_LEDGER
 from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
 from transformer.aws import AwsOptions, ClientTuning, client
@@ -43,6 +52,11 @@ class ForwardSettings(Settings):
     ledger: Annotated[str, rule(_ledger_problems)] = DEFAULT_LEDGER
     click_event_type: Annotated[str, Field(pattern=EVENT_TYPE)] = DEFAULT_CLICK_EVENT_TYPE
     """The EVENT_TYPE a click is recorded as in the interactions dataset."""
+    conversion_types: tuple[Annotated[str, Field(pattern=EVENT_TYPE)], ...] = ()
+    """Conversion event types forwarded (with their item, as their own EVENT_TYPE); empty: conversions are not."""
+    conversions: Annotated[str, rule(_conversions_problems)] = DEFAULT_CONVERSIONS
+    conversion_window_hours: Annotated[float, Field(gt=0)] = 168.0
+    """A conversion is attributed to the latest send that reached its endpoint (or user) at most this long before."""
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     max_seconds: Annotated[float | None, Field(gt=0)] = None
     """Stop calling after this long; what is left stays queued for the next run."""
@@ -54,6 +68,14 @@ class ForwardSettings(Settings):
 
     def aws(self) -> AwsOptions:
         return AwsOptions(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
+
+
+def _conversions_problems(spec: str) -> list[str]:
+    try:
+        conversions_registry.check_spec(spec)
+    except PinrecError as error:
+        return [str(error)]
+    return []
 
 
 def send_ids(ledger: Ledger, campaign_id: str) -> list[str]:
@@ -100,6 +122,8 @@ def forward_engagement(
         interactions = click_interactions(
             campaign_events(ledger, settings.campaign_ids), store, report, settings.click_event_type
         )
+        if settings.conversion_types:
+            interactions += campaign_conversions(settings, ledger, store, clients, report)
         if settings.dry_run:
             done = store.forwarded_among(interaction.key for interaction in interactions)
             report.already = len(done)
@@ -121,5 +145,28 @@ def forward_engagement(
         ledger.close()
 
 
-LAMBDA_BACKOFF = Backoff(max_attempts=1)
-"""The events function tries each call once: a throttled call is left queued, never waited for."""
+def campaign_conversions(
+    settings: ForwardSettings,
+    ledger: Ledger,
+    store: EngagementStore,
+    clients: Callable[[str], Any],
+    report: ForwardReport,
+) -> list[Interaction]:
+    """The conversions of the campaigns' recipients (of `conversion_types`, within the window after their send)."""
+    sent = [
+        SentTo(send_id, recipient, at)
+        for campaign_id in settings.campaign_ids
+        for send_id in send_ids(ledger, campaign_id)
+        for recipient, at in store.recipients_of_send(send_id)
+    ]
+    if not sent:
+        return []
+    window = settings.conversion_window_hours * 3600.0
+    conversions = conversions_registry.open_conversions(settings.conversions, clients, read_only=True)
+    try:
+        found = conversions.between(
+            min(entry.at for entry in sent), max(entry.at for entry in sent) + window, settings.conversion_types
+        )
+        return conversion_interactions(found, sent, window, report)
+    finally:
+        conversions.close()

@@ -53,6 +53,10 @@ class EngagementStore(Protocol):
         """The records of these endpoints that exist."""
         ...
 
+    def recipients_of_send(self, send_id: str) -> list[tuple[Recipient, float]]:
+        """Every record of the send, with when it was recorded (the send's lookup: about when it went out)."""
+        ...
+
     def forwarded_among(self, keys: Iterable[str]) -> set[str]:
         """Of these event keys, those already forwarded."""
         ...
@@ -141,6 +145,18 @@ class SqliteEngagement:
             (send_id,),
         )
         return {row[0]: Recipient(row[0], row[1], row[2], tuple(_items(row[3]))) for row in rows}
+
+    def recipients_of_send(self, send_id: str) -> list[tuple[Recipient, float]]:
+        with self._lock:
+            try:
+                rows = self.connection.execute(
+                    "SELECT endpoint_id, user_id, recommendation_id, items, recorded_at FROM engagement_recipients"
+                    " WHERE send_id = ?",
+                    (send_id,),
+                ).fetchall()
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot read engagement records of {self.path}: {error}") from None
+        return [(Recipient(row[0], row[1], row[2], tuple(_items(row[3]))), float(row[4])) for row in rows]
 
     def forwarded_among(self, keys: Iterable[str]) -> set[str]:
         rows = self._read("SELECT event_key FROM engagement_forwarded WHERE event_key IN ({marks})", sorted(set(keys)))
@@ -260,6 +276,27 @@ class DynamoDbEngagement:
                 tuple(_items(item.get("recommended_items", {}).get("S"))),
             )
         return found
+
+    def recipients_of_send(self, send_id: str) -> list[tuple[Recipient, float]]:
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": RECIPIENTS_PARTITION + send_id}},
+        }
+        found: list[tuple[Recipient, float]] = []
+        while True:
+            response = self._call("query", **request)
+            for item in response.get("Items", []):
+                recipient = Recipient(
+                    item["endpoint_id"]["S"],
+                    item["user_id"]["S"],
+                    item.get("recommendation_id", {}).get("S"),
+                    tuple(_items(item.get("recommended_items", {}).get("S"))),
+                )
+                found.append((recipient, float(item.get("recorded_at", {}).get("N", "0"))))
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def forwarded_among(self, keys: Iterable[str]) -> set[str]:
         wanted = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,3 +232,50 @@ def test_the_events_lambda_records_its_batch_first_and_never_waits_for_a_throttl
     with stubber2:
         report = forward_engagement(settings(), clients=lambda service: client2)
     assert (report.events, report.forwarded, report.calls) == (5, 5, 1)
+
+
+def test_a_purchase_of_a_recommended_item_is_forwarded_once_with_its_value_and_the_campaign(
+    sent: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = sent["folder"]
+    bought = time.time() + 3600  # an hour after the send (recorded now)
+    lines = [
+        {
+            "endpoint_id": "ep-1",
+            "time": bought,
+            "event_type": "purchase",
+            "item_id": "P1004",
+            "value": 89.0,
+            "id": "o1",
+        },
+        {"user_id": "user-7", "time": bought, "event_type": "purchase", "id": "o2"},  # no item: not forwarded
+        {"endpoint_id": "ep-9", "time": bought, "event_type": "purchase", "item_id": "P1", "id": "o3"},  # no recipient
+        {"endpoint_id": "ep-1", "time": bought, "event_type": "signup", "item_id": "P1", "id": "o4"},  # not asked for
+    ]
+    (folder / "conversions.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert main(["conversions", "ingest", "conversions.jsonl", "--conversions", "sqlite:ledger.db"]) == 0
+    client, stubber = personalize_stub()
+    expected = {
+        "trackingId": TRACKING_ID,
+        "userId": "user-7",
+        "sessionId": session_id(CAMPAIGN, "ep-1"),
+        "eventList": [
+            {
+                "eventId": "conversion:o1",
+                "eventType": "purchase",
+                "itemId": "P1004",
+                "sentAt": datetime.fromtimestamp(bought, UTC),
+                "metricAttribution": {"eventAttributionSource": CAMPAIGN},
+                "eventValue": 89.0,
+            }
+        ],
+    }
+    stubber.add_response("put_events", {}, expected)
+    forwarding = settings(conversion_types=("purchase",), conversions="sqlite:ledger.db")
+    with stubber:
+        report = forward_engagement(forwarding, clients=lambda service: client)
+        again = forward_engagement(forwarding, clients=lambda service: client)
+    stubber.assert_no_pending_responses()
+    assert (report.forwarded, again.forwarded, again.already) == (1, 0, 1)
+    assert report.skipped == {"conversion_without_item": 1, "conversion_of_no_recipient_in_window": 1}
+    capsys.readouterr()

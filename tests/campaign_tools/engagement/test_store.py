@@ -71,3 +71,11 @@ def test_the_engagement_records_never_show_as_campaign_rows(ledger: Ledger, stor
 
 def test_a_ledger_that_keeps_nothing_has_no_engagement_records() -> None:
     assert engagement_store(NullLedger()) is None
+
+
+def test_every_record_of_a_send_is_listed_with_when_it_was_recorded(store: EngagementStore) -> None:
+    store.record_recipients("spring", [Recipient(f"e{n}", f"u{n}") for n in range(30)], 3.5)
+    store.record_recipients("autumn", [Recipient("e1", "u1")], 4.0)
+    listed = store.recipients_of_send("spring")
+    assert sorted(recipient.endpoint_id for recipient, _ in listed) == sorted(f"e{n}" for n in range(30))
+    assert {at for _, at in listed} == {3.5}
