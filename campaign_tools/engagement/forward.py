@@ -7,8 +7,8 @@ mark). A call carries one user's session: up to 10 events of one (userId, sessio
 send id and the endpoint (one session per message), so the same event always goes in the same session.
 
 Retries: a throttled or failing call is retried with full-jitter backoff (`send.pacing.Backoff`, retryable per
-`transformer.aws.is_retryable`) until its attempts or the run's deadline run out; what is left is *queued*: not
-marked, forwarded by the next run. A rejected call (InvalidInputException) is counted and not marked either (fix,
+`transformer.aws.is_retryable`) until its attempts or the run's deadline run out; then the run makes no further call
+and what is left is *queued*: not marked, forwarded by the next run. A rejected call (InvalidInputException) is counted and not marked either (fix,
 then run again). Nothing here logs a user id, an item id or a link.
 """
 
@@ -258,6 +258,9 @@ class Forwarder:
         self._clock = clock
         self._wall_clock = wall_clock
         self._lock = threading.Lock()
+        self.gave_up = False
+        """A call ran out of attempts or time on a throttled or failing Personalize: no further call is made (the
+        rest stays queued for the next run instead of adding load to a service that is already refusing it)."""
 
     def forward(self, interactions: Sequence[Interaction], report: ForwardReport) -> ForwardReport:
         """Forward what is not forwarded yet, in rounds of about MARK_EVERY events (whole calls: a session's events
@@ -297,12 +300,12 @@ class Forwarder:
 
     def _call(self, user: str, session: str, events: list[Interaction], report: ForwardReport) -> list[Interaction]:
         """The events Personalize took (all or none); what it did not is counted queued or rejected."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
         attempt = 0
         while True:
             attempt += 1
-            if self._out_of_time(0.0):
+            if self.gave_up or self._out_of_time(0.0):
                 break
             with self._lock:
                 report.calls += 1
@@ -314,13 +317,17 @@ class Forwarder:
                     eventList=[dict(interaction.event) for interaction in events],
                 )
             except (ClientError, BotoCoreError) as error:
-                retry = isinstance(error, BotoCoreError) or is_retryable(error)
+                # a request the SDK refuses (an id over PutEvents' 256 characters) fails the same way every time
+                retry = not isinstance(error, ParamValidationError) and (
+                    isinstance(error, BotoCoreError) or is_retryable(error)
+                )
                 if not retry:
                     with self._lock:
                         report.rejected[error_code(error)] += len(events)
                     return []
                 delay = self.backoff.delay(attempt)
                 if attempt >= self.backoff.max_attempts or self._out_of_time(delay):
+                    self.gave_up = True
                     break
                 with self._lock:
                     report.retries += 1
