@@ -25,7 +25,7 @@ from pathlib import Path
 from campaign_tools.engagement.links import tracked_url
 from campaign_tools.engagement.run import ForwardSettings, forward_engagement
 from campaign_tools.engagement.store import Recipient, SqliteEngagement
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 
@@ -93,7 +93,7 @@ def build_ledger(path: Path, clicks: int, messages: int, seed: int = 17) -> None
         events.append(
             DeliveryEvent(
                 f"{number:032x}",
-                Channel.EMAIL,
+                "email",
                 EventKind.CLICK,
                 T0 + 60 + number,
                 f"msg-{message}",

@@ -15,6 +15,7 @@ from campaign_tools.commands import (
     config,
     conversions,
     demo,
+    doctor,
     engagement,
     events,
     invoke,
@@ -26,6 +27,7 @@ from campaign_tools.commands import (
     segment,
     send,
     setup,
+    smoke,
     suppression,
     templates,
 )
@@ -49,6 +51,8 @@ COMMAND_MODULES = (
     events,
     campaign,
     conversions,
+    doctor,
+    smoke,
     engagement,
 )
 

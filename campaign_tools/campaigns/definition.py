@@ -41,8 +41,10 @@ from campaign_tools.campaigns.table import Table, toml_path
 from campaign_tools.campaigns.zones import campaign_zone
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import Channel, Settings
+from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import IdType
+from campaign_tools.send.suppression import check_spec as check_suppression_spec
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from transformer.config import unknown_key
 from transformer.errors import PinrecError
@@ -88,12 +90,17 @@ def _zone_name(value: str) -> str:
     return value
 
 
-def _recommendations(value: str) -> str:
-    try:
-        source_registry.check_spec(value)
-    except PinrecError as error:
-        raise ValueError(str(error).replace("--recommendations ", "")) from None
-    return value
+def _spec_of(check: Any, flag: str) -> AfterValidator:
+    """A `pinrec send` option's check on the key of the same name (the message without the option's name)."""
+
+    def validate(value: str) -> str:
+        try:
+            check(value)
+        except PinrecError as error:
+            raise ValueError(str(error).replace(f"{flag} ", "")) from None
+        return value
+
+    return AfterValidator(validate)
 
 
 def _no_limit_at_zero(value: int | None) -> int | None:
@@ -305,10 +312,16 @@ class CampaignDefinition(SettingsModel):
     """Endpoints: JSON Lines or CSV, local (relative to the campaign file) or s3://; `--segment` overrides it."""
     segment_format: Literal["jsonl", "csv"] | None = None
     csv_list_separator: str = Field("|", min_length=1)
-    recommendations: Annotated[str, AfterValidator(_recommendations)]
+    recommendations: Annotated[str, _spec_of(source_registry.check_spec, "--recommendations")]
     id_type: IdType = IdType.ENDPOINT
     config: str | None = None
     """pinrec.toml of the transformer (None: $PINREC_CONFIG or ./pinrec.toml)."""
+    ledger: Annotated[str, _spec_of(ledger_registry.check_spec, "--ledger")] | None = None
+    """Where the campaign's sends are recorded, as `pinrec send --ledger` (None: the run's option, else its default);
+    on AWS the table the events function writes, so delivery events reach the campaign's rows."""
+    suppression: Annotated[str, _spec_of(check_suppression_spec, "--suppression")] | None = None
+    """The suppression list its sends consult, as `pinrec send --suppression` (None: the run's option, else the
+    send's default)."""
     treatment_name: Annotated[str, _pattern(TREATMENT_NAME_PATTERN, "treatment name", 32)] = DEFAULT_TREATMENT
     """The name of the campaign's own message (Pinpoint's default treatment)."""
     assign_by: Literal["endpoint", "user"] = "endpoint"

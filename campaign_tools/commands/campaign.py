@@ -1,6 +1,6 @@
 """`pinrec campaign validate | show | plan`: a campaign.toml checked, shown normalised with its next slots, and its
-dry run over a segment; `report`: conversions and lift per treatment over the holdout. Running and triggering
-campaigns come in phase 2."""
+dry run over a segment; `run` and `trigger`: the due slots, or one event, sent inside the campaign's limits;
+`report`: conversions and lift per treatment over the holdout; `deploy` ... `list`: EventBridge Scheduler."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ from campaign_tools.campaigns.definition import load_campaign
 from campaign_tools.campaigns.plan import plan
 from campaign_tools.campaigns.recipients import segment_rows
 from campaign_tools.campaigns.report import CampaignReportSettings, campaign_lift_report
+from campaign_tools.campaigns.run import DEFAULT_STAGE_DIR, CampaignRunSettings, run_campaign
 from campaign_tools.campaigns.schedule import Timetable
-from campaign_tools.commands.options import add_aws_options, add_output_option, aws_options, print_json
+from campaign_tools.campaigns.trigger import read_event, trigger_campaign
+from campaign_tools.commands.options import add_aws_options, add_dry_run_option, add_output_option, aws_options
+from campaign_tools.console import print_json
 from campaign_tools.conversions import registry as conversions_registry
 from campaign_tools.send.ledgers import registry as ledger_registry
+from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.settings import DEFAULT_LEDGER
 from transformer.aws import client
 from transformer.errors import PinrecError
@@ -38,7 +42,9 @@ def _instant(text: str) -> datetime:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    campaign = commands.add_parser("campaign", help="campaigns as Pinpoint ran them: validate, show, plan")
+    campaign = commands.add_parser(
+        "campaign", help="campaigns as Pinpoint ran them: validate, show, plan, run, trigger, report, deploy"
+    )
     actions = campaign.add_subparsers(title="actions", metavar="ACTION", required=True)
     validate = actions.add_parser("validate", help="check a campaign.toml: every problem at once, exit status 1")
     validate.add_argument("file", metavar="FILE")
@@ -64,32 +70,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dry.add_argument("--until", type=_instant, help="slots up to this instant (default: --now)")
     add_output_option(dry)
     dry.set_defaults(run=run_plan)
-    report = actions.add_parser(
-        "report",
-        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
-        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
-        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
-        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
-        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
-        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
-        "interval). Needs the pinrec[stats] extra (statsmodels).",
-    )
-    report.add_argument("file", metavar="FILE")
-    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
-    report.add_argument(
-        "--conversions",
-        default=conversions_registry.DEFAULT_CONVERSIONS,
-        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
-    )
-    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
-    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
-    report.add_argument(
-        "--metric-attribution",
-        metavar="ARN",
-        help="a Personalize metric attribution: the report says where its per-source figures are read",
-    )
-    add_aws_options(report, dry_run=False)
-    report.set_defaults(run=run_report)
+    _register_report(actions)
     deploy = actions.add_parser(
         "deploy",
         help="EventBridge Scheduler: one at() schedule per upcoming unit starting the send state machine",
@@ -120,12 +101,87 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         parser.add_argument("--group", default=DEFAULT_GROUP, help=f"the schedule group ({DEFAULT_GROUP})")
         add_aws_options(parser, dry_run=True)
         parser.set_defaults(run=run_scheduler, action=name)
+    _register_run(actions)
     listing = actions.add_parser("list", help="the campaign files of a folder; with --aws their deployed schedules")
     listing.add_argument("folder", metavar="FOLDER", nargs="?", default=".")
     listing.add_argument("--aws", action="store_true", help="count each campaign's schedules by state")
     listing.add_argument("--group", default=DEFAULT_GROUP, help=f"the schedule group ({DEFAULT_GROUP})")
     add_aws_options(listing, dry_run=False)
     listing.set_defaults(run=run_list)
+
+
+def _register_report(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = actions.add_parser(
+        "report",
+        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
+        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
+        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
+        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
+        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
+        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
+        "interval). Needs the pinrec[stats] extra (statsmodels).",
+    )
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    report.add_argument(
+        "--conversions",
+        default=conversions_registry.DEFAULT_CONVERSIONS,
+        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
+    )
+    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
+    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
+    report.add_argument(
+        "--metric-attribution",
+        metavar="ARN",
+        help="a Personalize metric attribution: the report says where its per-source figures are read",
+    )
+    add_aws_options(report, dry_run=False)
+    report.set_defaults(run=run_report)
+
+
+def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    running = actions.add_parser(
+        "run",
+        help="send the slots that are due now, each unit through the send, inside the campaign's limits",
+        description="Reads the segment once and splits the due slots (judged at --now) into units (slot, treatment, "
+        "channel) under --stage-dir; records each slot's holdout as skipped holdout and quiet-time recipients as "
+        "skipped quiet_time; sends each unit as `pinrec send` would (ledger id <campaign>.<slot>.<treatment>."
+        "<channel>), reserving the [limits] caps per endpoint before each delivery (cap_daily / cap_total when "
+        "refused). A re-run sends nothing twice.",
+    )
+    running.add_argument("file", metavar="FILE")
+    running.add_argument("--now", type=_instant, help="ISO 8601 instant the slots are judged at (default: now)")
+    trig = actions.add_parser(
+        "trigger",
+        help="send an event-triggered campaign's message for one event (if its filter matches, limits allowing)",
+        description="Reads one event (JSON: endpoint_id and/or user_id, event_type, timestamp, attributes, "
+        "metrics) and, if the campaign's event filter matches it, sends the campaign's message to the endpoint "
+        "it names (or the user's endpoints) found in the segment, inside the campaign's limits.",
+    )
+    trig.add_argument("file", metavar="FILE")
+    trig.add_argument("--event", required=True, metavar="EVENT.json", help="the event (a JSON file, or - for stdin)")
+    for parser in (running, trig):
+        parser.add_argument("--segment", help="endpoints (JSON Lines or CSV, local or s3://); default: the file's")
+        parser.add_argument("--segment-format", choices=("jsonl", "csv"), help="default: from the file name")
+        parser.add_argument(
+            "--ledger",
+            default=DEFAULT_LEDGER,
+            help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER}); the limits are kept beside it",
+        )
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--outbox", metavar="DIR", help=f"write messages as files (default {DEFAULT_OUTBOX}/)")
+        where.add_argument("--deliver", action="store_true", help="deliver through SES / End User Messaging")
+        parser.add_argument("--suppression", help="as pinrec send --suppression (KIND:TARGET or none)")
+        parser.add_argument("--workers", type=int, default=4, help="deliveries in flight at once (default 4)")
+        parser.add_argument(
+            "--stage-dir",
+            default=DEFAULT_STAGE_DIR,
+            help=f"where each unit's endpoints are written ({DEFAULT_STAGE_DIR})",
+        )
+        add_aws_options(parser, dry_run=False)
+        add_dry_run_option(parser, "compose every message, send and record nothing (limits are not reserved)")
+    running.set_defaults(run=run_run)
+    trig.set_defaults(run=run_trigger)
 
 
 def run_validate(arguments: argparse.Namespace) -> int:
@@ -234,6 +290,44 @@ def run_scheduler(arguments: argparse.Namespace) -> int:
     else:
         print("\n".join(result.lines()))
     return 0
+
+
+def _run_settings(arguments: argparse.Namespace) -> CampaignRunSettings:
+    return CampaignRunSettings(
+        file=Path(arguments.file),
+        now=getattr(arguments, "now", None),
+        segment=arguments.segment,
+        segment_format=arguments.segment_format,
+        ledger=arguments.ledger,
+        outbox=arguments.outbox,
+        deliver=arguments.deliver,
+        dry_run=arguments.dry_run,
+        suppression=arguments.suppression,
+        workers=arguments.workers,
+        stage_dir=Path(arguments.stage_dir),
+        region=arguments.region,
+        profile=arguments.profile,
+        endpoint_url=arguments.endpoint_url,
+    )
+
+
+def run_run(arguments: argparse.Namespace) -> int:
+    result = run_campaign(_run_settings(arguments))
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 0
+
+
+def run_trigger(arguments: argparse.Namespace) -> int:
+    event = read_event(arguments.event)
+    result = trigger_campaign(_run_settings(arguments), event)
+    if arguments.output == "json":
+        print_json(result.to_dict())
+    else:
+        print("\n".join(result.lines()))
+    return 1 if result.status == "invalid_event" else 0
 
 
 def run_list(arguments: argparse.Namespace) -> int:

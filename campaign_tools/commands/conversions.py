@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from campaign_tools.commands.options import add_aws_options, print_json
+from campaign_tools.commands.options import add_aws_options
+from campaign_tools.console import print_json
 from campaign_tools.conversions import registry
 from campaign_tools.conversions.ingest import ConversionsIngestSettings, ingest_conversions
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from campaign_tools.commands.options import add_aws_options, print_json
+from campaign_tools.commands.options import add_aws_options
+from campaign_tools.console import print_json
 from campaign_tools.conversions import registry as conversions_registry
 from campaign_tools.engagement.forward import DEFAULT_CLICK_EVENT_TYPE
 from campaign_tools.engagement.run import ForwardSettings, forward_engagement

@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from campaign_tools.commands.options import add_output_option, print_json
+from campaign_tools.commands.options import add_output_option
+from campaign_tools.console import print_json
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.package import (
     DEFAULT_EVENTS_OUT,

@@ -3,9 +3,12 @@
 The transformer's zip: the `handlers` and `transformer` packages, their runtime dependencies, the config file (as
 `pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the config
 names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. The
-unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors), `campaign_tools.suppression`
+unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors),
+`campaign_tools.channels.addresses` (each channel's address spelling, not the channels), `campaign_tools.suppression`
 and `campaign_tools.unsubscribe`: no configuration, template or renderer. The delivery events function's zip holds
-`handlers`, `transformer`, `campaign_tools.events`, `.engagement`, `.suppression`, `.send.ledgers` (and `send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
+`handlers`, `transformer`, `campaign_tools.channels.addresses`, `.events`, `.engagement`, `.suppression`,
+`.send.ledgers` (and `send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the
+template sources in the top-level templates/) never ship.
 """
 
 from __future__ import annotations
@@ -24,9 +27,13 @@ SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
 """The send child composes and delivers too (campaign_tools.send, .templates.prebuilt, .rendering)."""
 # pip --target also writes console scripts to bin/; the Lambda never runs them.
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
+CHANNEL_ADDRESSES = "campaign_tools.channels.addresses"
+"""Each channel's lean address module (the suppression lists' spelling of addresses), without the rest of the
+channels: the unsubscribe and events functions run on the standard library (and the runtime's boto3)."""
 UNSUBSCRIBE_PACKAGES = (
     "handlers",
     "transformer",
+    CHANNEL_ADDRESSES,
     "campaign_tools.events",
     "campaign_tools.suppression",
     "campaign_tools.send.ledgers",
@@ -37,6 +44,7 @@ ledgers and event model it records unsubscribes with (`PINREC_LEDGER`); nothing 
 EVENTS_PACKAGES = (
     "handlers",
     "transformer",
+    CHANNEL_ADDRESSES,
     "campaign_tools.engagement",
     "campaign_tools.events",
     "campaign_tools.suppression",

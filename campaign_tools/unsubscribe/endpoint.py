@@ -28,7 +28,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.channels.addresses import email as email_addresses
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.sources.base import event_id
 from campaign_tools.send.ledgers.base import Ledger
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
@@ -104,7 +105,7 @@ def unsubscribe_event(claims: Claims, now: float) -> DeliveryEvent:
     no address (the ledger keeps none)."""
     return DeliveryEvent(
         event_id(SOURCE, claims.campaign_id, claims.endpoint_id, claims.topic or ""),
-        Channel.EMAIL,
+        email_addresses.NAME,
         EventKind.SUBSCRIPTION,
         now,
         None,

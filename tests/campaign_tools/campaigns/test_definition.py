@@ -134,3 +134,15 @@ def test_load_errors_name_the_file(tmp_path):
         load_campaign(bad)
     with pytest.raises(PinrecError, match="cannot read"):
         load_campaign(tmp_path / "missing.toml")
+
+
+def test_ledger_and_suppression_are_optional_send_specs():
+    assert campaign().ledger is None and campaign().suppression is None
+    given = campaign(ledger="dynamodb:pinrec-send-ledger", suppression="none")
+    assert (given.ledger, given.suppression) == ("dynamodb:pinrec-send-ledger", "none")
+    with pytest.raises(CampaignError) as raised:
+        campaign(ledger="nowhere", suppression="s3:bucket")
+    assert raised.value.violations == [
+        "ledger: must be sqlite:PATH or dynamodb:TABLE, got 'nowhere'",
+        "suppression: must be sqlite:PATH or dynamodb:TABLE or none, got 's3:bucket'",
+    ]

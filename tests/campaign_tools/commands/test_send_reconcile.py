@@ -14,7 +14,7 @@ import boto3
 import pytest
 
 from campaign_tools.cli import main
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from tests.aws_fixtures import verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
@@ -71,9 +71,7 @@ def left_in_doubt(ledger: Path, endpoint_id: str, claimed_at: float) -> None:
 
 
 def event(endpoint_id: str, occurred_at: float, message_id: str) -> DeliveryEvent:
-    return DeliveryEvent(
-        f"ev-{endpoint_id}", Channel.EMAIL, EventKind.SEND, occurred_at, message_id, "spring", endpoint_id
-    )
+    return DeliveryEvent(f"ev-{endpoint_id}", "email", EventKind.SEND, occurred_at, message_id, "spring", endpoint_id)
 
 
 def test_a_resumed_send_reconciles_first_and_resends_only_the_unconfirmed(

@@ -11,7 +11,7 @@ import pytest
 from campaign_tools.campaigns.report import campaign_lift_report
 from campaign_tools.cli import main
 from campaign_tools.engagement.links import tracked_url
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from tests.campaign_tools.campaigns.test_report import SLOT, campaign, settings, unit
 
@@ -21,7 +21,7 @@ ARN = "arn:aws:personalize:us-east-1:123456789012:metric-attribution/spring"
 
 def click(number: int, send_id: str, endpoint: str, link: str | None) -> DeliveryEvent:
     return DeliveryEvent(
-        f"{number:032x}", Channel.EMAIL, EventKind.CLICK, SLOT.timestamp() + 7200 + number, None, send_id, endpoint,
+        f"{number:032x}", "email", EventKind.CLICK, SLOT.timestamp() + 7200 + number, None, send_id, endpoint,
         link=link,
     )  # fmt: skip
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger, RecordedEvents
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
@@ -53,7 +53,7 @@ def event(
     endpoint: str | None = None,
     **particulars: str,
 ) -> DeliveryEvent:
-    return DeliveryEvent(event_id, Channel.EMAIL, kind, at, message_id, campaign, endpoint, ADDRESS, **particulars)
+    return DeliveryEvent(event_id, "email", kind, at, message_id, campaign, endpoint, ADDRESS, **particulars)
 
 
 def test_events_are_attributed_by_tags_else_by_message_id(ledger: Ledger) -> None:
