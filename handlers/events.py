@@ -130,7 +130,7 @@ def _forwarding(ledger: Ledger) -> tuple[EngagementStore | None, Any]:
     with _lock:
         if _engagement is None:
             tuning = ClientTuning(attempts=1, connect_timeout=2, read_timeout=3, max_pool_connections=4)
-            _engagement = (engagement_store(ledger, batch_writes=False), client("personalize-events", tuning=tuning))
+            _engagement = (engagement_store(ledger), client("personalize-events", tuning=tuning))
         return _engagement
 
 

@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,7 +33,7 @@ RECIPIENTS_PARTITION = "#recipients#"
 FORWARDED_PARTITION = "#forwarded#"
 FORWARDED_SORT = "#"
 BATCH_GET_LIMIT = 100
-BATCH_WRITE_LIMIT = 25
+PUT_CONCURRENCY = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,14 +184,11 @@ class DynamoDbEngagement:
         table: str,
         client: Any,
         *,
-        batch_writes: bool = True,
         backoff: Backoff | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.table = table
         self.client = client
-        self.batch_writes = batch_writes
-        """False: forwarded marks are put one PutItem each (the events function's role grants no BatchWriteItem)."""
         self.backoff = backoff or Backoff()
         self._sleep = sleep
 
@@ -227,9 +225,14 @@ class DynamoDbEngagement:
         return responses
 
     def _put_all(self, items: list[dict[str, Any]]) -> None:
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            chunk = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_WRITE_LIMIT]]
-            self._retrying("batch_write_item", {self.table: chunk}, "UnprocessedItems")
+        """One PutItem per item, PUT_CONCURRENCY at a time: what the send children's and the events function's
+        roles already grant on the ledger table (no BatchWriteItem, which could delete)."""
+        if len(items) <= 1:
+            for item in items:
+                self._call("put_item", TableName=self.table, Item=item)
+            return
+        with ThreadPoolExecutor(max_workers=min(PUT_CONCURRENCY, len(items))) as pool:
+            list(pool.map(lambda item: self._call("put_item", TableName=self.table, Item=item), items))
 
     def _get_all(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -315,16 +318,11 @@ class DynamoDbEngagement:
             }
             for key in dict.fromkeys(keys)
         ]
-        if self.batch_writes:
-            self._put_all(items)
-        else:
-            for item in items:
-                self._call("put_item", TableName=self.table, Item=item)
+        self._put_all(items)
 
 
-def engagement_store(ledger: Ledger, *, batch_writes: bool = True) -> EngagementStore | None:
-    """The engagement records kept in this ledger's store, or None for a ledger that keeps none (null, dry runs);
-    `batch_writes`: as DynamoDbEngagement takes it."""
+def engagement_store(ledger: Ledger) -> EngagementStore | None:
+    """The engagement records kept in this ledger's store, or None for a ledger that keeps none (null, dry runs)."""
     from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
     from campaign_tools.send.ledgers.sqlite import SqliteLedger
 
@@ -332,5 +330,5 @@ def engagement_store(ledger: Ledger, *, batch_writes: bool = True) -> Engagement
     if isinstance(inner, SqliteLedger):
         return SqliteEngagement(inner.path)
     if isinstance(inner, DynamoDbLedger):
-        return DynamoDbEngagement(inner.table, inner.client, batch_writes=batch_writes)
+        return DynamoDbEngagement(inner.table, inner.client)
     return None
