@@ -16,6 +16,7 @@ from campaign_tools.commands import (
     conversions,
     demo,
     doctor,
+    engagement,
     events,
     invoke,
     migrate,
@@ -52,6 +53,7 @@ COMMAND_MODULES = (
     conversions,
     doctor,
     smoke,
+    engagement,
 )
 
 EXIT_ERROR = 1

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,8 +33,9 @@ from campaign_tools.campaigns.recipients import segment_rows
 from campaign_tools.conversions import registry as conversions_registry
 from campaign_tools.conversions.base import ConversionStore
 from campaign_tools.conversions.model import Conversion
+from campaign_tools.engagement.attribution import EngagementFigures, treatment_engagement
 from campaign_tools.send.ledgers import registry as ledger_registry
-from campaign_tools.send.ledgers.base import Ledger, State
+from campaign_tools.send.ledgers.base import Ledger, MessageEvent, State
 from campaign_tools.send.segments import MalformedRow, check_endpoint
 from campaign_tools.send.settings import DEFAULT_LEDGER
 from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
@@ -64,6 +65,8 @@ class CampaignReportSettings(Settings):
     segment: str | None = None
     """Maps user-keyed conversions to endpoints (default: the campaign's segment)."""
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = statistics.DEFAULT_CONFIDENCE
+    metric_attribution: Annotated[str | None, Field(pattern=r"^arn:aws[a-z-]*:personalize:")] = None
+    """The Personalize metric attribution whose per-source figures the report points to."""
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
@@ -114,6 +117,9 @@ class LiftReport:
     groups: tuple[GroupResult, ...]
     unattributed: Counter[str]
     """Conversions in the report's time range attributed to no recipient, by why."""
+    engagement: EngagementFigures | None = None
+    """Clicks on recommended items per treatment (`campaign_tools.engagement.attribution`); None when the units
+    hold no click and no metric attribution is named."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,7 +131,7 @@ class LiftReport:
             "slots": [_iso(slot) for slot in self.slots],
             "groups": [_group_dict(group) for group in self.groups],
             "unattributed": dict(sorted(self.unattributed.items())),
-        }
+        } | ({"engagement": self.engagement.to_dict()} if self.engagement is not None else {})
 
     def lines(self) -> list[str]:
         types = ", ".join(self.event_types) if self.event_types is not None else "every type"
@@ -141,6 +147,8 @@ class LiftReport:
             found.append("no holdout recipients in the ledger: no lift (holdout_percent = 0, or not recorded)")
         if self.unattributed:
             found.append("unattributed: " + ", ".join(f"{k} {n:,}" for k, n in sorted(self.unattributed.items())))
+        if self.engagement is not None:
+            found += self.engagement.lines()
         return found
 
 
@@ -365,6 +373,7 @@ def campaign_lift_report(
         if not units:
             raise PinrecError(f"campaign {definition.id} has no units in ledger {ledger.describe()}")
         groups = read_recipients(ledger, definition, units)
+        clicks = unit_clicks(ledger, definition.id, units)
     finally:
         ledger.close()
     recipients = {endpoint for group in groups.values() for endpoint in group.messages}
@@ -372,6 +381,37 @@ def campaign_lift_report(
     users = _Users(segment, definition, recipients, factory("s3") if segment and segment.startswith("s3://") else None)
     store = conversions_registry.open_conversions(settings.conversions, factory, read_only=True)
     try:
-        return compute(definition, groups, units, store, users.endpoints, confidence=settings.confidence)
+        report = compute(definition, groups, units, store, users.endpoints, confidence=settings.confidence)
     finally:
         store.close()
+    if not any(clicks.values()) and not settings.metric_attribution:
+        return report
+    return replace(report, engagement=engagement_of(report, clicks, settings.metric_attribution))
+
+
+def unit_clicks(ledger: Ledger, campaign_id: str, units: list[UnitId]) -> dict[str, list[tuple[str, MessageEvent]]]:
+    """Per treatment, the click events of its units, each with its unit's send id."""
+    found: dict[str, list[tuple[str, MessageEvent]]] = {}
+    for unit in units:
+        if unit.group != HOLDOUT:
+            send_id = unit.send_id(campaign_id)
+            events = found.setdefault(unit.group, [])
+            events += [(send_id, event) for event in ledger.events(send_id) if event.kind == "click"]
+    return found
+
+
+def engagement_of(
+    report: LiftReport, clicks: Mapping[str, list[tuple[str, MessageEvent]]], metric_attribution: str | None
+) -> EngagementFigures:
+    holdout = next((group for group in report.groups if group.holdout), None)
+    treatments = tuple(
+        treatment_engagement(group.name, group.recipients, clicks.get(group.name, []))
+        for group in report.groups
+        if not group.holdout
+    )
+    return EngagementFigures(
+        treatments,
+        holdout.recipients if holdout is not None else 0,
+        holdout.rate.rate if holdout is not None and holdout.recipients else None,
+        metric_attribution,
+    )

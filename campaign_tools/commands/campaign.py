@@ -70,27 +70,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dry.add_argument("--until", type=_instant, help="slots up to this instant (default: --now)")
     add_output_option(dry)
     dry.set_defaults(run=run_plan)
-    report = actions.add_parser(
-        "report",
-        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
-        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
-        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
-        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
-        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
-        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
-        "interval). Needs the pinrec[stats] extra (statsmodels).",
-    )
-    report.add_argument("file", metavar="FILE")
-    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
-    report.add_argument(
-        "--conversions",
-        default=conversions_registry.DEFAULT_CONVERSIONS,
-        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
-    )
-    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
-    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
-    add_aws_options(report, dry_run=False)
-    report.set_defaults(run=run_report)
+    _register_report(actions)
     deploy = actions.add_parser(
         "deploy",
         help="EventBridge Scheduler: one at() schedule per upcoming unit invoking the campaign's slot function",
@@ -127,6 +107,35 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing.add_argument("--group", default=DEFAULT_GROUP, help=f"the schedule group ({DEFAULT_GROUP})")
     add_aws_options(listing, dry_run=False)
     listing.set_defaults(run=run_list)
+
+
+def _register_report(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = actions.add_parser(
+        "report",
+        help="per treatment and the holdout: recipients, conversions, rate, value, lift with confidence intervals",
+        description="Reads the campaign's units from the ledger (<campaign>.<slot>.<treatment>.<channel>; the "
+        "holdout's skipped rows with reason holdout under <campaign>.<slot>.holdout.<channel>) and the conversions "
+        "store (pinrec conversions ingest), attributes each recipient's conversions within the [conversions] window "
+        "after its message (the holdout: its slot), and prints each group's conversion rate (Wilson interval), "
+        "value, and lift over the holdout: the rate difference (Newcombe interval) and relative lift (Katz log "
+        "interval). Needs the pinrec[stats] extra (statsmodels).",
+    )
+    report.add_argument("file", metavar="FILE")
+    report.add_argument("--ledger", default=DEFAULT_LEDGER, help=f"{ledger_registry.usage()} ({DEFAULT_LEDGER})")
+    report.add_argument(
+        "--conversions",
+        default=conversions_registry.DEFAULT_CONVERSIONS,
+        help=f"{conversions_registry.usage()} ({conversions_registry.DEFAULT_CONVERSIONS})",
+    )
+    report.add_argument("--segment", help="maps user-keyed conversions to endpoints (default: the file's segment)")
+    report.add_argument("--confidence", type=float, default=0.95, help="of the intervals, 0.5-1 exclusive (0.95)")
+    report.add_argument(
+        "--metric-attribution",
+        metavar="ARN",
+        help="a Personalize metric attribution: the report says where its per-source figures are read",
+    )
+    add_aws_options(report, dry_run=False)
+    report.set_defaults(run=run_report)
 
 
 def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -226,6 +235,7 @@ def run_report(arguments: argparse.Namespace) -> int:
         conversions=arguments.conversions,
         segment=arguments.segment,
         confidence=arguments.confidence,
+        metric_attribution=arguments.metric_attribution,
         region=arguments.region,
         profile=arguments.profile,
         endpoint_url=arguments.endpoint_url,

@@ -2,7 +2,8 @@
 
 A record is an object with `endpoint_id` and/or `user_id` (non-empty strings), `time` (ISO 8601 with an offset or
 `Z`, or seconds since the epoch), `event_type` (a non-empty string) and optionally `value` (a finite number; none
-counts as 0 in sums) and `id`. Other keys are ignored. Any JSON value is read safely: what is not such a record is a
+counts as 0 in sums), `id` and `item_id` (the item the conversion was about: what `pinrec engagement forward` sends to
+Personalize as a purchase of that item). Other keys are ignored. Any JSON value is read safely: what is not such a record is a
 `Rejected` with its reason, never an exception.
 
 The conversion id makes ingestion idempotent: the record's `id` when it has one, else derived from its content (the
@@ -32,6 +33,7 @@ class Conversion:
     occurred_at: float
     """Seconds since the epoch."""
     value: float | None = None
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,5 +107,10 @@ def read_conversion(record: object) -> Conversion | Rejected:  # noqa: PLR0911 -
     given = _identifier(record, "id")
     if isinstance(given, Rejected):
         return given
+    item_id = _identifier(record, "item_id")
+    if isinstance(item_id, Rejected):
+        return item_id
     conversion_id = given or derived_id(endpoint_id, user_id, event_type, at, value)
-    return Conversion(conversion_id, endpoint_id, user_id, event_type, at, value)
+    if given is None and item_id is not None:  # two items bought at once are two conversions
+        conversion_id = derived_id(endpoint_id, user_id, f"{event_type}\x1f{item_id}", at, value)
+    return Conversion(conversion_id, endpoint_id, user_id, event_type, at, value, item_id)

@@ -19,11 +19,12 @@ SCHEMA = (
     event_type TEXT NOT NULL,
     occurred_at REAL NOT NULL,
     value REAL,
-    recorded_at REAL NOT NULL
+    recorded_at REAL NOT NULL,
+    item_id TEXT
 ) WITHOUT ROWID""",
     "CREATE INDEX IF NOT EXISTS conversions_by_time ON conversions (occurred_at)",
 )
-COLUMNS = "conversion_id, endpoint_id, user_id, event_type, occurred_at, value"
+COLUMNS = "conversion_id, endpoint_id, user_id, event_type, occurred_at, value, item_id"
 
 
 class SqliteConversions:
@@ -39,9 +40,16 @@ class SqliteConversions:
                 self.connection.execute("PRAGMA journal_mode=WAL")
                 for statement in SCHEMA:
                     self.connection.execute(statement)
+                _add_item_id(self.connection)
                 self.connection.commit()
         except sqlite3.Error as error:
             raise ConversionsError(f"cannot open conversions store {self.path}: {error}") from None
+        self._selected = COLUMNS
+        try:
+            if not _has_item_id(self.connection):  # a store written before conversions carried an item
+                self._selected = COLUMNS.replace("item_id", "NULL")
+        except sqlite3.Error:
+            pass
 
     def describe(self) -> str:
         return f"sqlite:{self.path}"
@@ -54,9 +62,18 @@ class SqliteConversions:
             with self.connection:
                 before = self.connection.total_changes
                 self.connection.executemany(
-                    f"INSERT OR IGNORE INTO conversions ({COLUMNS}, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                    f"INSERT OR IGNORE INTO conversions ({COLUMNS}, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
                     [
-                        (c.conversion_id, c.endpoint_id, c.user_id, c.event_type, c.occurred_at, c.value, now)
+                        (
+                            c.conversion_id,
+                            c.endpoint_id,
+                            c.user_id,
+                            c.event_type,
+                            c.occurred_at,
+                            c.value,
+                            c.item_id,
+                            now,
+                        )
                         for c in conversions
                     ],
                 )
@@ -66,7 +83,7 @@ class SqliteConversions:
         return Added(added, len(conversions) - added)
 
     def between(self, start: float, end: float, event_types: Collection[str] | None = None) -> Iterator[Conversion]:
-        sql = f"SELECT {COLUMNS} FROM conversions WHERE occurred_at >= ? AND occurred_at <= ?"  # noqa: S608
+        sql = f"SELECT {self._selected} FROM conversions WHERE occurred_at >= ? AND occurred_at <= ?"  # noqa: S608
         parameters: list[object] = [start, end]
         if event_types is not None:
             types = sorted(event_types)
@@ -80,6 +97,17 @@ class SqliteConversions:
             if "no such table" in str(error):
                 return  # a ledger file that never held conversions
             raise ConversionsError(f"cannot read conversions from {self.path}: {error}") from None
+
+
+def _has_item_id(connection: sqlite3.Connection) -> bool:
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(conversions)")}
+    return not columns or "item_id" in columns  # no table: nothing to select from anyway
+
+
+def _add_item_id(connection: sqlite3.Connection) -> None:
+    """A store written before conversions carried an item gets the column (empty for its conversions)."""
+    if not _has_item_id(connection):
+        connection.execute("ALTER TABLE conversions ADD COLUMN item_id TEXT")
 
 
 def open_sqlite(target: str, clients: Callable[[str], Any], read_only: bool) -> SqliteConversions:

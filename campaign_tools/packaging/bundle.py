@@ -6,9 +6,9 @@ names by a relative path. The send child's zip adds the `campaign_tools` package
 unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors),
 `campaign_tools.channels.addresses` (each channel's address spelling, not the channels), `campaign_tools.suppression`
 and `campaign_tools.unsubscribe`: no configuration, template or renderer. The delivery events function's zip holds
-`handlers`, `transformer`, `campaign_tools.channels.addresses`, `.events`, `.suppression`, `.send.ledgers` (and
-`send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the template sources in the
-top-level templates/) never ship.
+`handlers`, `transformer`, `campaign_tools.channels.addresses`, `.events`, `.engagement`, `.suppression`,
+`.send.ledgers` (and `send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the
+template sources in the top-level templates/) never ship.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ EVENTS_PACKAGES = (
     "handlers",
     "transformer",
     CHANNEL_ADDRESSES,
+    "campaign_tools.engagement",
     "campaign_tools.events",
     "campaign_tools.suppression",
     "campaign_tools.send.ledgers",
 )
 EVENTS_MODULES = ("campaign_tools/send/pacing.py",)
 """The delivery events function (handlers/events.py) and what it imports: the ingest core, the sources, the ledgers
-(the DynamoDB one backs off with send.pacing) and the suppression lists; no configuration, template or renderer."""
+(the DynamoDB one backs off with send.pacing), the suppression lists and the engagement forwarding step; no
+configuration, template or renderer."""
 OWN_PACKAGES = SEND_PACKAGES
 """Always taken from this source, never from the dependency folder, where a stale copy could shadow them."""
 

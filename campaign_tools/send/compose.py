@@ -47,6 +47,9 @@ class ComposerOptions:
     """A folder `pinrec templates build --out` wrote: compose from it instead of building `template` from source."""
     unsubscribe: UnsubscribeRequest | None = None
     """The send's unsubscribe choices (mode, list, topic, endpoint, key location); None: the template's."""
+    campaign_id: str | None = None
+    """The send's campaign id: what tracked recommendation links carry (`campaign_tools.engagement.links`); None:
+    no tracking (a preview)."""
 
 
 def sendable_template(options: ComposerOptions, renderer: Any) -> SendableTemplate:
@@ -74,6 +77,19 @@ def sendable_template(options: ComposerOptions, renderer: Any) -> SendableTempla
 def percent_encoded(value: str) -> str:
     """A value substituted into a URL, every character but RFC 3986's unreserved ones percent-encoded (UTF-8)."""
     return quote(value, safe="")
+
+
+TRACKED_CHANNELS = frozenset({"email"})
+"""Channels whose provider reports the link a recipient clicked (SES click events)."""
+
+
+def tracked_attribute(template: SendableTemplate, channel: str, campaign_id: str | None) -> str | None:
+    """The recommendation attribute whose links a send tracks: the template's `track_recommendations`, on a channel
+    that reports clicks, in a send with a campaign id; else None (links render as the template has them)."""
+    attribute = template.links.get("track_recommendations")
+    if not isinstance(attribute, str) or not attribute or channel not in TRACKED_CHANNELS or not campaign_id:
+        return None
+    return attribute
 
 
 class TemplateComposer:
@@ -104,6 +120,8 @@ class TemplateComposer:
             links["unsubscribe"] = self.unsubscribe.mode.value
         self.channel.check_sendable(self.template.name, links)
         self.channel_settings: Settings | None = self.template.settings_for(self.channel)
+        self.tracked_attribute = tracked_attribute(self.template, self.channel.name, options.campaign_id)
+        self._campaign_id = options.campaign_id or ""
 
     def _part(self, part: Part, endpoint: Mapping[str, Any], variables: Mapping[str, str] | None = None) -> str:
         if part not in self.template.parts:
@@ -129,6 +147,10 @@ class TemplateComposer:
         return str(rendered.text)
 
     def compose(self, endpoint_id: str, endpoint: Mapping[str, Any]) -> Message:
+        if self.tracked_attribute is not None:
+            from campaign_tools.engagement.links import track_endpoint
+
+            endpoint = track_endpoint(endpoint, self.tracked_attribute, self._campaign_id)
         given = ComposeInput(
             endpoint=endpoint,
             render=lambda part, variables=None: self._part(part, endpoint, variables),

@@ -68,6 +68,7 @@ def assemble(settings: SendSettings, clients: ClientFactory) -> tuple[SendParts 
         config,
         built=settings.built,
         unsubscribe=settings.unsubscribe_request(),
+        campaign_id=settings.campaign_id,
     )
     composer = _attempt(problems, lambda: make_composer(settings.composer, options))
     transformer = _attempt(problems, lambda: Transformer(config))

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from campaign_tools.channels.base import ClientFactory, Deliverer
+from campaign_tools.engagement.store import EngagementStore
 from campaign_tools.send import preflight as send_preflight
 from campaign_tools.send.binding import BoundLedger, binding_of, check_bound
 from campaign_tools.send.compose import ComposerOptions
@@ -33,6 +34,7 @@ from campaign_tools.send.outbox import DEFAULT_OUTBOX, OutboxDeliverer
 from campaign_tools.send.pacing import TokenBucket
 from campaign_tools.send.parts import SendParts, prepare
 from campaign_tools.send.pipeline import CampaignRun, RunSummary
+from campaign_tools.send.recommendations.base import RecommendationSource
 from campaign_tools.send.reconcile import ReconcilePolicy, Reconciliation, reconcile
 from campaign_tools.send.segments import iter_endpoints, read_segment, records_from_items
 from campaign_tools.send.settings import SendSettings, SettingsError
@@ -114,6 +116,7 @@ class SendRun:
             if preflight:
                 ledger = _bound(ledger, settings, self.parts)
         self.ledger = ledger
+        self._engagement: EngagementStore | None = None
         self.suppression_choice = choose(settings.suppression)
         self.suppressions: SuppressionList | None = None
         check: SuppressionCheck | None = None
@@ -134,7 +137,7 @@ class SendRun:
         )
         self.campaign = CampaignRun(
             campaign_id=settings.campaign_id,
-            recommendations=self.parts.recommendations,
+            recommendations=self._recommendations(ledger),
             enricher=self._left_out,
             composer=self._composers,
             deliverer=deliverer,
@@ -161,7 +164,24 @@ class SendRun:
             self.parts.config,
             built=settings.built,
             unsubscribe=settings.unsubscribe_request(),
+            campaign_id=settings.campaign_id,
         )
+
+    def _recommendations(self, ledger: Ledger) -> RecommendationSource:
+        """The send's recommendation source; recording each recipient for click forwarding when its template tracks
+        recommendation links and the ledger can keep the records (`campaign_tools.engagement.recording`)."""
+        source = self.parts.recommendations
+        template = getattr(self.parts.composer, "template", None)
+        if getattr(self.parts.composer, "tracked_attribute", None) is None or template is None:
+            return source
+        from campaign_tools.engagement.recording import RecordingRecommendations
+        from campaign_tools.engagement.store import engagement_store
+
+        store = engagement_store(ledger)
+        if store is None:
+            return source
+        self._engagement = store
+        return RecordingRecommendations(source, store, self.settings.campaign_id, self.settings.id_type)
 
     @property
     def summary(self) -> RunSummary:
@@ -223,6 +243,8 @@ class SendRun:
     def close(self) -> None:
         self._composers.close()
         self.ledger.close()
+        if self._engagement is not None:
+            self._engagement.close()
         if self.suppressions is not None:
             self.suppressions.close()
 

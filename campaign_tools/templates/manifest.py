@@ -60,6 +60,12 @@ class Links(_Section):
     topic: str | None = Field(
         None, pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the list's topic unsubscribed from (ses, pinrec)"
     )
+    track_recommendations: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z][A-Za-z0-9_]{0,63}$",
+        description="the recommendation attribute holding each item's link (e.g. Url): an email send adds item-level "
+        "click tracking to those links (campaign_tools.engagement.links); unset: links render unchanged",
+    )
 
     @model_validator(mode="after")
     def _mode_needs(self) -> Self:
@@ -80,6 +86,8 @@ class Links(_Section):
         found: dict[str, Any] = {"unsubscribe_url": self.unsubscribe_url}
         if self.unsubscribe != "url":
             found |= {"unsubscribe": self.unsubscribe, "contact_list": self.contact_list, "topic": self.topic}
+        if self.track_recommendations:
+            found["track_recommendations"] = self.track_recommendations
         return found
 
 

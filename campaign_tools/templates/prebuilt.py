@@ -9,6 +9,7 @@ the way Pinpoint stored built templates and only rendered them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -151,6 +152,11 @@ def _links(data: Mapping[str, Any]) -> dict[str, Any]:
         for name in ("contact_list", "topic"):
             value = data.get(name)
             links[name] = None if value is None else check_name(str(value), f"links.{name}")
+    tracked = data.get("track_recommendations")
+    if tracked is not None:
+        if not isinstance(tracked, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]{0,63}", tracked):
+            raise ValueError("links.track_recommendations must name a recommendation attribute, e.g. Url")
+        links["track_recommendations"] = tracked
     return links
 
 

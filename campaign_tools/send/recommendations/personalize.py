@@ -22,6 +22,8 @@ FATAL_CODES = frozenset(
     {"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException", "InvalidInputException"}
 )
 """Errors about the campaign, filter or credentials: every call would fail, so the run stops before sending."""
+MAX_RECOMMENDATION_ID = 40
+"""PutEvents' longest `recommendationId`."""
 
 
 class PersonalizeRecommendations(RemoteRecommendations):
@@ -52,9 +54,17 @@ class PersonalizeRecommendations(RemoteRecommendations):
         self.id_type = id_type
         self.filter_arn = filter_arn
         self.filter_values = dict(filter_values or {})
+        self._recommendation_ids: dict[str, str] = {}
+        """Per key, the `recommendationId` of its latest answer (metric attribution: `campaign_tools.engagement`)."""
 
     def describe(self) -> str:
         return f"Personalize {self.campaign_arn}"
+
+    def recommendation_id_of(self, segment_endpoint: SegmentEndpoint) -> str | None:
+        """The `recommendationId` Personalize returned with this endpoint's items, when it did."""
+        key = recommendation_key(segment_endpoint, self.id_type)
+        with self._lock:
+            return self._recommendation_ids.get(key) if key is not None else None
 
     def key_of(self, segment_endpoint: SegmentEndpoint) -> str:
         key = recommendation_key(segment_endpoint, self.id_type)
@@ -73,6 +83,10 @@ class PersonalizeRecommendations(RemoteRecommendations):
 
     def call(self, key: str) -> list[object]:
         response = self.client.get_recommendations(**self.request(key))
+        given = response.get("recommendationId")
+        if isinstance(given, str) and 0 < len(given) <= MAX_RECOMMENDATION_ID:
+            with self._lock:
+                self._recommendation_ids[key] = given
         return [item.get("itemId") for item in response.get("itemList", []) if isinstance(item, dict)]
 
 

@@ -157,9 +157,9 @@ def test_the_extracted_zip_composes_what_the_template_source_composes(deploy, de
 
     config = load_config(deploy / "pinrec.toml")
     for channel in channel_registry.names():
-        from_source = TemplateComposer(ComposerOptions(TEMPLATE, None, channel, config)).compose(
-            "ep-email-ana", {**endpoint, "Address": ADDRESSES[channel]}
-        )
+        # the same campaign id as the child's: the template tracks its recommendation links per send
+        options = ComposerOptions(TEMPLATE, None, channel, config, campaign_id="c")
+        from_source = TemplateComposer(options).compose("ep-email-ana", {**endpoint, "Address": ADDRESSES[channel]})
         assert child["messages"][channel] == json.loads(json.dumps(asdict(from_source))), channel
     assert child["messages"]["email"]["subject"] and "<html" in child["messages"]["email"]["html"]
     assert child["loaded"] == [
