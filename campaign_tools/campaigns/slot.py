@@ -13,7 +13,10 @@ does when one of `campaign deploy`'s EventBridge Scheduler schedules fires for i
 3. As `pinrec send --on-aws` does before its execution: the unit's send (`units.send_settings`) binds its id in the
    ledger (`send.binding`: the same template, configuration and unit segment on every start) and settles the rows
    earlier starts left in doubt (`send.reconcile`), then the send state machine's execution starts with the input
-   `campaign deploy` used to give the schedules (`execution_payload`). The function does not follow it.
+   `campaign deploy` used to give the schedules (`execution_payload`) plus the unit's `campaign_unit` (its caps,
+   maximum duration and limits store: `child_unit`), so that every child sends inside the campaign's limits. The
+   execution's name is the unit's (`execution_name`): a retried start finds it (ExecutionAlreadyExists) and starts
+   no second one. The function does not follow it.
 
 A unit without recipients now (the segment changed since deploy) starts nothing. A start that fails raises: Lambda
 retries it (the ledger sends nobody twice) and then hands it to the dead-letter queue.
@@ -21,6 +24,8 @@ retries it (the ledger sends nobody twice) and then hands it to the dead-letter 
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +46,7 @@ from transformer.errors import PinrecError
 from transformer.files import is_s3_url, split_s3_url
 
 QUIET_TIME = "quiet_time"
+EXECUTION_NAME_LENGTH = 80
 SLOT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -176,13 +182,23 @@ def execution_payload(
     definition: CampaignDefinition, unit: SendUnit, settings: SendSettings, target: SlotTarget
 ) -> dict[str, Any]:
     """The state machine execution input of one unit: `pinrec send --on-aws`'s over the unit's segment object."""
+    from campaign_tools.campaigns.child_unit import unit_block
     from campaign_tools.send.on_aws import child_settings, execution_input
 
     bucket, key = unit_object(target, unit)
     children = child_settings(settings, template_name(definition, unit), target.max_concurrency)
     payload = execution_input(bucket, key, children, target.max_concurrency)
-    payload["campaign_unit"] = SlotRequest(unit.campaign_id, unit.at, unit.treatment, unit.channel).to_dict()
+    request = SlotRequest(unit.campaign_id, unit.at, unit.treatment, unit.channel)
+    payload["campaign_unit"] = unit_block(definition, request, settings.ledger)
     return payload
+
+
+def execution_name(unit: SendUnit) -> str:
+    """The unit's execution name, the same on every start (a retried slot starts no second execution): Step
+    Functions names are at most 80 of [0-9A-Za-z_-]; the unit id's hash keeps two units apart."""
+    digest = hashlib.sha256(unit.send_id.encode()).hexdigest()[:16]
+    readable = re.sub(r"[^0-9A-Za-z_-]", "-", unit.send_id)[: EXECUTION_NAME_LENGTH - len(digest) - 1]
+    return f"{readable}-{digest}"
 
 
 def unit_object(target: SlotTarget, unit: SendUnit) -> tuple[str, str]:
@@ -291,7 +307,8 @@ def start_slot(
         result.reconciled = reconcile(ledger, unit.send_id, clock(), policy).lines()
         upload(clients("s3"), mine.path, *unit_object(target, unit))
         payload = execution_payload(definition, unit, settings, target)
-        result.execution_arn = start(clients("stepfunctions"), target.state_machine_arn, unit.send_id, payload)
+        name = execution_name(unit)
+        result.execution_arn = start(clients("stepfunctions"), target.state_machine_arn, unit.send_id, payload, name)
     finally:
         ledger.close()
     return result

@@ -64,14 +64,20 @@ class UnitOutcome:
         return f"  {self.unit_id}: {self.recipients:,} recipients; " + ", ".join(parts)
 
 
-def _chunks(records: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _chunks(records: Iterable[object]) -> Iterator[list[object]]:
     iterator = iter(records)
     while chunk := list(itertools.islice(iterator, BATCH_SIZE)):
         yield chunk
 
 
-def _ids(records: Sequence[dict[str, Any]]) -> list[str]:
-    return [str(record.get("Id")) for record in records]
+def _id(record: object) -> str | None:
+    """The endpoint id a send would deliver `record` under; None: the send refuses it as malformed (no Id)."""
+    endpoint_id = record.get("Id") if isinstance(record, dict) else None
+    return endpoint_id if isinstance(endpoint_id, str) and endpoint_id.strip() else None
+
+
+def _ids(records: Sequence[object]) -> list[str]:
+    return [str(_id(record)) for record in records]
 
 
 @dataclass
@@ -86,12 +92,22 @@ class LimitedSend:
     limits: LimitStore | None
     clock: Callable[[], float]
     deadline: float | None = None
+    pending_among: Callable[[str, Sequence[str]], set[str]] | None = None
+    """Which of the unit's endpoints the ledger holds as pending, read by id (a Step Functions child: its own rows);
+    None: the unit's pending rows (one read of the whole unit, once per unit)."""
     _unsettled: set[str] = field(default_factory=set)
 
-    def run(self, records: Iterable[dict[str, Any]]) -> UnitOutcome:
+    def run(self, records: Iterable[object]) -> UnitOutcome:
+        """Send `records` (any JSON values: one without an endpoint Id reserves nothing and is counted malformed by
+        the send) inside the limits."""
         try:
-            for chunk in _chunks(records):
+            for whole in _chunks(records):
+                chunk = [record for record in whole if _id(record) is not None]
+                if len(chunk) < len(whole):
+                    self.send.run(records=[record for record in whole if _id(record) is None])
                 self.outcome.recipients += len(chunk)
+                if not chunk:
+                    continue
                 if self.deadline is not None and self.clock() >= self.deadline:
                     self._skip(_ids(chunk), MAXIMUM_DURATION)
                     continue
@@ -111,13 +127,13 @@ class LimitedSend:
             for endpoint_id in endpoint_ids:
                 self.ledger.mark_skipped(self.outcome.unit_id, endpoint_id, reason, now)
 
-    def _batch(self, chunk: list[dict[str, Any]]) -> None:
+    def _batch(self, chunk: list[object]) -> None:
         unit_id = self.outcome.unit_id
         if self.ledger is None or self.limits is None:
             self.send.run(records=chunk)
             return
         sent = self.ledger.sent_among(unit_id, _ids(chunk))
-        todo = [record for record in chunk if str(record.get("Id")) not in sent]
+        todo = [record for record in chunk if _id(record) not in sent]
         if len(todo) < len(chunk):
             self.outcome.skipped[ALREADY_SENT] += len(chunk) - len(todo)
         if not todo:
@@ -125,7 +141,7 @@ class LimitedSend:
         refused = self.limits.reserve(unit_id, self.campaign_id, _ids(todo), self.caps, self.clock())
         for reason in sorted({str(r) for r in refused.values() if r is not None}):
             self._skip([e for e, r in refused.items() if r == reason], reason)
-        reserved = [record for record in todo if refused.get(str(record.get("Id"))) is None]
+        reserved = [record for record in todo if refused.get(str(_id(record))) is None]
         if not reserved:
             return
         self._unsettled.update(_ids(reserved))
@@ -138,7 +154,10 @@ class LimitedSend:
         if not self._unsettled or self.ledger is None or self.limits is None:
             return
         unit_id = self.outcome.unit_id
-        pending = {row.endpoint_id for row in self.ledger.rows(unit_id, State.PENDING)}
+        if self.pending_among is not None:
+            pending = self.pending_among(unit_id, sorted(self._unsettled))
+        else:
+            pending = {row.endpoint_id for row in self.ledger.rows(unit_id, State.PENDING)}
         released = sorted(self._unsettled - pending)
         self.limits.release(unit_id, released)
         self.outcome.released += len(released)

@@ -1,8 +1,10 @@
 """The send Lambda behind `infra/send-statemachine.yaml`: one Distributed Map child sends one batch of up to 50
 endpoints with the same `run_send` as `pinrec send`, on the same `SendSettings`.
 
-Event (Distributed Map with `ItemBatcher`): `{"Items": [endpoint records], "BatchInput": {"settings": {...}}}`;
-`settings` is what `pinrec send --on-aws` wrote (`on_aws.child_settings`). Environment: `PINREC_CONFIG` (the
+Event (Distributed Map with `ItemBatcher`): `{"Items": [endpoint records], "BatchInput": {"settings": {...},
+"campaign_unit": {...} or null}}`; `settings` is what `pinrec send --on-aws` wrote (`on_aws.child_settings`);
+`campaign_unit`, set by a campaign's slot function, sends the batch inside the campaign's limits
+(`campaigns.child_unit`). Environment: `PINREC_CONFIG` (the
 pinrec.toml packaged with the function), `PINREC_LEDGER_TABLE` and `PINREC_TEMPLATE_DIR` (the pre-built template
 packaged with it: composing needs only the renderer; `settings.template`, when given, must name it). A child that
 raises is retried by Step Functions; the ledger makes that retry send nobody a second message.
@@ -84,7 +86,27 @@ def handle(event: Mapping[str, Any], environment: Mapping[str, str]) -> dict[str
         raise PinrecError("the event has no Items list (run this function as a Distributed Map child with ItemBatcher)")
     batch_input = event.get("BatchInput") or {}
     settings = child_settings(batch_input.get("settings") if isinstance(batch_input, Mapping) else None, environment)
+    unit = batch_input.get("campaign_unit") if isinstance(batch_input, Mapping) else None
+    if unit is not None:
+        return send_unit_batch(items, settings, unit)
     return summary_dict(send_batch(items, settings))
+
+
+# --- A campaign slot's child (issue 14): `BatchInput.campaign_unit` set, the batch is sent inside the campaign's
+# limits and maximum duration (`campaigns.child_unit`); a child without it is the plain send above.
+def send_unit_batch(
+    items: list[object], settings: SendSettings, unit: object, clients: ClientFactory | None = None
+) -> dict[str, Any]:
+    from campaign_tools.campaigns.child_unit import send_unit_batch as send_in_limits
+
+    if len(items) > MAX_ENDPOINTS_PER_INVOCATION:
+        raise PinrecError(f"a batch holds at most {MAX_ENDPOINTS_PER_INVOCATION} endpoints, got {len(items)}")
+    parts = _warm_parts(settings.model_dump_json()) if clients is None else prepare(settings, clients)
+    outcome, summary = send_in_limits(settings, unit, items, clients=clients or warm_clients(), parts=parts)
+    return {**summary_dict(summary), "skipped": dict(sorted(outcome.skipped.items())), "released": outcome.released}
+
+
+# --- end of the campaign slot's child
 
 
 def clear_warm_state() -> None:

@@ -84,13 +84,15 @@ def execution_input(bucket: str, key: str, settings: dict[str, Any], max_concurr
     }
 
 
-def start(sfn: Any, state_machine_arn: str, campaign_id: str, payload: dict[str, Any]) -> str:
+def start(sfn: Any, state_machine_arn: str, campaign_id: str, payload: dict[str, Any], name: str | None = None) -> str:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    name = f"{campaign_id}-{uuid.uuid4().hex[:12]}"[-EXECUTION_NAME_LENGTH:].replace(".", "-")
+    execution = name or f"{campaign_id}-{uuid.uuid4().hex[:12]}"[-EXECUTION_NAME_LENGTH:].replace(".", "-")
     try:
-        response = sfn.start_execution(stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))
+        response = sfn.start_execution(stateMachineArn=state_machine_arn, name=execution, input=json.dumps(payload))
     except (ClientError, BotoCoreError) as error:
+        if name and _code(error) == "ExecutionAlreadyExists":
+            return f"{state_machine_arn.replace(':stateMachine:', ':execution:')}:{name}"
         raise OnAwsError(f"cannot start {state_machine_arn}: {_code(error)}") from None
     return str(response["executionArn"])
 

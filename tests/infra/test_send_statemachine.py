@@ -388,6 +388,67 @@ def test_the_role_allows_every_call_the_child_makes_and_nothing_wider(
     assert not any("*" in pattern or "?" in pattern for pattern in wide), wide
 
 
+def run_unit_child(deployment: Deployment, unit: Mapping[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+    """One batch of a campaign slot's execution: the settings of `run_child` for the unit, and its campaign_unit."""
+    settings = SendSettings.model_validate(
+        {
+            "campaign_id": unit["unit"],
+            "template": "recommended-for-you",
+            "channel": deployment.channel,
+            "recommendations": deployment.recommendations,
+            "sender": dict(deployment.sender),
+            "deliver": True,
+            "rate": 1000,
+            "suppression": deployment.suppression,
+        }
+    )
+    value = child.child_settings(on_aws.child_settings(settings, "recommended-for-you", 1), os.environ)
+    return child.send_unit_batch(records, value, dict(unit), client_factory())
+
+
+def campaign_unit(campaign: str, treatment: str, maximum_duration: int = 3600) -> dict[str, Any]:
+    slot = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 60))
+    compact = slot.replace("-", "").replace(":", "")
+    return {
+        "campaign": campaign,
+        "slot": slot,
+        "treatment": treatment,
+        "channel": "email",
+        "unit": f"{campaign}.{compact}.{treatment}.email",
+        "caps": {"daily": 1, "total": None, "project_daily": 1, "project_total": None},
+        "maximum_duration": maximum_duration,
+        "limits": f"dynamodb:{LEDGER}",
+    }
+
+
+def test_the_role_allows_every_call_a_campaign_unit_child_makes(aws_resources: Path, recorder: Recorder) -> None:
+    """Reserving (GetItem, conditional PutItem of the `#caps#` items in the ledger table), releasing, skipping
+    capped and late endpoints: the Ledger statement covers them all."""
+    deployment = DEPLOYMENTS["documented"]
+    opted_out = {**endpoints("EMAIL", "user{n}@example.com", 4)[3], "OptOut": "ALL"}  # reserved, then released
+    batch = [*deployment.records, opted_out]
+    spring = campaign_unit("spring", "default")
+    with recorder:
+        first = run_unit_child(deployment, spring, batch)
+        retried = run_unit_child(deployment, spring, batch)  # Step Functions retries a child that timed out
+        capped = run_unit_child(deployment, campaign_unit("autumn", "default"), batch)
+        late = run_unit_child(deployment, campaign_unit("winter", "default", maximum_duration=1), batch)
+    assert first["sent"] == 3 and first["released"] == 1 and first["skipped"] == {"opted_out": 1}, first
+    assert retried["sent"] == 0 and retried["skipped"] == {"already_sent": 3, "opted_out": 1}, retried
+    assert capped["sent"] == 0 and capped["skipped"] == {"cap_daily": 3, "opted_out": 1}, capped
+    assert late["sent"] == 0 and late["skipped"] == {"maximum_duration": 4}, late
+    limits = [call for call in recorder.calls if "#caps#" in json.dumps(call.params)]
+    assert {call.action for call in limits} == {"dynamodb:GetItem", "dynamodb:PutItem"}
+    assert {call.params["TableName"] for call in limits} == {LEDGER}, "the limits live in the ledger table"
+    assert "dynamodb:Query" not in {call.action for call in recorder.calls}, "a child reads its own rows, by key"
+    needed = {
+        (iam_action(call), resource) for call in recorder.calls for resource in checked_resources(call, deployment)
+    }
+    statements = deployed_role(deployment)
+    denied = sorted(pair for pair in needed if not allows(statements, *pair))
+    assert denied == [], f"the deployed role would deny the child: {denied}"
+
+
 def _statement(action: str, pattern: str) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": action, "Resource": pattern}
 

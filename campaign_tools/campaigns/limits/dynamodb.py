@@ -18,13 +18,14 @@ from decimal import Decimal
 from typing import Any
 
 from campaign_tools.campaigns.limits.base import DAY_SECONDS, Caps, Counts, Refusal, counted, refusal
-from campaign_tools.send.ledgers.base import LedgerError
+from campaign_tools.send.ledgers.base import LedgerError, State
 from transformer.aws import error_code, is_retryable
 
 PARTITION = "#caps#"
 SORT_KEY = "#caps"
 CONDITION_FAILED = "ConditionalCheckFailedException"
 MAX_ATTEMPTS = 50
+BATCH_GET_LIMIT = 100
 
 
 class Conflict(Exception):
@@ -127,7 +128,8 @@ class DynamoDbLimits:
 
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                response: dict[str, Any] = getattr(self.client, operation)(TableName=self.table, **parameters)
+                request = parameters if "RequestItems" in parameters else {"TableName": self.table, **parameters}
+                response: dict[str, Any] = getattr(self.client, operation)(**request)
                 return response
             except ClientError as error:
                 if error_code(error) == CONDITION_FAILED:
@@ -181,3 +183,35 @@ class DynamoDbLimits:
 
     def counts(self, campaign_id: str, endpoint_id: str, at: float) -> Counts:
         return self._read(endpoint_id).counts(campaign_id, at)
+
+    def pending_among(self, unit_id: str, endpoint_ids: Sequence[str]) -> set[str]:
+        """Of these endpoints, those whose ledger row in the unit is `pending` (their message in doubt): read by key
+        (BatchGetItem, consistent), so that a Step Functions child of a large unit reads its own rows only, never
+        the unit's (a Query reads every row of the unit's partition)."""
+        pending: set[str] = set()
+        unique = list(dict.fromkeys(endpoint_ids))
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            keys = [
+                {"campaign_id": {"S": unit_id}, "endpoint_id": {"S": endpoint_id}}
+                for endpoint_id in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            request: dict[str, Any] = {
+                self.table: {
+                    "Keys": keys,
+                    "ProjectionExpression": "endpoint_id, #state",
+                    "ExpressionAttributeNames": {"#state": "state"},
+                    "ConsistentRead": True,
+                }
+            }
+            for attempt in range(1, MAX_ATTEMPTS + 1):
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table, []):
+                    if item.get("state", {}).get("S") == State.PENDING:
+                        pending.add(item["endpoint_id"]["S"])
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                if attempt == MAX_ATTEMPTS:
+                    raise LedgerError(f"limits in {self.table}: ledger reads stayed throttled")
+                self._sleep(min(0.05 * 2**attempt, 2.0))
+        return pending

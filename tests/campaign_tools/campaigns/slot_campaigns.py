@@ -23,8 +23,9 @@ UNIT_PREFIX = "pinrec-campaigns/units/"
 LEDGER = "pinrec-send-ledger"
 
 
-def slot_campaign(folder: Path, **extra: str) -> Path:
-    """campaign.toml: daily at 09:00 UTC from 1 January 2030, 20 % holdout, email with a shipped template."""
+def slot_campaign(folder: Path, limits: tuple[str, ...] = (), **extra: str) -> Path:
+    """campaign.toml: daily at 09:00 UTC from 1 January 2030, 20 % holdout, email with a shipped template;
+    `limits`: further lines of its [limits] table."""
     write_config(folder)
     lines = [
         'id = "spring"',
@@ -43,6 +44,7 @@ def slot_campaign(folder: Path, **extra: str) -> Path:
         'max_lateness = "PT1H"',
         "[limits]",
         "messages_per_second = 40",
+        *limits,
     ]
     file = folder / "spring.toml"
     file.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,6 +5,7 @@ input `send --on-aws` gives; late slots, empty units and bad inputs start nothin
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ import boto3
 import pytest
 
 from campaign_tools.campaigns import slot_lambda
-from campaign_tools.campaigns.slot import SlotError, read_request
+from campaign_tools.campaigns.slot import SlotError, execution_name, read_request
+from campaign_tools.campaigns.units import SendUnit
 from campaign_tools.send.ledgers.base import State
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
 from campaign_tools.send.run import client_factory
@@ -75,7 +77,24 @@ def test_a_due_unit_is_staged_bound_and_started(moto_aws: str, tmp_path: Path) -
     assert settings["rate"] == 10.0, "40 messages per second shared by 4 children"
     assert settings["suppression"] == "none" and settings["sender"]["from_address"] == "shop@example.com"
     assert not {"segment", "ledger", "deliver", "config", "built", "outbox"} & set(settings)
-    assert payload["campaign_unit"] == slot_input()
+    no_caps = {"daily": None, "total": None, "project_daily": None, "project_total": None}
+    assert payload["campaign_unit"] == {
+        **slot_input(),
+        "caps": no_caps,
+        "maximum_duration": None,
+        "limits": f"dynamodb:{LEDGER}",
+    }, "reserved even without caps: the reservations count towards other campaigns' project caps"
+
+
+def test_the_unit_block_carries_the_campaign_s_caps_and_maximum_duration(moto_aws: str, tmp_path: Path) -> None:
+    deployed = deploy_on_moto()
+    limits = ("daily = 1", "total = 0", "maximum_duration = 7200", "project = { daily = 2, total = 9 }")
+    environment = deployed.environment(slot_campaign(tmp_path, limits))
+    run(slot_input(), environment, tmp_path)
+    (payload,) = executions(deployed.state_machine_arn)
+    unit = payload["campaign_unit"]
+    assert unit["caps"] == {"daily": 1, "total": None, "project_daily": 2, "project_total": 9}, "0: no limit"
+    assert unit["maximum_duration"] == 7200 and unit["limits"] == f"dynamodb:{LEDGER}"
 
 
 def test_a_second_start_of_the_unit_binds_the_same_and_a_changed_send_is_refused(moto_aws: str, tmp_path: Path) -> None:
@@ -84,12 +103,26 @@ def test_a_second_start_of_the_unit_binds_the_same_and_a_changed_send_is_refused
     deployed = deploy_on_moto()
     file = slot_campaign(tmp_path)
     environment = deployed.environment(file)
-    run(slot_input(), environment, tmp_path)
-    assert run(slot_input(), environment, tmp_path, seconds=60)["status"] == "started", "a retried start"
+    first = run(slot_input(), environment, tmp_path)
+    retried = run(slot_input(), environment, tmp_path, seconds=60)
+    assert retried["status"] == "started", "a retried start"
+    assert retried["execution"] == first["execution"], "the unit's execution, found by its name: no second one"
     slot_campaign(tmp_path, per_message="3")
     with pytest.raises(CampaignBindingError, match="recommendations: bound to segment by endpoint id, 5 per message"):
         run(slot_input(), environment, tmp_path, seconds=90)
-    assert len(executions(deployed.state_machine_arn)) == 2
+    assert len(executions(deployed.state_machine_arn)) == 1
+
+
+def test_execution_names_are_the_unit_s_within_step_functions_rules() -> None:
+    unit = SendUnit("spring", SLOT, "default", "email")
+    name = execution_name(unit)
+    assert name == execution_name(SendUnit("spring", SLOT, "default", "email")), "the same on every start"
+    assert name.startswith("spring-20300101T090000Z-default-email-")
+    long = SendUnit("c" * 48, SLOT, "t" * 32, "email")
+    names = [name, execution_name(long), execution_name(SendUnit("spring", SLOT, "default", "sms"))]
+    names.append(execution_name(SendUnit("c" * 48, SLOT, "t" * 31 + "u", "email")))
+    assert all(re.fullmatch(r"[0-9A-Za-z_-]{1,80}", found) for found in names), names
+    assert len(set(names)) == len(names), "a hash of the unit id keeps units whose names are cut apart"
 
 
 def test_late_slots_and_units_without_recipients_start_nothing(moto_aws: str, tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     assert machine["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert machine["ItemBatcher"]["MaxItemsPerBatch"] == 50
     assert machine["ItemReader"]["ReaderConfig"]["InputType"] == "JSONL"
-    assert machine["ItemBatcher"]["BatchInput"] == {"settings.$": "$.settings"}
+    assert machine["ItemBatcher"]["BatchInput"] == {"settings.$": "$.settings", "campaign_unit.$": "$.campaign_unit"}
     assert machine["MaxConcurrencyPath"] == "$.max_concurrency"
     function = resources["SendFunction"]["Properties"]
     assert function["Handler"] == "handlers.send_batch.handler"
