@@ -20,24 +20,7 @@ def _powertools_batch(metrics: Any, enrichment: Enrichment, lookup: ResolveStats
     for name, unit, value in observability.batch_metrics(enrichment, lookup, 0.001):
         metrics.add_metric(name=name, unit=units[unit], value=value)
     metrics.flush_metrics()
-    observability.logger.info(
-        "batch enriched",
-        extra={
-            "endpoints_in": enrichment.endpoints_in,
-            "endpoints_out": len(enrichment.response),
-            "left_out": {reason.value: n for reason, n in enrichment.left_out_counts().items()},
-            "unique_item_ids": enrichment.unique_ids,
-            "items_resolved": enrichment.items_resolved,
-            "items_missing": enrichment.items_missing,
-            "items_missing_by_reason": {reason.value: n for reason, n in enrichment.items_missing_by_reason.items()},
-            "items_filled": enrichment.items_filled,
-            "cache_hits": lookup.cache_hits,
-            "store_lookups": lookup.store_ids,
-            "stale_served": lookup.stale_served,
-            "lookup_ms": round(lookup.lookup_seconds * 1000, 3),
-            "batch_ms": 1.0,
-        },
-    )
+    observability.logger.info("batch enriched", extra=observability.batch_fields(enrichment, lookup, 0.001))
 
 
 def observability_cost(enrichment: Enrichment, lookup: ResolveStats, runs: int) -> tuple[Timing, Timing]:

@@ -62,6 +62,20 @@ def rule(check: Callable[[Value], list[str]]) -> AfterValidator:
     return AfterValidator(validate)
 
 
+def check_with(check: Callable[[Value], object]) -> AfterValidator:
+    """A validator from a check that raises PinrecError for a bad value (its message is the violation) and returns
+    anything for a good one: a registry's `check_spec`, a name check."""
+
+    def validate(value: Value) -> Value:
+        try:
+            check(value)
+        except PinrecError as error:
+            raise Violations([str(error)]) from None
+        return value
+
+    return AfterValidator(validate)
+
+
 def flag_name(field: str) -> str:
     return "--" + field.replace("_", "-")
 

@@ -10,6 +10,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 from moto.server import ThreadedMotoServer
@@ -46,6 +47,23 @@ def moto_module_endpoint(moto_endpoint: str) -> str:
     """The shared moto server, in a clean state for this test module."""
     reset_moto(moto_endpoint)
     return moto_endpoint
+
+
+def dynamodb_client(endpoint_url: str | None = None) -> Any:
+    """A DynamoDB client in us-east-1 with fake credentials: on moto's server at `endpoint_url` (None: AWS's own
+    endpoint, for a Stubber)."""
+    return boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url=endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def table_for_test(request: pytest.FixtureRequest, prefix: str) -> str:
+    """A table name of this test's own: `prefix` and the test's name, its parameters included."""
+    return f"{prefix}-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
 
 
 @pytest.fixture

@@ -131,6 +131,25 @@ def batch_metrics(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: f
     ]
 
 
+def batch_fields(enrichment: Enrichment, lookup: ResolveStats, batch_seconds: float) -> dict[str, Any]:
+    """The `batch enriched` line's fields: counts and times only, never an endpoint, address or value."""
+    return {
+        "endpoints_in": enrichment.endpoints_in,
+        "endpoints_out": len(enrichment.response),
+        "left_out": {reason.value: n for reason, n in enrichment.left_out_counts().items()},
+        "unique_item_ids": enrichment.unique_ids,
+        "items_resolved": enrichment.items_resolved,
+        "items_missing": enrichment.items_missing,
+        "items_missing_by_reason": {reason.value: n for reason, n in enrichment.items_missing_by_reason.items()},
+        "items_filled": enrichment.items_filled,
+        "cache_hits": lookup.cache_hits,
+        "store_lookups": lookup.store_ids,
+        "stale_served": lookup.stale_served,
+        "lookup_ms": round(lookup.lookup_seconds * 1000, 3),
+        "batch_ms": round(batch_seconds * 1000, 3),
+    }
+
+
 def record_batch(
     enrichment: Enrichment,
     lookup: ResolveStats,
@@ -140,25 +159,7 @@ def record_batch(
     """Emit the batch's one EMF document (its metrics, then `extra_metrics`) and its `batch enriched` line."""
     metrics = batch_metrics(enrichment, lookup, batch_seconds)
     emf.emit([*metrics, *extra_metrics] if extra_metrics else metrics)
-    _log_info(
-        "batch enriched",
-        _RECORD_BATCH_LOCATION,
-        {
-            "endpoints_in": enrichment.endpoints_in,
-            "endpoints_out": len(enrichment.response),
-            "left_out": {reason.value: n for reason, n in enrichment.left_out_counts().items()},
-            "unique_item_ids": enrichment.unique_ids,
-            "items_resolved": enrichment.items_resolved,
-            "items_missing": enrichment.items_missing,
-            "items_missing_by_reason": {reason.value: n for reason, n in enrichment.items_missing_by_reason.items()},
-            "items_filled": enrichment.items_filled,
-            "cache_hits": lookup.cache_hits,
-            "store_lookups": lookup.store_ids,
-            "stale_served": lookup.stale_served,
-            "lookup_ms": round(lookup.lookup_seconds * 1000, 3),
-            "batch_ms": round(batch_seconds * 1000, 3),
-        },
-    )
+    _log_info("batch enriched", _RECORD_BATCH_LOCATION, batch_fields(enrichment, lookup, batch_seconds))
     if enrichment.failures:
         # A bug, not bad input: the endpoints were left out (`failed`) and the rest of the batch went out.
         logger.error("endpoints left out: their handling raised", extra={"failures": dict(enrichment.failures)})

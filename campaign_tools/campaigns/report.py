@@ -38,30 +38,17 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import Ledger, MessageEvent, State
 from campaign_tools.send.segments import MalformedRow, check_endpoint
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
+from campaign_tools.settings import SETTINGS_CONFIG, Settings, check_with
 from transformer.aws import AwsOptions, client
 from transformer.errors import PinrecError
-
-
-def _spec_problems(check: Callable[[str], object]) -> Callable[[str], list[str]]:
-    def problems(spec: str) -> list[str]:
-        try:
-            check(spec)
-        except PinrecError as error:
-            return [str(error)]
-        return []
-
-    return problems
 
 
 @settings_dataclass(frozen=True, kw_only=True, config=SETTINGS_CONFIG)
 class CampaignReportSettings(Settings):
     file: Path
     """The campaign.toml."""
-    ledger: Annotated[str, rule(_spec_problems(ledger_registry.check_spec))] = DEFAULT_LEDGER
-    conversions: Annotated[str, rule(_spec_problems(conversions_registry.check_spec))] = (
-        conversions_registry.DEFAULT_CONVERSIONS
-    )
+    ledger: Annotated[str, check_with(ledger_registry.check_spec)] = DEFAULT_LEDGER
+    conversions: Annotated[str, check_with(conversions_registry.check_spec)] = conversions_registry.DEFAULT_CONVERSIONS
     segment: str | None = None
     """Maps user-keyed conversions to endpoints (default: the campaign's segment)."""
     confidence: Annotated[float, Field(gt=0.5, lt=1)] = statistics.DEFAULT_CONFIDENCE

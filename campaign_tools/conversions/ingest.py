@@ -9,17 +9,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator
-
 from campaign_tools.conversions import registry
 from campaign_tools.conversions.base import Added, ConversionStore
 from campaign_tools.conversions.model import Conversion, Rejected, read_conversion
 from campaign_tools.events.ingest import Located
 from campaign_tools.events.reader import records_of
 from campaign_tools.events.sources.base import Unparsed
-from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
+from campaign_tools.settings import InvalidSettings, SettingsModel, check_with
 from transformer.aws import AwsOptions, client
-from transformer.errors import PinrecError
 
 BATCH = 500
 EXAMPLES = 20
@@ -29,20 +26,12 @@ class InvalidConversionsSettings(InvalidSettings):
     heading = "invalid conversions ingest settings"
 
 
-def _spec(value: str) -> str:
-    try:
-        registry.check_spec(value)
-    except PinrecError as error:
-        raise Violations([str(error)]) from None
-    return value
-
-
 class ConversionsIngestSettings(SettingsModel):
     invalid: ClassVar[type[InvalidSettings]] = InvalidConversionsSettings
 
     source: str
     """JSON Lines: a file, s3://BUCKET/KEY or - (standard input); gzip is read from the content."""
-    conversions: Annotated[str, AfterValidator(_spec)] = registry.DEFAULT_CONVERSIONS
+    conversions: Annotated[str, check_with(registry.check_spec)] = registry.DEFAULT_CONVERSIONS
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None

@@ -8,16 +8,13 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator
-
 from campaign_tools.events.ingest import BATCH_EVENTS, IngestReport, ingest
 from campaign_tools.events.reader import records_of
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
+from campaign_tools.settings import InvalidSettings, SettingsModel, check_with
 from campaign_tools.suppression import registry as suppression_registry
 from transformer.aws import AwsOptions, client
-from transformer.errors import PinrecError
 
 PROGRESS_EVERY = 50_000
 """Records between two progress lines."""
@@ -27,17 +24,6 @@ class InvalidIngestSettings(InvalidSettings):
     heading = "invalid events ingest settings"
 
 
-def _spec(check: Callable[[str], object]) -> AfterValidator:
-    def validate(value: str) -> str:
-        try:
-            check(value)
-        except PinrecError as error:
-            raise Violations([str(error)]) from None
-        return value
-
-    return AfterValidator(validate)
-
-
 class IngestSettings(SettingsModel):
     """What `pinrec events ingest` reads and where it writes."""
 
@@ -45,8 +31,8 @@ class IngestSettings(SettingsModel):
 
     source: str
     """Event records: a file, s3://BUCKET/KEY or - (standard input)."""
-    ledger: Annotated[str, _spec(ledger_registry.check_spec)] = DEFAULT_LEDGER
-    suppression: Annotated[str | None, _spec(lambda spec: spec and suppression_registry.check_spec(spec))] = (
+    ledger: Annotated[str, check_with(ledger_registry.check_spec)] = DEFAULT_LEDGER
+    suppression: Annotated[str | None, check_with(lambda spec: spec and suppression_registry.check_spec(spec))] = (
         suppression_registry.DEFAULT_SUPPRESSION
     )
     """None: events feed no suppression list."""

@@ -22,14 +22,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, TextIO
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import ComposeError
 from campaign_tools.console import json_text
 from campaign_tools.send.json_lines import MalformedLine, read_json_lines
 from campaign_tools.send.settings import AwsSettings
-from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
+from campaign_tools.settings import InvalidSettings, SettingsModel, check_with
 from campaign_tools.suppression import registry
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
 from campaign_tools.suppression.sync import SourceResult, iso, sync_ses, sync_sms
@@ -52,20 +52,9 @@ class SuppressionSettingsError(InvalidSettings):
     heading = "invalid suppression settings"
 
 
-def _check(check: Callable[[str], object]) -> AfterValidator:
-    def validate(value: str) -> str:
-        try:
-            check(value)
-        except PinrecError as error:
-            raise Violations([str(error)]) from None
-        return value
-
-    return AfterValidator(validate)
-
-
-Spec = Annotated[str, _check(registry.check_spec)]
-ChannelName = Annotated[str, _check(channel_registry.channel)]
-Topic = Annotated[str, _check(lambda value: check_name(value, "--topic"))]
+Spec = Annotated[str, check_with(registry.check_spec)]
+ChannelName = Annotated[str, check_with(channel_registry.channel)]
+Topic = Annotated[str, check_with(lambda value: check_name(value, "--topic"))]
 
 
 class ListTarget(SettingsModel):
@@ -127,7 +116,7 @@ class SyncSettings(ListTarget):
     flags: ClassVar[Mapping[str, str]] = {"sources": "--source", "opt_out_lists": "--opt-out-list"}
 
     sources: tuple[Literal["ses", "sms"], ...] = ("ses", "sms")
-    opt_out_lists: tuple[Annotated[str, _check(lambda value: check_name(value, "--opt-out-list"))], ...] = ()
+    opt_out_lists: tuple[Annotated[str, check_with(lambda value: check_name(value, "--opt-out-list"))], ...] = ()
     """SMS: only these opt-out lists (default: every one in the account and region)."""
 
     def problems(self) -> list[str]:

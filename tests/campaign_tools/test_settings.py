@@ -8,7 +8,8 @@ from typing import Annotated, ClassVar
 import pytest
 from pydantic.dataclasses import dataclass
 
-from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings, rule
+from campaign_tools.settings import SETTINGS_CONFIG, InvalidSettings, Settings, check_with, rule
+from transformer.errors import PinrecError
 
 
 def _even(value: int) -> list[str]:
@@ -48,3 +49,21 @@ def test_defaults_are_checked_like_given_values() -> None:
 
     with pytest.raises(InvalidSettings, match="--count 1 must be even"):
         OddDefault()
+
+
+def _known(value: str) -> str:
+    if value != "known":
+        raise PinrecError(f"--spec must be known, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, config=SETTINGS_CONFIG)
+class Checked(Settings):
+    spec: Annotated[str, check_with(_known)] = "known"
+
+
+def test_a_check_that_raises_reports_its_message_as_the_violation() -> None:
+    assert Checked().spec == "known"
+    with pytest.raises(InvalidSettings) as raised:
+        Checked("other")
+    assert raised.value.violations == ["--spec must be known, got 'other'"]

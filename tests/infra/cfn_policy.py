@@ -3,6 +3,9 @@
 `instantiate` resolves the intrinsic functions the stacks use (Ref, Fn::Sub, Fn::GetAtt, Fn::If with Conditions,
 Fn::FindInMap, Fn::Join, Fn::Equals/Not/And/Or, AWS::NoValue) for given parameters; `allows` evaluates Allow
 statements the way IAM matches actions (case-insensitive, `*` wildcards) and resources (`*` and `?` wildcards).
+`resources` is a stack's resources as deployed; `queue`, `function`, `log_group`, `role` give plausible physical ids;
+`record_calls` records the AWS calls a function makes, `dynamodb_grant` the action and table IAM checks for one.
+`lint_findings` and `linted_by_make` are what every stack's lint tests ask.
 """
 
 from __future__ import annotations
@@ -11,9 +14,19 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import pytest
+from botocore.client import BaseClient
+from cfnlint.api import ManualArgs, lint_file
+
 NO_VALUE = object()
+ROOT = Path(__file__).resolve().parents[2]
+LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
+Physical = Callable[["Stack", str], str]
+Call = tuple[str, str, dict[str, Any]]
+"""A recorded AWS call: the service's signing name, the operation and its parameters."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +114,88 @@ class Stack:
             return str(self.ref(name))
 
         return re.sub(r"\$\{([^}!]+)\}", value, text)
+
+
+def resources(stack: Stack) -> dict[str, dict[str, Any]]:
+    """Each resource the parameters deploy: its type and resolved properties."""
+    deployed = {}
+    for name, resource in stack.template["Resources"].items():
+        if "Condition" in resource and not stack.condition(resource["Condition"]):
+            continue
+        deployed[name] = {"Type": resource["Type"], **stack.resolve(resource.get("Properties", {}))}
+    return deployed
+
+
+def arn(stack: Stack, service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{stack.region}:{stack.account}:{resource}"
+
+
+def queue(suffix: str) -> Physical:
+    """An SQS queue named `<stack>-<suffix>`: its URL (Ref), Arn and QueueName."""
+
+    def value(stack: Stack, attribute: str) -> str:
+        name = f"{stack.name}-{suffix}"
+        return {
+            "": f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{name}",
+            "Arn": arn(stack, "sqs", name),
+            "QueueName": name,
+        }[attribute]
+
+    return value
+
+
+def function(suffix: str) -> Physical:
+    """A Lambda function named `<stack>-<suffix>`: its name (Ref) and Arn."""
+    return lambda stack, attribute: (
+        arn(stack, "lambda", f"function:{stack.name}-{suffix}") if attribute else f"{stack.name}-{suffix}"
+    )
+
+
+def log_group(suffix: str) -> Physical:
+    """The log group of the function `<stack>-<suffix>`: its name (Ref) and Arn."""
+
+    def value(stack: Stack, attribute: str) -> str:
+        name = f"/aws/lambda/{stack.name}-{suffix}"
+        return arn(stack, "logs", f"log-group:{name}:*") if attribute else name
+
+    return value
+
+
+def role(name: str) -> Physical:
+    """An IAM role named `<stack>-<name>`: its Arn."""
+    return lambda stack, _: f"arn:aws:iam::{stack.account}:role/{stack.name}-{name}"
+
+
+def lint_findings(template: Path) -> list[str]:
+    """What cfn-lint finds in the template, informational checks included."""
+    return [f"{f.rule.id} line {f.linenumber}: {f.message}" for f in lint_file(template, config=LINT)]
+
+
+def linted_by_make(template: Path) -> bool:
+    """Whether a cfn-lint line of the Makefile (what `make test` runs) names the template."""
+    lint_lines = [line for line in (ROOT / "Makefile").read_text().splitlines() if "cfn-lint" in line]
+    name = str(template.relative_to(ROOT))
+    return any(name in line.split() for line in lint_lines)
+
+
+def record_calls(monkeypatch: pytest.MonkeyPatch) -> list[Call]:
+    """Every AWS call any botocore client makes from now on (the call still goes through), in order."""
+    calls: list[Call] = []
+    original = BaseClient._make_api_call
+
+    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((client.meta.service_model.signing_name, operation, dict(params)))
+        return original(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    return calls
+
+
+def dynamodb_grant(operation: str, params: dict[str, Any], region: str, account: str) -> tuple[str, str]:
+    """The action IAM checks for a DynamoDB call of one table, and that table's ARN."""
+    tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
+    assert len(tables) == 1, (operation, tables)
+    return f"dynamodb:{operation}", f"arn:aws:dynamodb:{region}:{account}:table/{tables[0]}"
 
 
 def role_statements(stack: Stack, role: str) -> list[dict[str, Any]]:

@@ -15,16 +15,28 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
-from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode.cfn_yaml import load as load_template
 
 from campaign_tools.campaigns.aws import DEFAULT_GROUP
-from tests.infra.cfn_policy import Stack, allows, grants, role_statements
+from tests.infra.cfn_policy import (
+    Call,
+    Stack,
+    allows,
+    dynamodb_grant,
+    function,
+    grants,
+    lint_findings,
+    linted_by_make,
+    log_group,
+    queue,
+    record_calls,
+    resources,
+    role,
+    role_statements,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "campaigns.yaml"
-LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 REGION = "us-east-1"  # moto_aws's
 ACCOUNT = "123456789012"
 STACK_NAME = "pinrec-spring"
@@ -41,54 +53,21 @@ def arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
 
-def _queue(suffix: str) -> Any:
-    def value(stack: Stack, attribute: str) -> str:
-        name = f"{stack.name}-{suffix}"
-        url = f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{name}"
-        return {"": url, "Arn": arn("sqs", name)}[attribute]
-
-    return value
-
-
-def _function(suffix: str) -> Any:
-    return lambda stack, attribute: (
-        arn("lambda", f"function:{stack.name}-{suffix}") if attribute else f"{stack.name}-{suffix}"
-    )
-
-
-def _log_group(suffix: str) -> Any:
-    name = f"/aws/lambda/{STACK_NAME}-{suffix}"
-    return lambda stack, attribute: arn("logs", f"log-group:{name}:*") if attribute else name
-
-
-def _role(name: str) -> Any:
-    return lambda stack, _: f"arn:aws:iam::{stack.account}:role/{stack.name}-{name}"
-
-
 def deploy(parameters: dict[str, Any] | None = None) -> Stack:
     physical = {
         "ScheduleGroup": lambda stack, _: stack.parameter("ScheduleGroupName"),
-        "ScheduleDeadLetterQueue": _queue("schedules-dlq"),
-        "TriggerDeadLetterQueue": _queue("trigger-dlq"),
+        "ScheduleDeadLetterQueue": queue("schedules-dlq"),
+        "TriggerDeadLetterQueue": queue("trigger-dlq"),
         "TriggerRule": lambda *_: RULE_ARN,
-        "SchedulerRole": _role("SchedulerRole"),
-        "SlotFunctionRole": _role("SlotFunctionRole"),
-        "TriggerFunctionRole": _role("TriggerFunctionRole"),
-        "SlotFunction": _function("slot"),
-        "TriggerFunction": _function("trigger"),
-        "SlotFunctionLogGroup": _log_group("slot"),
-        "TriggerFunctionLogGroup": _log_group("trigger"),
+        "SchedulerRole": role("SchedulerRole"),
+        "SlotFunctionRole": role("SlotFunctionRole"),
+        "TriggerFunctionRole": role("TriggerFunctionRole"),
+        "SlotFunction": function("slot"),
+        "TriggerFunction": function("trigger"),
+        "SlotFunctionLogGroup": log_group("slot"),
+        "TriggerFunctionLogGroup": log_group("trigger"),
     }
     return Stack(load_template(str(TEMPLATE)), parameters or BOTH, REGION, ACCOUNT, STACK_NAME, physical)
-
-
-def resources(stack: Stack) -> dict[str, dict[str, Any]]:
-    deployed = {}
-    for name, resource in stack.template["Resources"].items():
-        if "Condition" in resource and not stack.condition(resource["Condition"]):
-            continue
-        deployed[name] = {"Type": resource["Type"], **stack.resolve(resource.get("Properties", {}))}
-    return deployed
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +79,11 @@ def deployed() -> dict[str, dict[str, Any]]:
 
 
 def test_cfn_lint_finds_nothing_including_informational_checks():
-    findings = lint_file(TEMPLATE, config=LINT)
-    assert [f"{f.rule.id} line {f.linenumber}: {f.message}" for f in findings] == []
+    assert lint_findings(TEMPLATE) == []
 
 
 def test_make_lint_runs_cfn_lint_on_the_template():
-    lint_lines = [line for line in (ROOT / "Makefile").read_text().splitlines() if "cfn-lint" in line]
-    assert any("infra/campaigns.yaml" in line.split() for line in lint_lines), lint_lines
+    assert linted_by_make(TEMPLATE)
 
 
 def test_required_parameters_and_a_rule_asking_for_one_function_at_least():
@@ -356,15 +333,8 @@ def test_no_role_may_be_assumed_by_another_service(deployed):
 
 
 @pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, dict[str, Any]]]]:
-    calls: list[tuple[str, str, dict[str, Any]]] = []
-    original = BaseClient._make_api_call
-
-    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        calls.append((client.meta.service_model.signing_name, operation, dict(params)))
-        return original(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Call]]:
+    calls = record_calls(monkeypatch)
     from campaign_tools.campaigns import slot_lambda, trigger_lambda
 
     for warm in (slot_lambda.warm_clients, trigger_lambda.warm_clients):  # the clients of the moto environment
@@ -377,9 +347,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, str, d
 def _resource(service: str, operation: str, params: dict[str, Any]) -> tuple[str, str]:
     """The action IAM checks for a call and the resource it names."""
     if service == "dynamodb":
-        tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
-        assert len(tables) == 1, (operation, tables)
-        return f"dynamodb:{operation}", arn("dynamodb", f"table/{tables[0]}")
+        return dynamodb_grant(operation, params, REGION, ACCOUNT)
     if service == "s3":
         return f"s3:{operation}", f"arn:aws:s3:::{params['Bucket']}/{params['Key']}"
     if (service, operation) == ("states", "StartExecution"):
@@ -403,7 +371,7 @@ def _used(statements: list[dict[str, Any]], needed: set[tuple[str, str]]) -> set
     }
 
 
-def _check(made: list[tuple[str, str, dict[str, Any]]], statements: list[dict[str, Any]], unused: set[str]) -> None:
+def _check(made: list[Call], statements: list[dict[str, Any]], unused: set[str]) -> None:
     needed = {_resource(*call) for call in made}
     refused = {grant for grant in needed if not allows(statements, *grant)}
     assert not refused, f"calls the role does not grant: {refused}"

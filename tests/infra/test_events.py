@@ -18,18 +18,30 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.client import BaseClient
-from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode.cfn_yaml import load as load_template
 from moto.events.models import EventPattern
 
 from campaign_tools.suppression import dynamodb as suppression_dynamodb
 from campaign_tools.unsubscribe.keys import check_key_source, forget_keys, is_deployable, load_key_ring
-from tests.infra.cfn_policy import Stack, allows, grants, role_statements
+from tests.infra.cfn_policy import (
+    Call,
+    Stack,
+    allows,
+    dynamodb_grant,
+    function,
+    grants,
+    lint_findings,
+    linted_by_make,
+    log_group,
+    queue,
+    record_calls,
+    resources,
+    role,
+    role_statements,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "events.yaml"
-LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
 STACK_NAME = "pinrec-events"
@@ -60,28 +72,6 @@ def _named(name: Callable[[Stack], str], make_arn: Callable[[Stack, str], str]) 
     return lambda stack, attribute: make_arn(stack, name(stack)) if attribute == "Arn" else name(stack)
 
 
-def _queue(suffix: str) -> Callable[[Stack, str], str]:
-    def value(stack: Stack, attribute: str) -> str:
-        name = f"{stack.name}-{suffix}"
-        return {
-            "": f"https://sqs.{stack.region}.amazonaws.com/{stack.account}/{name}",
-            "Arn": arn("sqs", name),
-            "QueueName": name,
-        }[attribute]
-
-    return value
-
-
-def _function(suffix: str) -> Callable[[Stack, str], str]:
-    return _named(lambda stack: f"{stack.name}-{suffix}", lambda _, name: arn("lambda", f"function:{name}"))
-
-
-def _log_group(suffix: str) -> Callable[[Stack, str], str]:
-    return _named(
-        lambda stack: f"/aws/lambda/{stack.name}-{suffix}", lambda _, name: arn("logs", f"log-group:{name}:*")
-    )
-
-
 SECRET_ARN = arn("secretsmanager", "secret:UnsubscribeKeySecret-AbCdEf")
 RULE_ARN = arn("events", f"rule/{STACK_NAME}-SesEventsRule-1A2B3C")
 SMS_TOPIC_ARN = arn("sns", f"{STACK_NAME}-SmsEventsTopic-1A2B3C")
@@ -99,28 +89,18 @@ def deploy(parameters: Mapping[str, Any] = BASE, *, secret_arn: str = SECRET_ARN
         "SesEventsRule": _named(lambda _: RULE_ARN.rpartition("/")[2], lambda *_: RULE_ARN),
         "SmsEventsTopic": lambda *_: SMS_TOPIC_ARN,
         "AlarmTopic": lambda *_: ALARM_EMAIL_TOPIC_ARN,
-        "EventsQueue": _queue("events"),
-        "EventsDeadLetterQueue": _queue("events-dlq"),
-        "EventsLogGroup": _log_group("events"),
-        "UnsubscribeLogGroup": _log_group("unsubscribe"),
-        "EventsFunction": _function("events"),
-        "UnsubscribeFunction": _function("unsubscribe"),
+        "EventsQueue": queue("events"),
+        "EventsDeadLetterQueue": queue("events-dlq"),
+        "EventsLogGroup": log_group("events"),
+        "UnsubscribeLogGroup": log_group("unsubscribe"),
+        "EventsFunction": function("events"),
+        "UnsubscribeFunction": function("unsubscribe"),
         "UnsubscribeKeySecret": lambda *_: secret_arn,
         "UnsubscribeUrl": lambda *_: FUNCTION_URL,
-        "EventsRole": lambda stack, _: f"arn:aws:iam::{stack.account}:role/{stack.name}-EventsRole",
-        "UnsubscribeRole": lambda stack, _: f"arn:aws:iam::{stack.account}:role/{stack.name}-UnsubscribeRole",
+        "EventsRole": role("EventsRole"),
+        "UnsubscribeRole": role("UnsubscribeRole"),
     }
     return Stack(load_template(str(TEMPLATE)), parameters, REGION, ACCOUNT, STACK_NAME, physical)
-
-
-def resources(stack: Stack) -> dict[str, dict[str, Any]]:
-    """Each resource the parameters deploy: its type and resolved properties."""
-    deployed = {}
-    for name, resource in stack.template["Resources"].items():
-        if "Condition" in resource and not stack.condition(resource["Condition"]):
-            continue
-        deployed[name] = {"Type": resource["Type"], **stack.resolve(resource.get("Properties", {}))}
-    return deployed
 
 
 def of_type(stack: Stack, kind: str) -> dict[str, dict[str, Any]]:
@@ -141,13 +121,11 @@ def deployed(stack: Stack) -> dict[str, dict[str, Any]]:
 
 
 def test_cfn_lint_finds_nothing_including_informational_checks():
-    findings = lint_file(TEMPLATE, config=LINT)
-    assert [f"{f.rule.id} line {f.linenumber}: {f.message}" for f in findings] == []
+    assert lint_findings(TEMPLATE) == []
 
 
 def test_make_lint_runs_cfn_lint_on_the_template():
-    lint_lines = [line for line in (ROOT / "Makefile").read_text().splitlines() if "cfn-lint" in line]
-    assert any("infra/events.yaml" in line.split() for line in lint_lines), lint_lines
+    assert linted_by_make(TEMPLATE)
 
 
 def test_every_deployment_names_only_parameters_the_template_declares():
@@ -517,20 +495,13 @@ def test_unsubscribe_role_with_an_ssm_key_reads_that_parameter_and_its_kms_key_o
 
 
 class Recorder:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
+    def __init__(self, calls: list[Call]) -> None:
+        self.calls = calls
 
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
-    recording = Recorder()
-    original = BaseClient._make_api_call
-
-    def record(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        recording.calls.append((client.meta.service_model.signing_name, operation, dict(params)))
-        return original(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", record)
+    recording = Recorder(record_calls(monkeypatch))
     forget_keys()
     yield recording
     forget_keys()
@@ -679,9 +650,7 @@ def test_outputs(stack):
 
 
 def _dynamodb_grant(operation: str, params: dict[str, Any]) -> tuple[str, str]:
-    tables = [params["TableName"]] if "TableName" in params else list(params.get("RequestItems", {}))
-    assert len(tables) == 1, (operation, tables)
-    return f"dynamodb:{operation}", arn("dynamodb", f"table/{tables[0]}")
+    return dynamodb_grant(operation, params, REGION, ACCOUNT)
 
 
 def test_the_events_function_makes_only_calls_its_role_grants(moto_aws, recorder, monkeypatch):

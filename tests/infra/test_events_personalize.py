@@ -19,8 +19,8 @@ from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.suppression import dynamodb as suppression_dynamodb
 from tests.campaign_tools.loop_fixtures import T0, iso, ses_record, via_eventbridge
-from tests.infra.cfn_policy import allows, grants
-from tests.infra.test_events import BASE, REGION, Recorder, _dynamodb_grant, _role, arn, deploy, recorder, resources
+from tests.infra.cfn_policy import allows, grants, resources
+from tests.infra.test_events import BASE, REGION, Recorder, _dynamodb_grant, _role, arn, deploy, recorder
 
 __all__ = ["recorder"]
 

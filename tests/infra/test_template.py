@@ -7,16 +7,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint_file
+from cfnlint.api import lint_file
 from cfnlint.decode.cfn_yaml import load as load_template
 
 from campaign_tools.packaging.package import DEFAULT_OUT
+from tests.infra.cfn_policy import LINT, lint_findings
 from transformer.config import parse_config
 from transformer.errors import ConfigError
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 TEMPLATE = INFRA / "template.yaml"
-LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,7 @@ def _resource(template: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_cfn_lint_finds_nothing_including_informational_checks():
-    findings = lint_file(TEMPLATE, config=LINT)
-    assert [f"{f.rule.id} line {f.linenumber}: {f.message}" for f in findings] == []
+    assert lint_findings(TEMPLATE) == []
 
 
 def test_cfn_lint_would_catch_a_broken_template(tmp_path):

@@ -17,7 +17,7 @@ from campaign_tools.cli import main
 from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from tests.aws_fixtures import verify_ses_identity
-from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
+from tests.campaign_tools.commands.test_send import send as send_command
 from tests.fakes import ITEMS, write_recommendations, write_segment
 
 ENDPOINTS = 12
@@ -37,26 +37,8 @@ def workspace(tmp_path: Path, make_catalog: Callable[..., Path], monkeypatch: py
 
 
 def send(*extra: str) -> list[str]:
-    return [
-        "send",
-        "--composer",
-        COMPOSER,
-        "--segment",
-        "segment.jsonl",
-        "--recommendations",
-        "file:recs.jsonl",
-        "--config",
-        "pinrec.toml",
-        "--campaign-id",
-        "spring",
-        "--deliver",
-        "--from",
-        "news@shop.example.com",
-        "--rate",
-        "500",
-        *TIMES,
-        *extra,
-    ]
+    """`pinrec send` delivering through SES at 500 messages a second, with short leases."""
+    return send_command("--deliver", "--from", "news@shop.example.com", "--rate", "500", *TIMES, *extra)
 
 
 def left_in_doubt(ledger: Path, endpoint_id: str, claimed_at: float) -> None:

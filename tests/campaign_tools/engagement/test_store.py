@@ -3,35 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-import boto3
 import pytest
 
 from campaign_tools.engagement.store import EngagementStore, Recipient, engagement_store
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger
-from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledgers.null import NullLedger
-from campaign_tools.send.ledgers.sqlite import SqliteLedger
-
-
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        opened: Ledger = SqliteLedger(tmp_path / "ledger.db")
-    else:
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            endpoint_url=request.getfixturevalue("moto_module_endpoint"),
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        table = f"engagement-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
-        create_ledger_table(client, table)
-        opened = DynamoDbLedger(table, client)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ handles an SQS batch with nothing but its own files and the standard library on 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 from campaign_tools.cli import main
 from campaign_tools.send.ledgers.base import ClaimPolicy
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
+from tests.campaign_tools.packaging.extracted import OUTSIDE, extract, run_standard_library_only
 
 DATA = Path(__file__).parents[2] / "data" / "events"
 
@@ -54,8 +52,7 @@ def test_the_zip_holds_the_handler_and_its_packages_only(tmp_path: Path, capsys:
 def test_the_extracted_zip_handles_an_sqs_batch_with_only_the_standard_library(tmp_path: Path) -> None:
     out = tmp_path / "events.zip"
     assert package(out) == 0
-    task_root = tmp_path / "var-task"
-    zipfile.ZipFile(out).extractall(task_root)
+    task_root = extract(out, tmp_path / "var-task")
     ledger = SqliteLedger(tmp_path / "ledger.db")
     ledger.claim("spring", "ep-4", 1.0, ClaimPolicy("run"))
     ledger.mark_sent("spring", "ep-4", "ses-msg-4", 1.0)
@@ -73,27 +70,16 @@ def test_the_extracted_zip_handles_an_sqs_batch_with_only_the_standard_library(t
         "answer = handlers.events.handler(json.loads(sys.argv[1]))\n"
         "from campaign_tools.suppression.sqlite import SqliteSuppressionList\n"
         "listed = [e.reason for e in SqliteSuppressionList(sys.argv[2]).entries()]\n"
-        "print(json.dumps({'answer': answer, 'listed': listed,\n"
-        "                  'outside': sorted({m.__file__.split('/')[-2] for m in list(sys.modules.values())\n"
-        "                     if getattr(m, '__file__', None) and 'site-packages' in m.__file__})}))\n"
+        f"print(json.dumps({{'answer': answer, 'listed': listed, 'outside': {OUTSIDE}}}))\n"
     )
     environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(task_root),
         "PINREC_LEDGER": f"sqlite:{tmp_path / 'ledger.db'}",
         "PINREC_SUPPRESSION": f"sqlite:{tmp_path / 'suppression.db'}",
     }
-    completed = subprocess.run(
-        [sys.executable, "-S", "-c", script, json.dumps(event), str(tmp_path / "suppression.db")],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
+    printed = run_standard_library_only(
+        task_root, script, json.dumps(event), str(tmp_path / "suppression.db"), environment=environment, cwd=tmp_path
     )
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout) == {"answer": {"batchItemFailures": []}, "listed": ["complaint"], "outside": []}
+    assert printed == {"answer": {"batchItemFailures": []}, "listed": ["complaint"], "outside": []}
     assert [event.kind for event in SqliteLedger(tmp_path / "ledger.db", read_only=True).events("spring")] == [
         "complaint"
     ]

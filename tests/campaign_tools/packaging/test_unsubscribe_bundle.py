@@ -6,9 +6,6 @@ its only dependency, boto3, is the Lambda runtime's and is needed only for Secre
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +13,7 @@ import pytest
 
 from campaign_tools.cli import main
 from campaign_tools.unsubscribe.tokens import Claims, SigningKey, fingerprint, issue
+from tests.campaign_tools.packaging.extracted import OUTSIDE, extract, run_standard_library_only
 
 SECRET = "zip-test-secret-" + "0123456789" * 3
 
@@ -54,8 +52,7 @@ def test_the_zip_holds_the_handler_and_its_packages_only(tmp_path: Path, capsys:
 def test_the_extracted_zip_answers_a_one_click_post_with_only_the_standard_library(tmp_path: Path) -> None:
     out = tmp_path / "unsubscribe.zip"
     assert package(tmp_path, out) == 0
-    task_root = tmp_path / "var-task"
-    zipfile.ZipFile(out).extractall(task_root)
+    task_root = extract(out, tmp_path / "var-task")
     key = SigningKey(fingerprint(SECRET.encode()), SECRET.encode())
     token = issue(Claims("spring", "ep-ana", "ana@example.com", None, 20_400), key)
     event = {
@@ -72,28 +69,17 @@ def test_the_extracted_zip_answers_a_one_click_post_with_only_the_standard_libra
         "answer = handlers.unsubscribe.handler(json.loads(sys.argv[1]))\n"
         "from campaign_tools.suppression.sqlite import SqliteSuppressionList\n"
         "listed = [e.address for e in SqliteSuppressionList(sys.argv[2]).entries()]\n"
-        "print(json.dumps({'status': answer['statusCode'], 'listed': listed,\n"
-        "                  'outside': sorted({m.__file__.split('/')[-2] for m in list(sys.modules.values())\n"
-        "                     if getattr(m, '__file__', None) and 'site-packages' in m.__file__})}))\n"
+        f"print(json.dumps({{'status': answer['statusCode'], 'listed': listed, 'outside': {OUTSIDE}}}))\n"
     )
     environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(task_root),
         "PINREC_UNSUBSCRIBE_KEY": "env:UNSUBSCRIBE_SECRET",
         "UNSUBSCRIBE_SECRET": SECRET,
         "PINREC_SUPPRESSION": f"sqlite:{tmp_path / 'suppression.db'}",
     }
-    completed = subprocess.run(
-        [sys.executable, "-S", "-c", script, json.dumps(event), str(tmp_path / "suppression.db")],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=tmp_path,
-        check=False,
-        timeout=60,
+    printed = run_standard_library_only(
+        task_root, script, json.dumps(event), str(tmp_path / "suppression.db"), environment=environment, cwd=tmp_path
     )
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout) == {"status": 200, "listed": ["ana@example.com"], "outside": []}
+    assert printed == {"status": 200, "listed": ["ana@example.com"], "outside": []}
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ refused or logged to the console, a hostile link stays text; a screenshot goes t
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections import Counter
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,6 +13,7 @@ from PIL import Image
 from campaign_tools.report.charts import COLOURS
 from campaign_tools.report.run import ReportSettings, campaign_report
 from tests.campaign_tools.report.builders import EMAIL, EMAIL_EVENTS, HOSTILE_LINK, NOW, write
+from tests.chromium import console_lines, dump_dom, screenshot
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "report"
 
@@ -56,30 +56,6 @@ class _Dom(HTMLParser):
             self.text.append(data)
 
 
-def _chromium(binary: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        binary,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing leaves the machine
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--user-data-dir={profile}",
-        *arguments,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-
-
-def _console(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
-
-
 def _share_of(image: Image.Image, colour: str) -> float:
     """The share of the screenshot's pixels within a small distance of `colour` (#rrggbb)."""
     target = tuple(int(colour[index : index + 2], 16) for index in (1, 3, 5))
@@ -98,29 +74,19 @@ def test_the_report_renders_its_charts_offline_in_chromium(chromium: str, tmp_pa
     campaign_report(ReportSettings(campaign_id="spring", ledger=f"sqlite:{tmp_path / 'ledger.db'}", html=page), now=NOW)
     url = page.resolve().as_uri()
 
-    dumped = _chromium(chromium, tmp_path / "profile", "--virtual-time-budget=3000", "--dump-dom", url)
+    dumped = dump_dom(chromium, tmp_path / "profile", url)
     dom = _Dom()
     dom.feed(dumped.stdout)
 
-    assert _console(dumped.stderr) == []  # no script error, nothing refused by the page's policy
+    assert console_lines(dumped.stderr) == []  # no script error, nothing refused by the page's policy
     assert dom.title == "Campaign report: spring"
     assert dom.svgs == 3 and all(dom.svg_shapes[chart] >= 10 for chart in (1, 2, 3)), dom.svg_shapes
     assert dom.scripts == 0 and dom.images == 0
     assert HOSTILE_LINK.split("\n")[0] in "".join(dom.text)  # the link's markup is text on the page
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "campaign-report.png"
-    screenshot.unlink(missing_ok=True)
-    _chromium(
-        chromium,
-        tmp_path / "profile",
-        "--hide-scrollbars",
-        "--window-size=1000,3300",
-        f"--screenshot={screenshot}",
-        url,
-    )
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    with Image.open(screenshot) as image:
+    picture = ARTIFACTS / "campaign-report.png"
+    screenshot(chromium, tmp_path / "profile", url, picture, "1000,3300")
+    with Image.open(picture) as image:
         # The charts are drawn: the bars (and delivery lines) in blue, the bounce and complaint lines of the two
         # series charts (only there) in their colours.
         assert _share_of(image, COLOURS["delivery"]) > 0.01
@@ -138,6 +104,6 @@ def test_the_console_check_sees_what_chromium_refuses(chromium: str, tmp_path: P
         encoding="utf-8",
     )
 
-    dumped = _chromium(chromium, tmp_path / "profile", "--virtual-time-budget=2000", "--dump-dom", page.as_uri())
+    dumped = dump_dom(chromium, tmp_path / "profile", page.as_uri(), budget_ms=2000)
 
-    assert len(_console(dumped.stderr)) == 2
+    assert len(console_lines(dumped.stderr)) == 2

@@ -9,22 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionError, SuppressionList
 from campaign_tools.suppression.dynamodb import DynamoDbSuppressionList, create_suppression_table
 from campaign_tools.suppression.sqlite import SqliteSuppressionList
-
-
-def dynamodb_client(endpoint_url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+from tests.aws_fixtures import dynamodb_client, table_for_test
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
@@ -33,7 +23,7 @@ def suppressions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sup
         opened: SuppressionList = SqliteSuppressionList(tmp_path / "suppression.db")
     else:
         client = dynamodb_client(request.getfixturevalue("moto_module_endpoint"))
-        table = f"suppression-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
+        table = table_for_test(request, "suppression")
         create_suppression_table(client, table)
         opened = DynamoDbSuppressionList(table, client)
     yield opened

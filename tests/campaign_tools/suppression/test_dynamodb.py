@@ -11,7 +11,7 @@ import pytest
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionError
 from campaign_tools.suppression.dynamodb import DynamoDbSuppressionList, create_suppression_table
 from campaign_tools.suppression.registry import open_suppression
-from tests.campaign_tools.suppression.test_contract import dynamodb_client
+from tests.aws_fixtures import dynamodb_client
 
 
 @pytest.fixture

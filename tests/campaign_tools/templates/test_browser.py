@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +14,7 @@ import pytest
 from campaign_tools.demo import copy_demo_files
 from campaign_tools.templates.manifest import load_template
 from campaign_tools.templates.preview import preview_from_files
+from tests.chromium import dump_dom, screenshot
 from tests.conftest import write_catalog
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "templates"
@@ -81,24 +81,6 @@ class _Dom(HTMLParser):
             self.text.append(data)
 
 
-def _chromium(binary: str, profile: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    command = [
-        binary,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--host-resolver-rules=MAP * ~NOTFOUND",  # nothing leaves the machine
-        f"--user-data-dir={profile}",
-        *arguments,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=True)
-
-
 @pytest.fixture
 def preview_email(tmp_path: Path) -> Path:
     workdir = tmp_path / "demo"
@@ -125,7 +107,7 @@ def test_preview_in_chromium_shows_items_as_text_and_runs_none_of_their_markup(
     chromium: str, preview_email: Path, tmp_path: Path
 ) -> None:
     url = preview_email.resolve().as_uri()
-    dumped = _chromium(chromium, tmp_path / "profile", "--virtual-time-budget=3000", "--dump-dom", url)
+    dumped = dump_dom(chromium, tmp_path / "profile", url)
     dom = _Dom()
     dom.feed(dumped.stdout)
     text = " ".join(" ".join(dom.text).split())
@@ -148,16 +130,5 @@ def test_preview_in_chromium_shows_items_as_text_and_runs_none_of_their_markup(
         query = parse_qs(urlsplit(link).query)
         assert {"utm_source", "utm_medium", "utm_campaign"} <= set(query), link
 
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    screenshot = ARTIFACTS / "recommended-for-you-email.png"
-    screenshot.unlink(missing_ok=True)
-    _chromium(
-        chromium,
-        tmp_path / "profile",
-        "--hide-scrollbars",
-        "--window-size=640,1600",
-        f"--screenshot={screenshot}",
-        url,
-    )
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    screenshot(chromium, tmp_path / "profile", url, ARTIFACTS / "recommended-for-you-email.png", "640,1600")
     shutil.copyfile(preview_email, ARTIFACTS / "recommended-for-you-email.html")

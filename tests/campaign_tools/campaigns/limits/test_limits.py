@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from campaign_tools.campaigns.limits.base import DAY_SECONDS, Caps, Counts, LimitStore, Refusal, refusal
@@ -18,18 +17,9 @@ from campaign_tools.campaigns.limits.registry import open_limits
 from campaign_tools.campaigns.limits.sqlite import SqliteLimits
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
+from tests.aws_fixtures import dynamodb_client
 
 T0 = 2_000_000_000.0
-
-
-def dynamodb_client(endpoint_url: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
 
 
 class Serialised:

@@ -13,12 +13,13 @@ from campaign_tools.send.ledgers import registry
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger, State
 from campaign_tools.send.ledgers.dynamodb import CAMPAIGNS_PARTITION, DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
-from tests.campaign_tools.send.ledgers.test_ledgers import LEASE, T0, dynamodb_client, ledger  # noqa: F401
+from tests.aws_fixtures import dynamodb_client
+from tests.campaign_tools.send.ledgers.test_ledgers import LEASE, T0
 
 RUN = ClaimPolicy("run-1", LEASE)
 
 
-def test_the_first_binding_stays_unless_replaced(ledger: Ledger) -> None:  # noqa: F811
+def test_the_first_binding_stays_unless_replaced(ledger: Ledger) -> None:
     assert ledger.campaign_record("spring") is None
     first = ledger.bind_campaign("spring", '{"template": "a"}', T0)
     assert (first.campaign_id, first.binding, first.created_at, first.updated_at) == (
@@ -34,7 +35,7 @@ def test_the_first_binding_stays_unless_replaced(ledger: Ledger) -> None:  # noq
     assert ledger.campaign_record("autumn") is None
 
 
-def test_a_campaign_record_is_never_counted_or_listed_as_an_endpoint(ledger: Ledger) -> None:  # noqa: F811
+def test_a_campaign_record_is_never_counted_or_listed_as_an_endpoint(ledger: Ledger) -> None:
     ledger.bind_campaign("spring", "{}", T0)
     ledger.claim("spring", "e1", T0, RUN)
     ledger.mark_sent("spring", "e1", "m-1", T0 + 1)

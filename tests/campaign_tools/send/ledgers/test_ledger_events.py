@@ -3,39 +3,16 @@ correlation tags and by message id, duplicates, unknown messages, ordering, acce
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import boto3
-import pytest
 
 from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger, RecordedEvents
-from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 
 T0 = 1_800_000_000.0
 RUN = ClaimPolicy(run_id="run-1", lease_seconds=60.0)
 ADDRESS = "secret.person@example.com"
-
-
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        opened: Ledger = SqliteLedger(tmp_path / "ledger.db")
-    else:
-        client = boto3.client(
-            "dynamodb",
-            region_name="us-east-1",
-            endpoint_url=request.getfixturevalue("moto_module_endpoint"),
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        table = f"events-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
-        create_ledger_table(client, table)
-        opened = DynamoDbLedger(table, client)
-    yield opened
-    opened.close()
 
 
 def sent(ledger: Ledger, campaign: str, endpoint: str, message_id: str) -> None:

@@ -4,45 +4,20 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 
 from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, Ledger, LedgerError, State
-from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.pacing import Backoff
+from tests.aws_fixtures import dynamodb_client
 
 LEASE = 60.0
 T0 = 1_800_000_000.0
 RUN = ClaimPolicy(run_id="run-1", lease_seconds=LEASE)
-
-
-def dynamodb_client(endpoint_url: str | None = None) -> Any:
-    return boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url=endpoint_url,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
-    if request.param == "sqlite":
-        opened: Ledger = SqliteLedger(tmp_path / "ledger.db")
-    else:
-        client = dynamodb_client(request.getfixturevalue("moto_module_endpoint"))
-        table = f"ledger-{request.node.name.replace('[', '-').replace(']', '')}"[:200]
-        create_ledger_table(client, table)
-        opened = DynamoDbLedger(table, client)
-    yield opened
-    opened.close()
 
 
 def test_claim_then_sent_is_final(ledger: Ledger) -> None:
