@@ -43,7 +43,9 @@ def _instant(text: str) -> datetime:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     campaign = commands.add_parser(
-        "campaign", help="campaigns as Pinpoint ran them: validate, show, plan, run, trigger, report, deploy"
+        "campaign",
+        help="campaigns as Pinpoint ran them: validate, show, plan, run, trigger, report, deploy, pause, resume, "
+        "delete, list",
     )
     actions = campaign.add_subparsers(title="actions", metavar="ACTION", required=True)
     validate = actions.add_parser("validate", help="check a campaign.toml: every problem at once, exit status 1")
@@ -74,7 +76,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     deploy = actions.add_parser(
         "deploy",
         help="EventBridge Scheduler: one at() schedule per upcoming unit invoking the campaign's slot function",
-        description="Plans the slots after --now up to --horizon over the segment (local-time campaigns: one slot "
+        description="Plans the slots after --now up to --horizon-days over the segment (local-time campaigns: one slot "
         "per UTC offset with recipients) and makes the group's schedules of the campaign exactly one per (slot, "
         "treatment, channel): new ones created, existing ones updated (a paused campaign stays paused), unwanted "
         "ones deleted. Each invokes the campaign's slot function (infra/campaigns.yaml) with its unit; at the slot "

@@ -65,7 +65,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     load.add_argument(
         "--allow-shrink",
         action="store_true",
-        help=f"accept a snapshot that removes more than {MAX_SHRINK_SHARE:.0%} of the catalog's items",
+        help=f"accept a snapshot that removes more than {MAX_SHRINK_SHARE:.0%}% of the catalog's items",
     )
     load.add_argument(
         "--concurrency", type=int, default=8, metavar="N", help="DynamoDB write requests in flight (default 8)"

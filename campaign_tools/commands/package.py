@@ -1,4 +1,4 @@
-"""`pinrec package`: the transformer's (or the send child's) Lambda deployment zip, reproducible byte for byte."""
+"""`pinrec package`: a pinrec Lambda's deployment zip (`--function`), reproducible byte for byte."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ from campaign_tools.packaging.package import (
     DEFAULT_OUT,
     DEFAULT_SEND_OUT,
     DEFAULT_UNSUBSCRIBE_OUT,
+    FUNCTIONS,
     PackageResult,
     PackageSettings,
     build_package,
 )
 
-FUNCTIONS = ("transformer", "send", "unsubscribe", "events", "campaign-slot", "campaign-trigger")
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "package",
-        help="build the transformer's Lambda deployment zip (reproducible) and report its size",
+        help="build a Lambda deployment zip (transformer, send child, events, unsubscribe, campaign slot and "
+        "trigger; reproducible) and report its size",
         description="Installs the runtime dependencies for Lambda's platform with pip (wheels only, manylinux, "
         "the chosen architecture and Python), adds the handlers and transformer packages and the config file (as "
         "pinrec.toml, plus a local SQLite catalog the config names by a relative path), and writes a zip with sorted "

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.bundle import (
@@ -41,6 +41,8 @@ LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, code and layers together
 LAMBDA_DIRECT_UPLOAD_LIMIT = 52_428_800  # 50 MB zipped, when not uploaded through S3
 
 Function = Literal["transformer", "send", "unsubscribe", "events", "campaign-slot", "campaign-trigger"]
+FUNCTIONS: tuple[Function, ...] = get_args(Function)
+"""Every Lambda `pinrec package --function` builds."""
 NO_CONFIG: tuple[Function, ...] = ("unsubscribe", "events")
 """Functions that read no pinrec.toml."""
 CAMPAIGN_FUNCTIONS: tuple[Function, ...] = ("campaign-slot", "campaign-trigger")

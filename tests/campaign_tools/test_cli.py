@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,23 @@ def test_console_script_help_lists_the_commands():
     )
     for command in ("catalog", "invoke", "demo"):
         assert command in result.stdout
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    yield " ".join(("pinrec", *path)), parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, (*path, name))
+
+
+def test_every_command_and_action_prints_its_help() -> None:
+    """`--help` of every command and sub-command formats (a stray `%` in a help text breaks only at run time)."""
+    from campaign_tools.cli import build_parser
+
+    found = dict(_parsers(build_parser()))
+    assert {"pinrec send report", "pinrec campaign deploy", "pinrec catalog load"} <= set(found)
+    for name, parser in found.items():
+        assert parser.format_help().startswith("usage:"), name
