@@ -15,14 +15,12 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import (
     DEFAULT_EVENT_GRACE_SECONDS,
     DEFAULT_LEASE_SECONDS,
-    Ledger,
-    LedgerError,
     State,
 )
 from campaign_tools.send.on_aws import StateMachine, run_on_aws
 from campaign_tools.send.outbox import DEFAULT_OUTBOX
 from campaign_tools.send.recommendations.base import IdType
-from campaign_tools.send.reconcile import ReconcilePolicy, ReconcileSettings, Reconciliation, reconcile, run_reconcile
+from campaign_tools.send.reconcile import ReconcileSettings, Reconciliation, run_reconcile
 from campaign_tools.send.run import SendRun, client_factory
 from campaign_tools.send.settings import (
     DEFAULT_LEDGER,
@@ -32,6 +30,7 @@ from campaign_tools.send.settings import (
     AwsSettings,
     SendSettings,
 )
+from campaign_tools.send.status import StatusSettings, campaign_status
 from campaign_tools.suppression import registry as suppression_registry
 from campaign_tools.unsubscribe.links import MODES
 from transformer.errors import PinrecError
@@ -346,28 +345,17 @@ def _run_on_aws(arguments: argparse.Namespace, settings: SendSettings) -> int:
     return EXIT_SOME_FAILED if result.ledger.failed else 0
 
 
-def _outlook(ledger: Ledger, arguments: argparse.Namespace, now: float) -> Reconciliation | str:
-    """What the next run would settle from the delivery events, judged only (the ledger is open read-only); why
-    the events cannot be read, when they cannot."""
-    policy = ReconcilePolicy(arguments.lease_seconds, arguments.event_grace)
-    try:
-        return reconcile(ledger, arguments.campaign_id, now, policy, apply=False)
-    except LedgerError as error:
-        return str(error)
-
-
 def run_status(arguments: argparse.Namespace) -> int:
-    clients = client_factory(options.aws_options(arguments))
-    ledger = ledger_registry.open_ledger(arguments.ledger, clients, read_only=True)
-    try:
-        now = time.time()
-        summary = ledger.summary(arguments.campaign_id, now, arguments.lease_seconds)
-        if summary.total == 0:
-            raise PinrecError(f"campaign {arguments.campaign_id} has no rows in ledger {arguments.ledger}")
-        rows = list(ledger.rows(arguments.campaign_id, State(arguments.list))) if arguments.list else []
-        outlook = _outlook(ledger, arguments, now) if summary.pending_in_doubt else None
-    finally:
-        ledger.close()
+    settings = StatusSettings(
+        campaign_id=arguments.campaign_id,
+        ledger=arguments.ledger,
+        lease_seconds=arguments.lease_seconds,
+        event_grace_seconds=arguments.event_grace,
+        list_state=State(arguments.list) if arguments.list else None,
+        aws=AwsSettings(region=arguments.region, profile=arguments.profile, endpoint_url=arguments.endpoint_url),
+    )
+    status = campaign_status(settings, client_factory(settings.aws.options()), time.time())
+    summary, rows, outlook = status.summary, status.rows, status.outlook
     if arguments.output == "json":
         data = report.status_dict(summary)
         data["reconciliation"] = outlook.to_dict() if isinstance(outlook, Reconciliation) else outlook

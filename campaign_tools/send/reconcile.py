@@ -246,7 +246,8 @@ class ReconcileError(InvalidSettings):
     heading = "invalid reconcile settings"
 
 
-def _ledger_spec(spec: str) -> str:
+def ledger_spec(spec: str) -> str:
+    """The ledger spec, checked (a settings validator)."""
     try:
         return ledger_registry.check_spec(spec)
     except PinrecError as error:
@@ -261,7 +262,7 @@ class ReconcileSettings(Settings):
     flags: ClassVar[Mapping[str, str]] = {"grace_seconds": "--grace"}
 
     campaign_id: Annotated[str, AfterValidator(check_campaign_id)]
-    ledger: Annotated[str, AfterValidator(_ledger_spec)]
+    ledger: Annotated[str, AfterValidator(ledger_spec)]
     lease_seconds: float = Field(DEFAULT_LEASE_SECONDS, gt=0, allow_inf_nan=False)
     grace_seconds: float = Field(DEFAULT_EVENT_GRACE_SECONDS, ge=0, allow_inf_nan=False)
     dry_run: bool = False
