@@ -17,6 +17,7 @@ PRINTABLE = string.printable + "é€😀\u2028\x00\x0b"
 bodies = st.one_of(
     st.text(alphabet=PRINTABLE, max_size=400),
     st.builds(lambda line, count: (line + "\n") * count, st.text(alphabet=PRINTABLE, max_size=120), st.integers(1, 30)),
+    st.text(alphabet="é€ab= \t\n.", min_size=900, max_size=3000),
     st.builds(lambda n, tail: "x" * n + tail, st.integers(0, 2000), st.sampled_from(["", "\n", " \n", "é", "\r"])),
 )
 words = st.text(alphabet=string.ascii_letters + string.digits + string.punctuation, min_size=1, max_size=12)
