@@ -133,7 +133,7 @@ class PinpointRenderer:
             if isinstance(default_substitutions, str)
             else default_substitutions
         )
-        state = _RenderState(program, name, index_defaults(defaults), encode)
+        state = _RenderState(program, name, _index(defaults), encode)
         token = _STATE.set(state)
         try:
             if program.render is not None:
@@ -161,6 +161,21 @@ class PinpointRenderer:
         if not self._compiled:
             return program
         return replace(program, render=compile_nodes(program.nodes, self._helpers))
+
+
+def _index(defaults: Mapping[str, str] | None) -> dict[Segments, str]:
+    if not defaults:
+        return {}
+    try:
+        return _indexed(tuple(defaults.items()))
+    except TypeError:  # a value that cannot be hashed: indexed for this render only
+        return index_defaults(defaults)
+
+
+@lru_cache(maxsize=_COMPILED_CACHE_SIZE)
+def _indexed(defaults: tuple[tuple[str, str], ...]) -> dict[Segments, str]:
+    """`index_defaults`, once per set of DefaultSubstitutions (a template renders every endpoint with the same)."""
+    return index_defaults(dict(defaults))
 
 
 def _reason(err: Exception) -> str:
