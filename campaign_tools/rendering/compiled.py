@@ -67,10 +67,24 @@ class NotCompilable(Exception):
     """The program uses what only the engine renders (partials); render it with the engine."""
 
 
-def compile_nodes(nodes: list[Any], helpers: Mapping[str, Any]) -> CompiledProgram | None:
-    """The program as one closure, or None when the engine must render it."""
+class PlainOptions:
+    """What a plain helper is given instead of `HelperOptions`: the data frame and the hash, no block."""
+
+    __slots__ = ("data", "hash")
+    is_block = False
+
+    def __init__(self, data: dict[str, Any], hash: dict[str, Any]) -> None:
+        self.data = data
+        self.hash = hash
+
+
+def compile_nodes(
+    nodes: list[Any], helpers: Mapping[str, Any], plain: frozenset[str] = frozenset()
+) -> CompiledProgram | None:
+    """The program as one closure, or None when the engine must render it. `plain` names helpers that read only
+    their arguments, `options.data` and `options.hash`: called outside a block, they get a `PlainOptions`."""
     try:
-        body = _Compiler(helpers).nodes(nodes, 0)
+        body = _Compiler(helpers, plain).nodes(nodes, 0)
     except NotCompilable:
         return None
 
@@ -159,8 +173,9 @@ def _iterate(items: Any, body: Piece, inverse: Piece, params: list[str], env: En
 
 
 class _Compiler:
-    def __init__(self, helpers: Mapping[str, Any]) -> None:
+    def __init__(self, helpers: Mapping[str, Any], plain: frozenset[str]) -> None:
         self.helpers = helpers
+        self.plain = plain
 
     def nodes(self, nodes: list[Any], depth: int) -> Piece:
         if depth > SUPPORTED_DEPTH:
@@ -274,6 +289,8 @@ class _Compiler:
                 raise ValueError(missing)
 
             return fail
+        if block is None and name in self.plain:
+            return self.plain_call(helper, arguments, hashed)
         is_block = block is not None
         body = self.nodes(block.body, depth) if block is not None else None
         inverse = self.nodes(block.inverse, depth) if block is not None else None
@@ -298,6 +315,18 @@ class _Compiler:
             return helper(values, options)
 
         return run
+
+    @staticmethod
+    def plain_call(helper: Any, arguments: list[Getter], hashed: dict[str, Getter]) -> Getter:
+        if hashed:
+            return lambda env: helper(
+                [argument(env) for argument in arguments],
+                PlainOptions(env.frames[-1], {key: get(env) for key, get in hashed.items()}),
+            )
+        if len(arguments) == 1:
+            (only,) = arguments
+            return lambda env: helper([only(env)], PlainOptions(env.frames[-1], {}))
+        return lambda env: helper([argument(env) for argument in arguments], PlainOptions(env.frames[-1], {}))
 
     # Blocks: engine `_eval_block` and how `_render_one` prints its value.
     def block(self, node: Block, depth: int) -> Piece:

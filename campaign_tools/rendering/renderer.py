@@ -34,6 +34,8 @@ from campaign_tools.rendering.program import (
 from campaign_tools.rendering.values import has_no_value, is_list, to_text
 
 _COMPILED_CACHE_SIZE = 256
+PLAIN_HELPERS = frozenset({LINE_MARKER, BRANCH_MARKER, DEFAULT_HELPER, PRINT_HELPER, KEY_HELPER, LENGTH_HELPER})
+"""pinrec's own helpers that read only their arguments and `options.data`: compiled calls skip `HelperOptions`."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ class PinpointRenderer:
         program = compile_program(source, template=name, helper_names=self._helper_names)
         if not self._compiled:
             return program
-        return replace(program, render=compile_nodes(program.nodes, self._helpers))
+        return replace(program, render=compile_nodes(program.nodes, self._helpers, PLAIN_HELPERS))
 
 
 def _index(defaults: Mapping[str, str] | None) -> dict[Segments, str]:
