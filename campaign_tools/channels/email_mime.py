@@ -42,11 +42,12 @@ class _Latin1(str):
     __slots__ = ()
 
     def translate(self, table: Any) -> str:
-        return _UNSAFE.sub(_quoted, self)
+        # "=" first (HTML is full of them), then the rare others: their "=XX" is not quoted again.
+        return _UNSAFE.sub(_quoted, self.replace("=", "=3D"))
 
 
 _QUOTED = list(_BODY_MAP)
-_UNSAFE = re.compile("[" + "".join(re.escape(chr(o)) for o in range(256) if _QUOTED[o] != chr(o)) + "]")
+_UNSAFE = re.compile("[" + "".join(re.escape(chr(o)) for o in range(256) if _QUOTED[o] not in (chr(o), "=3D")) + "]")
 
 
 def _quoted(match: re.Match[str]) -> str:
