@@ -18,6 +18,7 @@ from typing import Any
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from bench import aws, data, events, subprocesses
+from bench import send as send_bench
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.latency import CountingStore, LatencyResult, batch_latency
 from bench.loading import load_with_cli, write_jsonl
@@ -92,11 +93,15 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="pinrec-bench-") as directory:
             report = run(scale, Path(directory), endpoint)
+        report["send"] = send_bench.suite(send_bench.QUICK if arguments.quick else send_bench.FULL)
     finally:
         server.stop()
     command = "python -m bench --quick" if arguments.quick else "python -m bench   (make bench)"
     minutes = (time.perf_counter() - started) / 60
     arguments.output.write_text(render(report, scale, command, minutes), encoding="utf-8")
+    if not arguments.quick:  # the send figures in full, beside the report (a quick run shows them in its targets)
+        send_results = arguments.output.with_name(send_bench.RESULTS.name)
+        send_results.write_text(send_bench.results(report["send"], command), encoding="utf-8")
     say(f"wrote {arguments.output} after {minutes:.1f} min")
     return 0
 
@@ -272,6 +277,7 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         f"| SQLite load rate | ≥ 100,000 items/s | {sqlite_rate:,.0f} items/s | "
         f"{'met' if sqlite_rate >= 100_000 else '**missed**'} |",
         events.row(report["events"]),
+        *send_bench.target_rows(report["send"]),
         "",
         f"## 1. Batch latency (50 endpoints × 5 items × 10 attributes, {scale.catalog:,}-item catalog)",
         "",

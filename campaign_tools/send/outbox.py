@@ -98,6 +98,8 @@ def delivery_error(error: OSError) -> DeliveryError:
 
 class OutboxDeliverer:
     idempotent = True
+    concurrent = False
+    """Writing files is local work: the pipeline delivers in one thread (`--workers` does not apply)."""
 
     def __init__(
         self, directory: str | os.PathLike[str], sender: Sender, *, clock: Callable[[], float] = time.time
