@@ -12,6 +12,7 @@ than the engine's depth limit allows for) is not compiled: the engine renders it
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -108,7 +109,16 @@ def _text(text: str) -> Piece:
 
 
 def _constant(value: Any) -> Getter:
-    return lambda env: value
+    def constant(env: Env) -> Any:
+        return value
+
+    _CONSTANTS.add(constant)
+    return constant
+
+
+_CONSTANTS: weakref.WeakSet[Getter] = weakref.WeakSet()
+"""The getters `_constant` made: their value needs no environment."""
+_NO_ENV = Env([], [], [], escape=False)
 
 
 LITERAL_WORDS = {"true": True, "false": False}
@@ -125,8 +135,14 @@ def _literal(token: str) -> Any:
 
 
 def _step(current: Any, part: str) -> Any:
-    if type(current) is dict:
+    kind = type(current)
+    if kind is dict:
         return current.get(part)
+    if kind is list:
+        index = int(part) if part.isdigit() else len(current)
+        return current[index] if index < len(current) else None
+    if current is None or kind is str:
+        return None
     if isinstance(current, Mapping) and part in current:
         return current[part]
     if isinstance(current, Sequence) and not isinstance(current, str | bytes) and str(part).isdigit():
@@ -323,6 +339,9 @@ class _Compiler:
                 [argument(env) for argument in arguments],
                 PlainOptions(env.frames[-1], {key: get(env) for key, get in hashed.items()}),
             )
+        constants = [argument(_NO_ENV) for argument in arguments] if all(a in _CONSTANTS for a in arguments) else None
+        if constants is not None:
+            return lambda env: helper(list(constants), PlainOptions(env.frames[-1], {}))
         if len(arguments) == 1:
             (only,) = arguments
             return lambda env: helper([only(env)], PlainOptions(env.frames[-1], {}))
