@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -137,6 +138,19 @@ def prepare(directory: Path, endpoints: int, channel: str = "email") -> None:
             recommendations.write(json.dumps({"id": f"ep-{n}", "items": picks}) + "\n")
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident memory since it started (Linux VmHWM: `ru_maxrss` would also count the
+    parent's memory before the child's exec), in MiB."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _time_deliveries() -> list[float]:
     """[wall, CPU] seconds spent inside the outbox's `deliver`, summed (the same measure on any checkout)."""
     from campaign_tools.send.outbox import OutboxDeliverer
@@ -241,7 +255,7 @@ def child(directory: Path, target: str, template: str | None, channel: str, proc
         "delivery_seconds": delivering[0] if target == "outbox" else getattr(summary, "delivery_seconds", None),
         "cpu_seconds": summary.cpu_seconds,
         "delivery_cpu_seconds": delivering[1] if target == "outbox" else None,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib(),
     }
     print(json.dumps(figures), file=sys.stderr)
 
@@ -268,7 +282,7 @@ def probe_recommendations(directory: Path) -> None:
         "load_seconds": loaded,
         "seconds": time.perf_counter() - started,
         "found": found,
-        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mib": peak_rss_mib(),
     }
     print(json.dumps(figures), file=sys.stderr)
 
@@ -304,6 +318,7 @@ def measure(  # noqa: PLR0917 - the bench's knobs
         figures = _child(folder, *options, *(["--template", template] if template else []), repo=repo)
         figures["endpoints"] = endpoints
         figures["channel"] = channel
+        _remove(Path(folder) / "outbox")
         sent = max(figures["sent"], 1)
         figures["rate"] = figures["sent"] / figures["run_seconds"]
         figures["cpu_rate"] = figures["sent"] / figures["cpu_seconds"]
@@ -314,6 +329,13 @@ def measure(  # noqa: PLR0917 - the bench's knobs
             figures["delivery_cpu_ms"] = figures["delivery_cpu_seconds"] * 1000 / sent
             figures["own_cpu_ms"] = (figures["cpu_seconds"] - figures["delivery_cpu_seconds"]) * 1000 / sent
         return figures
+
+
+def _remove(folder: Path) -> None:
+    """A million-file outbox: `rm -rf` removes it in a fraction of the time (and memory) `shutil.rmtree` takes."""
+    if shutil.which("rm"):
+        subprocess.run(["rm", "-rf", str(folder)], check=False)  # noqa: S607 - rm on the PATH
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def measure_recommendations(endpoints: int, repo: Path = REPO) -> dict[str, Any]:
