@@ -1,4 +1,5 @@
-"""Run the benchmark suite and write bench/RESULTS.md: `python -m bench [--quick]` (also `make bench`)."""
+"""Run the benchmark suite and write bench/RESULTS.md: `python -m bench` (also `make bench`); `python -m bench --quick`
+(`make bench-quick`) runs reduced sizes and prints the targets and batch-latency tables without writing the file."""
 
 from __future__ import annotations
 
@@ -15,14 +16,16 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # as deployed (infra/template.yaml): the batch line is written
 
 from bench import aws, data, events, subprocesses
 from bench import send as send_bench
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
+from bench.data import Campaign
 from bench.latency import CountingStore, LatencyResult, batch_latency
 from bench.loading import load_with_cli, write_jsonl
 from bench.naive import dynamodb_lookup, sqlite_lookup
+from bench.observability import observability_cost
 from bench.timing import Timing
 from transformer.config import PinrecConfig, parse_config
 
@@ -82,12 +85,28 @@ def machine() -> list[str]:
     ]
 
 
+def quiet_logs() -> None:
+    """The transformer's log lines go to /dev/null: written (and so timed), never shown."""
+    import logging
+
+    from transformer.observability import logger
+
+    sink = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    for handler in logger.handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sink)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes, for checking the suite runs (~2 min)")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the report")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a quick check (under 2 min)")
+    parser.add_argument(
+        "--output", type=Path, default=None, help="where to write the report (default: bench/RESULTS.md; --quick: none)"
+    )
     arguments = parser.parse_args()
     scale = QUICK if arguments.quick else FULL
+    output = arguments.output if arguments.output is not None or arguments.quick else RESULTS
+    quiet_logs()
     started = time.perf_counter()
     server, endpoint = aws.start_moto()
     try:
@@ -96,19 +115,26 @@ def main() -> int:
         report["send"] = send_bench.suite(send_bench.QUICK if arguments.quick else send_bench.FULL)
     finally:
         server.stop()
-    command = "python -m bench --quick" if arguments.quick else "python -m bench   (make bench)"
+    command = "python -m bench --quick   (make bench-quick)" if arguments.quick else "python -m bench   (make bench)"
     minutes = (time.perf_counter() - started) / 60
-    arguments.output.write_text(render(report, scale, command, minutes), encoding="utf-8")
-    if not arguments.quick:  # the send figures in full, beside the report (a quick run shows them in its targets)
-        send_results = arguments.output.with_name(send_bench.RESULTS.name)
-        send_results.write_text(send_bench.results(report["send"], command), encoding="utf-8")
-    say(f"wrote {arguments.output} after {minutes:.1f} min")
+    text = render(report, scale, command, minutes)
+    print(text.split("\n## 2.", 1)[0])  # the targets and the batch-latency tables
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        if not arguments.quick:  # the send figures in full beside it (a quick run shows them in its targets)
+            output.with_name(send_bench.RESULTS.name).write_text(
+                send_bench.results(report["send"], command), encoding="utf-8"
+            )
+        say(f"wrote {output} after {minutes:.1f} min")
+    else:
+        say(f"done after {minutes:.1f} min")
     return 0
 
 
 def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     from campaign_tools.catalog.records import read_jsonl
     from transformer.aws import AwsOptions
+    from transformer.precompute import LoadProjection
     from transformer.stores.dynamodb import DynamoDbItemStore, DynamoDbLoader, loader_client
     from transformer.stores.sqlite import SqliteItemStore
 
@@ -117,17 +143,24 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     say(f"generating {scale.catalog:,} products")
     write_jsonl(catalog_file, scale.catalog)
     sqlite_path = work / "catalog.db"
-    load_with_cli(str(catalog_file), "--store", f"sqlite:{sqlite_path}")
+    sqlite_toml = write_toml(work / "sqlite.toml", {"kind": "sqlite", "path": str(sqlite_path)})
+    # Through the configuration: the load stores each item's configured values (transformer.precompute).
+    seconds, line = load_with_cli(str(catalog_file), "--config", str(sqlite_toml))
+    report["sqlite_load_with_values"] = (scale.catalog, seconds)
+    say(line)
 
-    say(f"loading {scale.dynamodb_catalog:,} items into DynamoDB (moto)")
+    say(f"loading {scale.dynamodb_catalog:,} items into DynamoDB (moto), with the configured values")
     aws.create_table(endpoint, "catalog")
-    loader = DynamoDbLoader(loader_client(AwsOptions(endpoint_url=endpoint)), "catalog", "id")
+    projection = LoadProjection(config_for({"kind": "sqlite", "path": str(sqlite_path)}, work).attributes)
+    loader = DynamoDbLoader(loader_client(AwsOptions(endpoint_url=endpoint)), "catalog", "id", attributes=projection)
     with open(catalog_file, encoding="utf-8") as lines:
         records = read_jsonl((line for _, line in zip(range(scale.dynamodb_catalog), lines, strict=False)), "id")
         summary = loader.load(records)
     report["dynamodb_load"] = (summary.loaded, summary.seconds)
 
     sqlite_config = config_for({"kind": "sqlite", "path": str(sqlite_path)}, work)
+    # The handler module reads its configuration when first imported (bench.latency.ThroughHandler).
+    os.environ["PINREC_CONFIG"] = str(sqlite_toml)
     cold, hot, warmup, steady, naive = scale.sqlite_runs
     report["sqlite"] = batch_latency(
         "SQLite",
@@ -158,6 +191,15 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
         catalog_size=scale.dynamodb_catalog,
         progress=say,
     )
+
+    say("observability: pinrec's batch logs and metrics against the Powertools calls they replaced")
+    from transformer.service import Transformer
+
+    observed = Transformer(sqlite_config, store=SqliteItemStore(sqlite_path))
+    event = Campaign(scale.catalog, seed=data.SEED + 2).event()
+    observed.enrich_event(event)
+    enrichment = observed.enrich_event(event)
+    report["observability"] = observability_cost(enrichment, observed.resolver.last, scale.sqlite_runs[1] * 4)
 
     report["campaign"] = simulate(
         sqlite_config,
@@ -241,7 +283,9 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
     loaded, load_seconds, load_bytes = report["sqlite_load"]
     sqlite_rate = loaded / load_seconds
     dynamodb_items, dynamodb_seconds = report["dynamodb_load"]
+    values_items, values_seconds = report["sqlite_load_with_values"]
     sqlite_cold = cold_starts["SQLite (local file)"][0]
+    ours_obs, powertools_obs = report["observability"]
     lines = [
         "# pinrec benchmark results",
         "",
@@ -254,21 +298,25 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "image URL, 30–90-word description, tags); recommended ids drawn by Zipf popularity (s = "
         f"{data.ZIPF_EXPONENT}), 5 distinct items per endpoint, 50 endpoints per batch (~157 unique ids), 10 "
         "attributes (8 fields, 2 jinja2 templates, 2 truncations). Cache: "
-        f"ttl_seconds = {CACHE['ttl_seconds']}, max_items = {CACHE['max_items']:,}. Times are the transformer's "
-        "enrichment of one batch (`Transformer.enrich_event`: cache, store lookup, projection, response), "
-        "excluding the log line and EMF metrics that both implementations would emit alike. "
+        f"ttl_seconds = {CACHE['ttl_seconds']}, max_items = {CACHE['max_items']:,}. "
+        "Times are a batch through the deployed handler (`handlers.transformer.lambda_handler`: Powertools' Lambda "
+        "context for the logger, enrichment, the batch's EMF document and its log line at INFO, written to /dev/null) "
+        "unless marked 'enrichment alone' (`Transformer.enrich_event`); the naive baseline is enrichment alone. "
         "Figures are median / p95 in milliseconds.",
         "",
         "## Targets",
         "",
         "| target | goal | measured | |",
         "|---|---|---|---|",
-        _ratio_row("SQLite steady state vs naive", sqlite.ratio(sqlite.steady), 25),
-        _ratio_row("SQLite hot cache vs naive", sqlite.ratio(sqlite.hot), 60),
-        _ratio_row("SQLite cold cache vs naive", sqlite.ratio(sqlite.cold), 3),
-        _ratio_row("DynamoDB steady state vs naive", dynamodb.ratio(dynamodb.steady), 25),
-        _ratio_row("DynamoDB hot cache vs naive", dynamodb.ratio(dynamodb.hot), 60),
-        _ratio_row("DynamoDB cold cache vs naive", dynamodb.ratio(dynamodb.cold), 3),
+        _ratio_row("SQLite steady state vs naive (through the handler)", sqlite.ratio(sqlite.steady), 25),
+        _ratio_row("SQLite hot cache vs naive (through the handler)", sqlite.ratio(sqlite.hot), 60),
+        _ratio_row("SQLite cold cache vs naive (through the handler)", sqlite.ratio(sqlite.cold), 3),
+        _ratio_row("DynamoDB steady state vs naive (through the handler)", dynamodb.ratio(dynamodb.steady), 25),
+        _ratio_row("DynamoDB hot cache vs naive (through the handler)", dynamodb.ratio(dynamodb.hot), 60),
+        _ratio_row("DynamoDB cold cache vs naive (through the handler)", dynamodb.ratio(dynamodb.cold), 3),
+        f"| observability per batch (EMF document + log line) | ≤ 0.05 ms | {ours_obs.median_ms:.3f} ms median "
+        f"(Powertools calls it replaced: {powertools_obs.median_ms:.3f} ms) | "
+        f"{'met' if ours_obs.median_ms <= 0.05 else '**missed**'} |",
         f"| handler cold start, SQLite, no boto3 | ≤ 200 ms | {sqlite_cold.median_ms:,.0f} ms median "
         f"(boto3 loaded: {cold_starts['SQLite (local file)'][2]}) | "
         f"{'met' if sqlite_cold.median_ms <= 200 else '**missed**'} |",
@@ -281,7 +329,7 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "",
         f"## 1. Batch latency (50 endpoints × 5 items × 10 attributes, {scale.catalog:,}-item catalog)",
         "",
-        "| store | cache cold | cache hot (same batch) | steady (after 2,000-batch warm-up) | naive baseline | "
+        f"| store | cache cold | cache hot (same batch) | steady (after {scale.sqlite_runs[2]:,}-batch warm-up) | naive baseline | "
         "naive ÷ cold | naive ÷ hot | naive ÷ steady |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -300,6 +348,22 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         )
         + f". The DynamoDB catalog holds {scale.dynamodb_catalog:,} items. Both implementations produced identical "
         f"responses on a sample batch: SQLite {sqlite.identical_output}, DynamoDB {dynamodb.identical_output}.",
+        "",
+        "Enrichment alone (`Transformer.enrich_event`, measured alternately with the handler on the same batches):",
+        "",
+        "| store | hot, enrichment alone | steady, enrichment alone | naive ÷ hot | naive ÷ steady | "
+        "handler − enrichment, hot (medians) | the steady batches again, all cached |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| {r.store} | {r.hot_enrich.cell()} | {r.steady_enrich.cell()} | {r.ratio(r.hot_enrich):,.1f}× | "
+            f"{r.ratio(r.steady_enrich):,.1f}× | {r.hot.median_ms - r.hot_enrich.median_ms:.3f} | "
+            f"{r.steady_cached.cell()} |"
+            for r in (sqlite, dynamodb)
+        ),
+        "",
+        f"Logs and metrics of one batch, measured alone ({ours_obs.samples} samples each, alternating): pinrec's "
+        f"`record_batch` {ours_obs.cell()}; the Powertools calls it replaced (`Metrics.add_metric` × 18, "
+        f"`flush_metrics`, `Logger.info` with the same fields) {powertools_obs.cell()}.",
         "",
         "BatchGetItem requests per batch (measured; expected = ceil(uncached unique ids / 100)):",
         "",
@@ -363,7 +427,10 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         "|---|---|---|---|---|",
         f"| SQLite (`pinrec catalog load file.jsonl --store sqlite:…`) | {loaded:,} | {load_bytes / 1e6:,.0f} MB | "
         f"{load_seconds:,.1f} | {sqlite_rate:,.0f} |",
-        f"| DynamoDB on moto (`DynamoDbLoader`, 8 writers) | {dynamodb_items:,} | | {dynamodb_seconds:,.1f} | "
+        f"| SQLite with the configured values (`pinrec catalog load file.jsonl --config pinrec.toml`) | "
+        f"{values_items:,} | | {values_seconds:,.1f} | {values_items / values_seconds:,.0f} |",
+        f"| DynamoDB on moto with the configured values (`DynamoDbLoader`, 8 writers) | {dynamodb_items:,} | | "
+        f"{dynamodb_seconds:,.1f} | "
         f"{dynamodb_items / dynamodb_seconds:,.0f} |",
         "",
         "The DynamoDB figure is bounded by moto (a Python HTTP server handling ~1–2k item writes/s on this "
@@ -409,10 +476,9 @@ def notes(report: dict[str, Any]) -> list[str]:
     out = ["## Where a target is missed, and what bounds it", ""]
     if sqlite.ratio(sqlite.cold) < 3:
         out.append(
-            f"- SQLite, cold cache: {sqlite.ratio(sqlite.cold):.1f}× (target 3×). An embedded SQLite lookup costs "
-            "microseconds, so batching has little to save; a cold batch is bounded by decoding each item's JSON and "
-            "rendering its 10 attributes (two of them jinja2 templates), which the baseline does too. Against a "
-            "networked store batching is what matters: see the DynamoDB row."
+            f"- SQLite, cold cache: {sqlite.ratio(sqlite.cold):.1f}× (target 3×). A cold batch reads the ~157 ids' "
+            "stored values (one query, one JSON parse) and builds the response; an embedded lookup costs "
+            "microseconds, so batching has little to save against the naive baseline's per-item lookups."
         )
     dynamodb: LatencyResult = report["dynamodb"]
     if dynamodb.ratio(dynamodb.cold) < 3:
@@ -431,10 +497,13 @@ def notes(report: dict[str, Any]) -> list[str]:
     for result in (sqlite, report["dynamodb"]):
         if result.ratio(result.steady) < 25:
             out.append(
-                f"- {result.store}, steady state: {result.ratio(result.steady):.1f}× (target 25×). Bounded by the "
-                f"steady-state misses ({1 - result.steady_hit_ratio:.1%} of a batch's unique ids): each miss costs a "
-                "decode and 10 attribute renders, the same work as one naive item, so the ratio cannot exceed about "
-                "1 / miss share."
+                f"- {result.store}, steady state: {result.ratio(result.steady):.1f}× (target 25×). The misses "
+                f"({1 - result.steady_hit_ratio:.1%} of a batch's unique ids) read stored values and are no longer "
+                "what bounds it: the same batches enriched again with every id cached take "
+                f"{result.steady_cached.median_ms:.3f} ms against {result.steady_enrich.median_ms:.3f} ms (enrichment "
+                f"alone) and {result.hot_enrich.median_ms:.3f} ms for the hot batch. A steady batch touches ~157 "
+                "entries of a 100,000-entry cache and their ~1,570 value strings, scattered in memory, where the hot "
+                "batch touches the same few in the CPU's caches: memory, not Python work, is the difference."
             )
         if result.ratio(result.hot) < 60:
             out.append(

@@ -1,8 +1,12 @@
-"""Batch latency, cache cold / hot / steady, against the naive baseline on the same store, in the same run."""
+"""Batch latency through the deployed Lambda handler, cache cold / hot / steady, against the naive baseline on the
+same store, in the same run."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import math
+import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,23 +16,58 @@ from bench.naive import NaiveTransformer
 from bench.timing import Timing, summarise, timed
 from transformer.config import PinrecConfig
 from transformer.service import Transformer
-from transformer.stores.base import Item, ItemStore
+from transformer.stores.base import Precomputed, Stored
+from transformer.stores.sqlite import SqliteItemStore
+
+
+class ThroughHandler:
+    """Calls the deployed `handlers.transformer.lambda_handler` (Powertools' Lambda context for the logger, the
+    batch's EMF document and log line included) with `transformer` in place of the one its import built. The
+    module is imported on first use: PINREC_CONFIG must name a valid configuration by then."""
+
+    def __init__(self) -> None:
+        from campaign_tools.local_lambda import LocalContext
+
+        self._context = LocalContext(timeout_seconds=10.0**9)  # Pinpoint's 15 s bounds the deadline
+        self._sink = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+        self._module: Any = None
+
+    def __call__(self, transformer: Transformer, event: dict[str, Any]) -> dict[str, Any]:
+        if self._module is None:
+            import handlers.transformer as module
+
+            self._module = module
+        self._module.transformer = transformer
+        with contextlib.redirect_stdout(self._sink):  # the EMF documents; the log lines go where the logger's go
+            response: dict[str, Any] = self._module.lambda_handler(event, self._context)
+        return response
+
+
+HANDLER = ThroughHandler()
 
 
 class CountingStore:
     """Wraps a store and counts the BatchGetItem requests DynamoDB would need for each lookup (100 keys each)."""
 
-    def __init__(self, inner: ItemStore) -> None:
+    def __init__(self, inner: SqliteItemStore) -> None:
         self.inner = inner
         self.calls = 0
         self.lookups = 0
         self.ids_read = 0
 
-    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Item]:
+    def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
         self.lookups += 1
         self.calls += math.ceil(len(ids) / 100)
         self.ids_read += len(ids)
         return self.inner.get_many(ids, deadline=deadline)
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        self.lookups += 1
+        self.calls += math.ceil(len(ids) / 100)
+        self.ids_read += len(ids)
+        return self.inner.get_precomputed(ids, fingerprint, deadline=deadline)
 
     def close(self) -> None:
         self.inner.close()
@@ -41,6 +80,12 @@ class LatencyResult:
     hot: Timing
     steady: Timing
     naive: Timing
+    """Cold, hot and steady: through the Lambda handler (logs and metrics included)."""
+    hot_enrich: Timing
+    steady_enrich: Timing
+    steady_cached: Timing
+    """The steady batches enriched again once every id is cached: what a steady batch costs without its misses."""
+    """The same batches' enrichment alone (`Transformer.enrich_event`), without the handler, logs and metrics."""
     cold_calls_per_batch: float
     expected_cold_calls_per_batch: float
     steady_calls_per_batch: float
@@ -78,14 +123,17 @@ def batch_latency(
         transformer = Transformer(config, store=store)
         event = campaign.event()
         before = store.calls
-        cold.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
+        cold.append(timed(lambda t=transformer, e=event: HANDLER(t, e)))
         cold_calls += store.calls - before
         cold_expected += math.ceil(transformer.resolver.last.store_ids / 100)
-    identical = transformer.enrich_event(event).response == naive.handle(event)
+    identical = HANDLER(transformer, event) == naive.handle(event)
 
-    progress(f"{name}: cache hot x{hot_runs}")
+    progress(f"{name}: cache hot x{hot_runs}, through the handler and enrichment alone, alternating")
     before = store.calls
-    hot = [timed(lambda t=transformer, e=event: t.enrich_event(e)) for _ in range(hot_runs)]
+    hot, hot_enrich = [], []
+    for _ in range(hot_runs):
+        hot.append(timed(lambda t=transformer, e=event: HANDLER(t, e)))
+        hot_enrich.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
     hot_calls = store.calls - before
 
     progress(f"{name}: steady state, warm-up {warmup} batches")
@@ -93,16 +141,27 @@ def batch_latency(
     for _ in range(warmup):
         transformer.enrich_event(campaign.event())
     progress(f"{name}: steady state x{steady_runs}")
-    steady, steady_calls, steady_expected, hits, unique = [], 0, 0, 0, 0
-    for _ in range(steady_runs):
+    steady, steady_enrich, steady_calls, steady_expected, hits, unique = [], [], 0, 0, 0, 0
+    steady_events = []
+    for run in range(steady_runs * 2):  # alternately through the handler and enrichment alone
         event = campaign.event()
+        steady_events.append(event)
         before = store.calls
-        steady.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
+        if run % 2:
+            steady_enrich.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
+            continue
+        steady.append(timed(lambda t=transformer, e=event: HANDLER(t, e)))
         steady_calls += store.calls - before
         last = transformer.resolver.last
         steady_expected += math.ceil(last.store_ids / 100)
         hits += last.cache_hits
         unique += last.unique_ids
+
+    progress(f"{name}: the steady batches again, every id now cached")
+    again = []
+    for event in steady_events:
+        fresh = copy.deepcopy(event)  # new objects, as an invocation's event is
+        again.append(timed(lambda t=transformer, e=fresh: t.enrich_event(e)))
 
     progress(f"{name}: naive baseline x{naive_runs}")
     naive_times = []
@@ -115,6 +174,9 @@ def batch_latency(
         hot=summarise(hot),
         steady=summarise(steady),
         naive=summarise(naive_times),
+        hot_enrich=summarise(hot_enrich),
+        steady_enrich=summarise(steady_enrich),
+        steady_cached=summarise(again),
         cold_calls_per_batch=cold_calls / cold_runs,
         expected_cold_calls_per_batch=cold_expected / cold_runs,
         steady_calls_per_batch=steady_calls / steady_runs,

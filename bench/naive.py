@@ -27,13 +27,15 @@ def sqlite_lookup(path: str) -> Lookup:
 def dynamodb_lookup(client: Any, table: str, key: str = "id") -> Lookup:
     from boto3.dynamodb.types import TypeDeserializer
 
-    from transformer.stores.dynamodb import plain
+    from transformer.stores.dynamodb import RESERVED_ATTRIBUTES, plain
 
     deserialize = TypeDeserializer().deserialize
 
     def lookup(item_id: str) -> Mapping[str, Any] | None:
         item = client.get_item(TableName=table, Key={key: {"S": item_id}}).get("Item")
-        return None if item is None else {name: plain(deserialize(value)) for name, value in item.items()}
+        if item is None:
+            return None
+        return {name: plain(deserialize(value)) for name, value in item.items() if name not in RESERVED_ATTRIBUTES}
 
     return lookup
 

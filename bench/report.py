@@ -26,7 +26,7 @@ LINKS = [f"https://shop.example.com/p/{number}?utm_source=pinrec" for number in 
 def build(path: Path, messages: int) -> int:
     """Rows and events of a plausible campaign: 97 % delivered, 2 % hard and 1 % soft bounces, 40 % opens (some
     twice), 8 % clicks, 0.05 % complaints. Returns the events recorded."""
-    from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+    from campaign_tools.events.model import DeliveryEvent, EventKind
     from campaign_tools.send.binding import Bound, CampaignBinding
     from campaign_tools.send.ledgers.base import ClaimPolicy
     from campaign_tools.send.ledgers.sqlite import SqliteLedger
@@ -43,7 +43,7 @@ def build(path: Path, messages: int) -> int:
         at = T0 + number * 0.01
 
         def add(kind: EventKind, delay: float, endpoint: str = endpoint, message: str = message, **fields: str) -> None:
-            events.append(DeliveryEvent(f"{kind}-{len(events)}", Channel.EMAIL, kind, at + delay, message, **fields))  # noqa: B023
+            events.append(DeliveryEvent(f"{kind}-{len(events)}", "email", kind, at + delay, message, **fields))  # noqa: B023
 
         add(EventKind.SEND, 0)
         draw = rng.random()

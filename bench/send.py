@@ -63,7 +63,7 @@ class Scale:
 
 
 FULL = Scale(email=5_000, sms=20_000, memory=1_000_000)
-QUICK = Scale(email=1_000, sms=3_000, memory=20_000)
+QUICK = Scale(email=300, sms=1_000, memory=5_000)
 
 
 class BenchComposer:

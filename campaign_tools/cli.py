@@ -10,9 +10,12 @@ import sys
 from collections.abc import Sequence
 
 from campaign_tools.commands import (
+    campaign,
     catalog,
     config,
+    conversions,
     demo,
+    doctor,
     events,
     invoke,
     migrate,
@@ -23,6 +26,7 @@ from campaign_tools.commands import (
     segment,
     send,
     setup,
+    smoke,
     suppression,
     templates,
 )
@@ -44,6 +48,10 @@ COMMAND_MODULES = (
     send,
     suppression,
     events,
+    campaign,
+    conversions,
+    doctor,
+    smoke,
 )
 
 EXIT_ERROR = 1

@@ -1,11 +1,17 @@
-"""Terminal output helpers: progress that appears only on a terminal, and plain tables."""
+"""Terminal output helpers: progress that appears only on a terminal, plain tables, and JSON that always prints."""
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import time
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A UTF-16 surrogate code point: valid in a JSON string (as an escape) and in a Python str, but no UTF-8 stream can
+write it."""
 
 
 class Progress:
@@ -45,3 +51,25 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines.append("  ".join("-" * width for width in widths))
     lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def json_text(data: Any, *, indent: int | None = 2, compact: bool = False) -> str:
+    """`data` as JSON text that any UTF-8 stream or file can take, whatever strings it holds: characters as
+    themselves, except surrogates (a lone one can come from any JSON input), written as their `\\uXXXX` escapes,
+    which read back as the same string. Values JSON has no form for are written as their `str`. `compact`: one line
+    without spaces (JSON Lines)."""
+    separators = (",", ":") if compact else None
+    text = json.dumps(data, indent=None if compact else indent, separators=separators, ensure_ascii=False, default=str)
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def print_json(data: Any, *, file: TextIO | None = None, indent: int | None = 2) -> None:
+    """Print `data` as JSON (`json_text`) on `file` (default: standard output). On a stream that cannot encode
+    some character (not UTF-8), every non-ASCII character is escaped instead: the same JSON, never an error."""
+    stream = file if file is not None else sys.stdout
+    text = json_text(data, indent=indent)
+    try:
+        text.encode(stream.encoding or "utf-8", errors=stream.errors or "strict")
+    except (UnicodeError, LookupError, AttributeError):
+        text = json.dumps(data, indent=indent, ensure_ascii=True, default=str)
+    print(text, file=stream)

@@ -5,9 +5,10 @@ Event and response: the function URL payload format 2.0 (`rawPath`, `requestCont
 lower-case names, `body` with `isBase64Encoded`; the answer `statusCode`, `headers`, `body`), as the Lambda developer
 guide documents it (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads).
 
-Environment: `PINREC_UNSUBSCRIBE_KEY` (where the signing key is: `secretsmanager:SECRET_ID` or `ssm:NAME`) and
-`PINREC_SUPPRESSION` (the suppression list, `KIND:TARGET`, e.g. the DynamoDB table). Both are read, and the key
-fetched, once per warm process. When either cannot be used the answer is a 503 and the log says why (never an
+Environment: `PINREC_UNSUBSCRIBE_KEY` (where the signing key is: `secretsmanager:SECRET_ID` or `ssm:NAME`),
+`PINREC_SUPPRESSION` (the suppression list, `KIND:TARGET`, e.g. the DynamoDB table) and, optional, `PINREC_LEDGER`
+(the send ledger, e.g. `dynamodb:TABLE`: each unsubscribe is also recorded there as a delivery event of its campaign,
+for `pinrec send report`). All are read, and the key fetched, once per warm process. When either cannot be used the answer is a 503 and the log says why (never an
 address, never the key).
 """
 
@@ -21,6 +22,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from campaign_tools.send.ledgers.registry import open_ledger
 from campaign_tools.suppression.registry import open_suppression
 from campaign_tools.unsubscribe.endpoint import HTML, Request, Response, UnsubscribeEndpoint
 from campaign_tools.unsubscribe.keys import key_source_from, load_key_ring
@@ -29,6 +31,7 @@ from transformer.errors import PinrecError
 
 KEY_ENV = "PINREC_UNSUBSCRIBE_KEY"
 SUPPRESSION_ENV = "PINREC_SUPPRESSION"
+LEDGER_ENV = "PINREC_LEDGER"
 MAX_BODY_BYTES = 16_384
 """A one-click POST body is `List-Unsubscribe=One-Click`; anything far larger is not read."""
 UNAVAILABLE = Response(
@@ -56,7 +59,9 @@ def endpoint(environment: Mapping[str, str]) -> UnsubscribeEndpoint:
                 return clients[service]
 
             keys = load_key_ring(key_source_from(environment, KEY_ENV), make)
-            _endpoint = UnsubscribeEndpoint(keys, open_suppression(spec, make))
+            ledger_spec = environment.get(LEDGER_ENV, "")
+            ledger = open_ledger(ledger_spec, make, durable=False) if ledger_spec else None
+            _endpoint = UnsubscribeEndpoint(keys, open_suppression(spec, make), ledger=ledger)
         return _endpoint
 
 
@@ -101,4 +106,6 @@ def reset() -> None:
     """Forget this process's endpoint (tests: a new environment)."""
     global _endpoint  # noqa: PLW0603
     with _lock:
+        if _endpoint is not None and _endpoint.ledger is not None:
+            _endpoint.ledger.close()
         _endpoint = None

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
 from pathlib import PurePath
 from typing import Any, Literal
 
@@ -116,15 +117,29 @@ def _item_ids(endpoint: object) -> list[object] | None:
 
 def collect_item_ids(endpoints: Mapping[str, Any]) -> list[str]:
     """Every distinct string item id of the batch, in first-seen order (the resolver decides which are item ids)."""
-    unique: dict[str, None] = {}
+    lists = []
     for endpoint in endpoints.values():
+        if type(endpoint) is dict:
+            items = endpoint.get(RECOMMENDATION_ITEMS)
+            if type(items) is list:
+                lists.append(items)
+                continue
         try:
-            for item_id in _item_ids(endpoint) or ():
-                if isinstance(item_id, str):
-                    unique[item_id] = None
+            items = _item_ids(endpoint)
+            if items:
+                lists.append(list(items))
         except Exception:  # noqa: S112 - the endpoint raises again in `enrich`'s guard, which leaves it out
             continue
+    try:
+        unique = dict.fromkeys(chain.from_iterable(lists))  # in C; an unhashable id raises TypeError
+    except TypeError:
+        unique = {item_id: None for items in lists for item_id in items if isinstance(item_id, str)}
+    if set(map(type, unique)) - _STR:
+        return [item_id for item_id in unique if isinstance(item_id, str)]
     return list(unique)
+
+
+_STR = {str}
 
 
 def enrich(endpoints: Mapping[str, Any], resolve: Resolve, policy: Policy) -> Enrichment:
@@ -139,41 +154,69 @@ def enrich(endpoints: Mapping[str, Any], resolve: Resolve, policy: Policy) -> En
     names = policy.attribute_names
     fill = policy.fill_values if policy.missing == "fill" else None
     missing = result.items_missing_by_reason
+    get = values.get
+    response = result.response
+    left_out = result.left_out
+    min_items = policy.min_items
     for endpoint_id, endpoint in endpoints.items():
         try:  # the guard: whatever one endpoint's handling raises leaves that endpoint out, not the batch
-            if not isinstance(endpoint, Mapping):
-                result.left_out[endpoint_id] = LeftOut.NOT_OBJECT
+            if type(endpoint) is dict:
+                item_ids = endpoint.get(RECOMMENDATION_ITEMS)
+                if type(item_ids) is not list or not item_ids:
+                    item_ids = _item_ids(endpoint)
+            elif isinstance(endpoint, Mapping):
+                item_ids = _item_ids(endpoint)
+            else:
+                left_out[endpoint_id] = LeftOut.NOT_OBJECT
                 continue
-            item_ids = _item_ids(endpoint)
             if item_ids is None:
-                result.left_out[endpoint_id] = LeftOut.NO_ITEMS
+                left_out[endpoint_id] = LeftOut.NO_ITEMS
                 continue
-            rows: list[ItemValues] = []
-            resolved = 0
-            for item_id in item_ids:
-                row = values.get(item_id) if isinstance(item_id, str) else None
-                if type(row) is tuple:
-                    resolved += 1
-                    rows.append(row)
-                else:  # a reason, or None: not a string
-                    reason: ItemReason = row or _INVALID_ID  # type: ignore[assignment]  # not a tuple: a reason
-                    missing[reason] = missing.get(reason, 0) + 1
-                    if fill is not None:
-                        rows.append(fill)
-            result.items_requested += len(item_ids)
+            try:
+                rows: list[Any] = list(map(get, item_ids))  # in C; ids that are not strings are not in `values`
+            except TypeError:  # an unhashable id
+                rows = [get(item_id) if isinstance(item_id, str) else None for item_id in item_ids]
+            requested = len(rows)
+            if set(map(type, rows)) - _TUPLE:  # some item is unknown: count it, drop or fill it
+                rows, resolved = _known_rows(rows, missing, fill)
+            else:
+                resolved = requested
+            result.items_requested += requested
             result.items_resolved += resolved
-            result.items_missing += len(item_ids) - resolved
-            if resolved < policy.min_items:
-                result.left_out[endpoint_id] = LeftOut.TOO_FEW_ITEMS
+            result.items_missing += requested - resolved
+            if resolved < min_items:
+                left_out[endpoint_id] = LeftOut.TOO_FEW_ITEMS
                 continue
             result.items_filled += len(rows) - resolved
             # Transpose item rows into one list per attribute (zip runs in C: this loop is the hot path of a warm
             # batch).
             recommendations = dict(zip(names, map(list, zip(*rows, strict=True)), strict=True))
-            result.response[endpoint_id] = {**endpoint, RECOMMENDATIONS: recommendations}
+            response[endpoint_id] = {**endpoint, RECOMMENDATIONS: recommendations}
         except Exception as error:
             result.fail(endpoint_id, error)
     return result
+
+
+_TUPLE = {tuple}
+
+
+def _known_rows(
+    rows: list[Any], missing: dict[ItemReason, int], fill: ItemValues | None
+) -> tuple[list[ItemValues], int]:
+    """An endpoint's rows with each unknown item (a reason, or None: not a string) counted by reason and dropped or
+    filled; and how many items resolved."""
+    known: list[ItemValues] = []
+    resolved = 0
+    for row in rows:
+        if type(row) is tuple:
+            resolved += 1
+            known.append(row)
+        else:
+            reason: ItemReason = row or _INVALID_ID
+            missing[reason] = missing.get(reason, 0) + 1
+            if fill is not None:
+                known.append(fill)
+    return known, resolved
 
 
 def enrich_each(endpoints: Mapping[str, Any], choose: Choose) -> Enrichment:

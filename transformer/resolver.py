@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from transformer.attributes import ItemProjector, ItemValues
 from transformer.cache import TtlLruCache
 from transformer.errors import CatalogUnavailableError
 from transformer.items import ItemReason, is_item_id
-from transformer.stores.base import DamagedDocument, ItemStore, Stored
+from transformer.stores.base import DamagedDocument, ItemStore, Precomputed, Stored
 
 Cached = ItemValues | ItemReason
 """A cached outcome: the attribute values, or why the id has none (a negative entry)."""
@@ -35,6 +36,9 @@ class CatalogResolver:
     all, the failure propagates so the whole batch is retried rather than sent with unresolved values.
     A string that is not an item id (empty, too long, a lone surrogate) is checked only when the cache misses it,
     so a warm batch pays nothing for the check; it resolves to `invalid_id` and never reaches the store.
+
+    Given the configuration's `fingerprint` (`transformer.precompute`) and a store that serves precomputed values,
+    a miss takes the values the load stored for that fingerprint instead of rendering the document.
     """
 
     def __init__(
@@ -43,8 +47,14 @@ class CatalogResolver:
         projector: ItemProjector,
         cache: TtlLruCache[Cached],
         clock: Callable[[], float] = time.monotonic,
+        fingerprint: str | None = None,
     ) -> None:
         self._store = store
+        precomputed = getattr(store, "get_precomputed", None) if fingerprint is not None else None
+        self._fetch: Callable[..., Mapping[str, Stored | Precomputed]] = (
+            store.get_many if precomputed is None else partial(precomputed, fingerprint=fingerprint)
+        )
+        self._count = len(projector.names)
         self._projector = projector
         self._cache = cache
         self._clock = clock
@@ -67,7 +77,7 @@ class CatalogResolver:
         if wanted:
             stats.store_ids = len(wanted)
             try:
-                items = self._store.get_many(wanted, deadline=deadline)
+                items = self._fetch(wanted, deadline=deadline)
             except CatalogUnavailableError:
                 stats.store_failed = True
                 if absent:
@@ -81,7 +91,12 @@ class CatalogResolver:
         stats.lookup_seconds = self._clock() - started
         return resolved
 
-    def _outcome(self, stored: Stored | None) -> Cached:
+    def _outcome(self, stored: Stored | Precomputed | None) -> Cached:
+        if isinstance(stored, Precomputed):
+            values = stored.values
+            if values is None:
+                return ItemReason.NO_VALUE
+            return values if len(values) == self._count else ItemReason.DAMAGED
         if stored is None:
             return ItemReason.NOT_IN_CATALOG
         if isinstance(stored, DamagedDocument):

@@ -11,10 +11,11 @@ from transformer.attributes import ItemProjector
 from transformer.cache import TtlLruCache
 from transformer.config import PinrecConfig, load_config
 from transformer.enrich import Enrichment, Policy, endpoints_of, enrich
-from transformer.errors import CatalogUnavailableError, InvalidEventError
+from transformer.errors import CatalogUnavailableError, ConfigError, InvalidEventError
 from transformer.limits import MAX_ENDPOINTS_PER_INVOCATION, PINPOINT_TIMEOUT_SECONDS
-from transformer.observability import logger, record_batch, record_failure, record_offers
+from transformer.observability import log_offers, logger, offers_metrics, record_batch, record_failure
 from transformer.offers.errors import RankingUnavailableError
+from transformer.precompute import attributes_fingerprint
 from transformer.resolver import Cached, CatalogResolver
 from transformer.stores.base import ItemStore
 
@@ -44,7 +45,8 @@ class Transformer:
         projector = ItemProjector(config.attributes)
         cache: TtlLruCache[Cached] = TtlLruCache(config.cache.ttl_seconds, config.cache.max_items, clock)
         self.cache = cache
-        self.resolver = CatalogResolver(self.store, projector, cache, clock)
+        fingerprint = attributes_fingerprint(config.attributes)
+        self.resolver = CatalogResolver(self.store, projector, cache, clock, fingerprint)
         self.last: Enrichment | None = None
         self.policy = Policy(
             attribute_names=projector.names,
@@ -60,7 +62,16 @@ class Transformer:
 
     @classmethod
     def from_config_file(cls, path: str | os.PathLike[str] | None = None) -> Transformer:
-        return cls(load_config(path))
+        """The Lambda's transformer (cold start): a configuration it could never serve fails initialisation."""
+        config = load_config(path)
+        store = config.store
+        if getattr(store, "kind", None) == "profile-items" and getattr(store, "catalog", None) is None:
+            raise ConfigError(
+                '[store] kind = "profile-items" has no catalog in the transformer Lambda: profile items exist only in'
+                " a pinrec send with customer-profiles recommendations. Give the Lambda a catalog: a sqlite or"
+                " dynamodb [store], or [store.catalog]"
+            )
+        return cls(config)
 
     def deadline(self, context: LambdaContextLike | None) -> float:
         """The monotonic instant by which lookups must finish: never past Pinpoint's 15 s, less a margin."""
@@ -89,7 +100,10 @@ class Transformer:
                 "more endpoints than Pinpoint sends in one invocation",
                 extra={"endpoints_in": enrichment.endpoints_in, "limit": MAX_ENDPOINTS_PER_INVOCATION},
             )
-        record_batch(enrichment, self.resolver.last, self._clock() - started)
-        if self.offers is not None:
-            record_offers(self.offers.last, enrichment)
+        if self.offers is None:
+            record_batch(enrichment, self.resolver.last, self._clock() - started)
+        else:
+            extra = offers_metrics(self.offers.last, enrichment)
+            record_batch(enrichment, self.resolver.last, self._clock() - started, extra)
+            log_offers(self.offers.last)
         return enrichment.response

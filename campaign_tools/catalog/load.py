@@ -117,6 +117,7 @@ def load_catalog(
         on_reject=rejections,
         progress=progress,
         on_phase=on_phase,
+        attributes=target.attributes,
     )
     try:
         with sdk_errors(), open_source(settings.source, settings.format, aws=settings.source_aws) as opened:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from transformer.aws import AwsOptions
 from transformer.config import load_config
 from transformer.stores.base import CatalogLoadError, StoreConfig
 from transformer.stores.registry import parse_store_option
+
+if TYPE_CHECKING:
+    from transformer.config import AttributeConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +22,9 @@ class CatalogTarget:
     """The configured backend: its reader, writer and stats."""
     aws: AwsOptions = field(default_factory=AwsOptions)
     """A command's --region, --profile, --endpoint-url; the store's own settings fill what is None here."""
+    attributes: Mapping[str, AttributeConfig] | None = None
+    """The configuration's `[attributes.*]` tables when the target came from a configuration: a load stores each
+    item's values for them (`transformer.precompute`)."""
 
     @property
     def key(self) -> str:
@@ -33,14 +40,17 @@ def resolve_target(
     key: str | None = None,
     aws: AwsOptions | None = None,
 ) -> CatalogTarget:
-    """The target named by --store, else by the configuration; --key overrides the configured id field."""
+    """The target named by --store, else by the configuration (with its attribute tables, outside offers mode);
+    --key overrides the configured id field."""
+    attributes = None
     if store is not None:
         settings = parse_store_option(store, key or "id")
     else:
-        settings = load_config(config).store
+        loaded = load_config(config)
+        settings, attributes = loaded.store, (loaded.attributes if loaded.offers is None else None)
         if key:
             settings = settings.model_copy(update={"key": key})
-    return CatalogTarget(settings, aws or AwsOptions())
+    return CatalogTarget(settings, aws or AwsOptions(), attributes)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from campaign_tools.channels.addresses.base import ChannelAddresses
 from campaign_tools.unsubscribe.links import UnsubscribeLink
 from transformer.errors import PinrecError
 
@@ -210,6 +211,9 @@ class Channel(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     """How messages name the channel: email, SMS, push."""
+    addresses: ClassVar[ChannelAddresses]
+    """How suppression lists spell its addresses: the channel's lean module in `channels/addresses/` (standard
+    library only, so the events and unsubscribe functions read it without the rest of the channel)."""
     endpoint_types: ClassVar[frozenset[str]]
     """The Pinpoint ChannelType values of endpoints this channel sends to."""
     parts: ClassVar[tuple[Part, ...]]
@@ -243,6 +247,11 @@ class Channel(ABC):
         """The address to deliver to, or ComposeError(INVALID_ADDRESS). Every message of the channel checks its
         recipient this way when it is made, whoever composes it; this default takes any opaque token."""
         return check_token(address)
+
+    def normalise_address(self, address: str) -> str:
+        """`address` in the one spelling suppression lists key it by (after `check_address` when it is to be sent
+        to); never raises."""
+        return self.addresses.normalise(address)
 
     @abstractmethod
     def template_request(self, parts: Mapping[Part, str], settings: Settings | None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from email.utils import parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
+from campaign_tools.channels.addresses import email as email_addresses
 from campaign_tools.channels.base import (
     INVALID_ADDRESS,
     NO_ADDRESS,
@@ -55,7 +56,7 @@ from campaign_tools.unsubscribe.links import LINK_VARIABLE, ListManagement, Mode
 from transformer.aws import error_code
 from transformer.errors import PinrecError
 
-NAME = "email"
+NAME = email_addresses.NAME
 SUBJECT = Part("email-subject", NAME, ("email-subject.jinja",), "email-subject.txt")
 HTML = Part("email-html", NAME, ("email.mjml.jinja", "email.html.jinja"), "email.html", single_line=False, markup=True)
 TEXT = Part(
@@ -380,6 +381,7 @@ def _address(endpoint: Mapping[str, Any]) -> str:
 
 class EmailChannel(Channel):
     name = NAME
+    addresses = email_addresses.ADDRESSES
     title = "email"
     endpoint_types = frozenset({"EMAIL"})
     parts = (SUBJECT, HTML, TEXT)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from campaign_tools.channels.addresses import push as push_addresses
 from campaign_tools.channels.base import (
     NO_ADDRESS,
     Channel,
@@ -34,7 +35,7 @@ from campaign_tools.events.tags import message_tags
 from transformer.aws import error_code
 from transformer.errors import PinrecError
 
-NAME = "push"
+NAME = push_addresses.NAME
 PART_LIMIT = 4_000
 TITLE = Part("push-title", NAME, ("push-title.jinja",), "push-title.txt", character_limit=PART_LIMIT)
 BODY = Part("push-body", NAME, ("push-body.jinja",), "push-body.txt", character_limit=PART_LIMIT)
@@ -180,6 +181,7 @@ def application_problem(client: Any, application_id: str) -> str | None:
 
 class PushChannel(Channel):
     name = NAME
+    addresses = push_addresses.ADDRESSES
     title = "push"
     endpoint_types = frozenset(MESSAGE_KEYS)
     parts = (TITLE, BODY, URL)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from campaign_tools.channels.addresses import sms as sms_addresses
 from campaign_tools.channels.base import (
     INVALID_ADDRESS,
     NO_ADDRESS,
@@ -40,7 +41,7 @@ from campaign_tools.channels.base import (
 from campaign_tools.events.tags import message_tags
 from transformer.aws import error_code
 
-NAME = "sms"
+NAME = sms_addresses.NAME
 BODY = Part("sms-body", NAME, ("sms.jinja",), "sms.txt")
 
 SmsType = Literal["TRANSACTIONAL", "PROMOTIONAL"]
@@ -224,6 +225,7 @@ def origination_problem(client: Any, identity: str) -> str | None:
 
 class SmsChannel(Channel):
     name = NAME
+    addresses = sms_addresses.ADDRESSES
     title = "SMS"
     endpoint_types = frozenset({"SMS"})
     parts = (BODY,)

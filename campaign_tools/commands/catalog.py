@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from campaign_tools.catalog.inspect import catalog_stats, get_items
 from campaign_tools.catalog.load import CatalogLoadSettings, load_catalog
 from campaign_tools.catalog.target import CatalogTarget, resolve_target
-from campaign_tools.commands.options import add_aws_options, aws_options, print_json
-from campaign_tools.console import Progress
+from campaign_tools.commands.options import add_aws_options, aws_options
+from campaign_tools.console import Progress, print_json
 from transformer.stores.base import MAX_SHRINK_SHARE, InvalidRecord, LoadSummary
 from transformer.stores.registry import store_option_forms
 
@@ -159,7 +158,7 @@ def run_get(arguments: argparse.Namespace) -> int:
         print_json({"items": lookup.found, "missing": lookup.missing, "damaged": lookup.damaged})
     else:
         for item in lookup.found:
-            print(json.dumps(item, ensure_ascii=False))
+            print_json(item, indent=None)
         for item_id in lookup.missing:
             print(f"pinrec: not in the catalog: {item_id}", file=sys.stderr)
         for item_id, problem in lookup.damaged.items():

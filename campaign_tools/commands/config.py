@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from campaign_tools.commands.options import add_aws_options, print_json
+from campaign_tools.commands.options import add_aws_options
 from campaign_tools.config_check import ConfigCheckSettings, config_check
+from campaign_tools.console import print_json
 
 EXIT_ATTRIBUTE_RESOLVES_FOR_NONE = 1
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from campaign_tools.commands.options import add_aws_options, print_json
+from campaign_tools.commands.options import add_aws_options
+from campaign_tools.console import print_json
 from campaign_tools.events.replay import IngestSettings, ingest_events
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.settings import DEFAULT_LEDGER

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 
+from campaign_tools.console import print_json
 from campaign_tools.local_lambda import invoke_event_file
 
 
@@ -22,5 +22,5 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def run(arguments: argparse.Namespace) -> int:
     response = invoke_event_file(arguments.event, arguments.config)
-    print(json.dumps(response, indent=2, ensure_ascii=False))
+    print_json(response)
     return 0

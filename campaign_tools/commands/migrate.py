@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from campaign_tools.commands.options import add_aws_options, aws_options, print_json
+from campaign_tools.commands.options import add_aws_options, aws_options
+from campaign_tools.console import print_json
 from campaign_tools.migrate.run import MIGRATION_FILE, MigrateSettings, migrate
 
 DESCRIPTION = """\

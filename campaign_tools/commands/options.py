@@ -14,6 +14,7 @@ from typing import Any
 
 from campaign_tools.aws.outcome import Outcome
 from campaign_tools.aws.session import AwsSession, Request
+from campaign_tools.console import json_text, print_json
 from transformer.aws import AwsOptions
 
 
@@ -60,10 +61,6 @@ def open_session(arguments: argparse.Namespace) -> AwsSession:
         endpoint_url=options.endpoint_url,
         dry_run=getattr(arguments, "dry_run", False),
     )
-
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 def report(
@@ -115,12 +112,12 @@ def _parameter_lines(name: str, value: Any) -> list[str]:
         except ValueError:
             document = None
         if isinstance(document, dict):
-            body = json.dumps(document, indent=2, ensure_ascii=False)
+            body = json_text(document)
             return [f"   {name}: (a JSON string; formatted here, sent compact)", *_indent(body, 6)]
-        return [f"   {name}: {json.dumps(value, ensure_ascii=False)}"]
+        return [f"   {name}: {json_text(value)}"]
     if isinstance(value, dict | list):
-        return [f"   {name}:", *_indent(json.dumps(value, indent=2, ensure_ascii=False), 6)]
-    return [f"   {name}: {json.dumps(value)}"]
+        return [f"   {name}:", *_indent(json_text(value), 6)]
+    return [f"   {name}: {json_text(value)}"]
 
 
 def _indent(text: str, width: int) -> list[str]:

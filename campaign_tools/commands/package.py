@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from campaign_tools.commands.options import add_output_option, print_json
+from campaign_tools.commands.options import add_output_option
+from campaign_tools.console import print_json
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.package import (
     DEFAULT_EVENTS_OUT,
@@ -18,7 +19,7 @@ from campaign_tools.packaging.package import (
     build_package,
 )
 
-FUNCTIONS = ("transformer", "send", "unsubscribe", "events")
+FUNCTIONS = ("transformer", "send", "unsubscribe", "events", "campaign-slot", "campaign-trigger")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,10 +42,16 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "the template pre-built here (in template/, PINREC_TEMPLATE_DIR); needs --template. unsubscribe: the "
         "one-click unsubscribe function URL (handlers.unsubscribe.handler) -- its handler, the suppression and "
         "unsubscribe packages, no configuration. events: the delivery events function (handlers.events.handler) -- "
-        "its handler, the events, suppression and ledger packages, no configuration",
+        "its handler, the events, suppression and ledger packages, no configuration. campaign-slot / campaign-trigger: "
+        "the functions of infra/campaigns.yaml (handlers.campaign_slot / campaign_trigger) -- the send child's code "
+        "with the campaign file (--campaign, as campaign.toml), its configuration and every template it sends, "
+        "pre-built here under templates/",
     )
+    parser.add_argument("--campaign", type=Path, help="campaign-slot, campaign-trigger: the campaign.toml it sends")
     parser.add_argument("--template", help="send: template name (./templates/NAME, built in) or folder to pre-build")
-    parser.add_argument("--templates-dir", help="send: folder holding templates (default ./templates)")
+    parser.add_argument(
+        "--templates-dir", help="send, campaign-*: folder holding templates by name (default ./templates)"
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -70,6 +77,7 @@ def run(arguments: argparse.Namespace) -> int:
         config=arguments.config,
         template=arguments.template,
         templates_dir=arguments.templates_dir,
+        campaign=arguments.campaign,
         out=arguments.out,
         arch=arguments.arch,
         python=arguments.python,

@@ -12,6 +12,7 @@ from campaign_tools.aws.lambda_permission import (
     revoke_permission,
 )
 from campaign_tools.commands import options
+from campaign_tools.console import print_json
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -74,7 +75,7 @@ def run_show(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
     policy = read_policy(session, _spec(arguments, session.region).function)
     if arguments.output == "json":
-        options.print_json(policy or {"Statement": []})
+        print_json(policy or {"Statement": []})
     else:
         print(describe_policy(policy))
     return 0

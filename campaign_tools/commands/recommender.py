@@ -17,7 +17,7 @@ from campaign_tools.aws.recommender import (
 from campaign_tools.aws.recommender import register as register_recommender
 from campaign_tools.aws.validation import ID_TYPES
 from campaign_tools.commands import options
-from campaign_tools.console import table
+from campaign_tools.console import print_json, table
 from transformer.limits import MAX_ITEMS_PER_MESSAGE
 
 
@@ -125,7 +125,7 @@ def run_list(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
     items = list(iter_configurations(session))
     if arguments.output == "json":
-        options.print_json(items)
+        print_json(items)
         return 0
     if not items:
         print(f"no recommender configurations in {session.region}")
@@ -142,7 +142,7 @@ def run_show(arguments: argparse.Namespace) -> int:
     session = options.open_session(arguments)
     item = get_configuration(session, arguments.id)
     if arguments.output == "json":
-        options.print_json(item)
+        print_json(item)
     else:
         print(describe_configuration(item))
     return 0

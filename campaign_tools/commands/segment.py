@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from campaign_tools.commands.options import add_aws_options, aws_options, print_json
+from campaign_tools.commands.options import add_aws_options, aws_options
+from campaign_tools.console import print_json
 from campaign_tools.segments.build import SegmentBuildSettings, build_segment
 
 BUILD_DESCRIPTION = """\

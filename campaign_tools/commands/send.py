@@ -9,7 +9,7 @@ from typing import Any
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.commands import options
-from campaign_tools.console import Progress
+from campaign_tools.console import Progress, print_json
 from campaign_tools.send import report
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import (
@@ -313,13 +313,14 @@ def run_send(arguments: argparse.Namespace) -> int:
             dominant = send.dominant_reason()
             prominent = [dominant.line()] if dominant else []
             reconciled = send.reconciliation
-            output = report.describe_run(send.summary, send.parts.recommendations, prominent)
-            output = "\n".join([output, *(reconciled.lines() if reconciled else [])])
+            stream = sys.stderr if stopped else sys.stdout
             if arguments.output == "json":
                 data = report.run_dict(send.summary)
                 data["reconciliation"] = reconciled.to_dict() if reconciled else None
-                output = report.to_json({**data, "dominant_reason": dominant.to_dict() if dominant else None})
-            print(output, file=sys.stderr if stopped else sys.stdout)
+                print_json({**data, "dominant_reason": dominant.to_dict() if dominant else None}, file=stream)
+            else:
+                output = report.describe_run(send.summary, send.parts.recommendations, prominent)
+                print("\n".join([output, *(reconciled.lines() if reconciled else [])]), file=stream)
     return EXIT_SOME_FAILED if summary.failed else 0
 
 
@@ -339,7 +340,7 @@ def _run_on_aws(arguments: argparse.Namespace, settings: SendSettings) -> int:
     if arguments.output == "json":
         reconciled = result.reconciliation.to_dict() if result.reconciliation else None
         data = {**report.status_dict(result.ledger), "reconciliation": reconciled}
-        print(report.to_json({**data, "seconds": round(result.seconds, 1)}))
+        print_json({**data, "seconds": round(result.seconds, 1)})
     else:
         print(f"{report.describe_status(result.ledger)}\n  on AWS in {result.seconds:.1f}s")
     return EXIT_SOME_FAILED if result.ledger.failed else 0
@@ -372,7 +373,7 @@ def run_status(arguments: argparse.Namespace) -> int:
         data["reconciliation"] = outlook.to_dict() if isinstance(outlook, Reconciliation) else outlook
         if arguments.list:
             data["rows"] = [report.row_dict(row) for row in rows]
-        print(report.to_json(data))
+        print_json(data)
         return 0
     heading = "  judged by their delivery events (the next run or `pinrec send reconcile` settles them):"
     found = [f"  delivery events: {outlook}"] if isinstance(outlook, str) else outlook.lines(heading) if outlook else []
@@ -428,7 +429,7 @@ def run_reconcile_command(arguments: argparse.Namespace) -> int:
     )
     found = run_reconcile(settings, client_factory(settings.aws.options()), time.time())
     if arguments.output == "json":
-        print(report.to_json({"campaign_id": settings.campaign_id, **found.to_dict()}))
+        print_json({"campaign_id": settings.campaign_id, **found.to_dict()})
     else:
         print(
             "\n".join(
@@ -475,7 +476,7 @@ def run_report(arguments: argparse.Namespace) -> int:
     )
     result = campaign_report(settings)
     if arguments.output == "json":
-        print(json_report.to_json(result.report))
+        print_json(json_report.report_dict(result.report))
     else:
         print(text.describe_report(result.report))
     if result.html is not None:

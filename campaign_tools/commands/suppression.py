@@ -9,6 +9,7 @@ from typing import Any
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.commands import options
+from campaign_tools.console import print_json
 from campaign_tools.suppression import registry, workflows
 from campaign_tools.suppression.base import Reason
 from campaign_tools.suppression.sync import PROVIDER_LISTS, iso
@@ -117,7 +118,7 @@ def run_list(arguments: argparse.Namespace) -> int:
     entries = workflows.list_entries(settings)
     synced = workflows.sync_times(settings)
     if arguments.output == "json":
-        options.print_json(
+        print_json(
             {
                 "suppression": settings.suppression,
                 "entries": [workflows.entry_dict(entry) for entry in entries],
@@ -146,7 +147,7 @@ def run_add(arguments: argparse.Namespace) -> int:
     added = workflows.add_entries(settings)
     kept = len(settings.addresses) - added
     if arguments.output == "json":
-        options.print_json({"added": added, "already_held": kept})
+        print_json({"added": added, "already_held": kept})
     else:
         print(f"added {added:,} entries to {settings.suppression}" + (f" ({kept:,} already held)" if kept else ""))
     return 0
@@ -158,7 +159,7 @@ def run_remove(arguments: argparse.Namespace) -> int:
     )
     result = workflows.remove_entries(settings)
     if arguments.output == "json":
-        options.print_json({"removed": result.removed, "not_found": result.absent})
+        print_json({"removed": result.removed, "not_found": result.absent})
     else:
         print(f"removed {result.removed:,} addresses from {settings.suppression} ({result.absent:,} not found)")
     return 0
@@ -174,7 +175,7 @@ def run_import(arguments: argparse.Namespace) -> int:
     )
     result = workflows.import_entries(settings)
     if arguments.output == "json":
-        options.print_json(
+        print_json(
             {
                 "rows": result.rows,
                 "imported": result.imported,
@@ -214,7 +215,7 @@ def run_sync(arguments: argparse.Namespace) -> int:
     )
     results = workflows.sync(settings)
     if arguments.output == "json":
-        options.print_json(
+        print_json(
             {
                 "suppression": settings.suppression,
                 "sources": [

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from campaign_tools.commands import options
-from campaign_tools.console import table
+from campaign_tools.console import print_json, table
 from campaign_tools.templates import workflows
 from campaign_tools.templates.preview import PreviewReport, summary_labels
 from campaign_tools.templates.workflows import DEFAULT_BUILD_DIR, DEFAULT_PREVIEW_DIR
@@ -197,7 +197,7 @@ def run_publish(arguments: argparse.Namespace) -> int:
             print(finding, file=sys.stderr)
         raise
     if not as_text:
-        options.print_json({**result.to_dict(), **options.requests_json(session)})
+        print_json({**result.to_dict(), **options.requests_json(session)})
         return 0
     if session.dry_run:
         print(f"\n{options.render_requests(session.requested_writes)}")

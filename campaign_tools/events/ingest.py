@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaign_tools.channels.addresses.registry import normalise
 from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.sources.base import Reading
 from campaign_tools.events.sources.registry import read_record
 from campaign_tools.send.ledgers.base import Ledger
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
-from campaign_tools.suppression.normalise import normalise
 
 BATCH_EVENTS = 500
 """Events written per ledger transaction (and per suppression write)."""
@@ -110,7 +110,7 @@ def suppressions_of(events: Iterable[DeliveryEvent]) -> list[Suppression]:
     for event in events:
         if not event.suppresses or not event.recipient:
             continue
-        address = normalise(str(event.channel), event.recipient)
+        address = normalise(event.channel, event.recipient)
         if not address:
             continue
         reason = REASONS[event.kind]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from campaign_tools.channels.addresses import registry as channels
+
 
 class EventKind(StrEnum):
     """What happened to a message. Email kinds follow SES's event types; SMS and push kinds End User Messaging's."""
@@ -32,12 +34,6 @@ class EventKind(StrEnum):
     """The recipient replied with an opt-out keyword (SMS)."""
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    SMS = "sms"
-    PUSH = "push"
-
-
 SUPPRESSING = frozenset({EventKind.COMPLAINT, EventKind.OPT_OUT})
 """Kinds that suppress the recipient whatever their subtype (a permanent bounce and an unsubscribe do too)."""
 
@@ -48,7 +44,8 @@ class DeliveryEvent:
     message may arrive in any order. `recipient` is an address: it is stored for suppression, never logged."""
 
     event_id: str
-    channel: Channel
+    channel: str
+    """The channel's name, one `campaign_tools.channels.addresses.registry` knows (ValueError otherwise)."""
     kind: EventKind
     occurred_at: float
     """When the event happened, epoch seconds (UTC)."""
@@ -62,6 +59,10 @@ class DeliveryEvent:
     detail: str | None = None
     link: str | None = None
     topic: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in channels.names():
+            raise ValueError(f"unknown channel {self.channel!r}: pinrec sends on {', '.join(channels.names())}")
 
     @property
     def suppresses(self) -> bool:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 from pydantic.dataclasses import dataclass
 
 from campaign_tools.migrate import campaigns, recommenders, report, segments, templates
+from campaign_tools.migrate.campaign_messages import MigratedTemplate
 from campaign_tools.migrate.outcome import Outcome
 from campaign_tools.migrate.source import NOT_CARRIED, PinpointProject, read_folder
 from campaign_tools.segments.definition import parse_now
@@ -65,6 +66,22 @@ def _fresh(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def _text(value: object) -> str | None:
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and str(value) else None
+
+
+def _audience(out: Path, definition: str, version: object, outcome: Outcome) -> campaigns.Audience:
+    """The audience `segments.build_audiences` wrote for a definition file, or why it did not."""
+    path = segments.audience_path(definition)
+    number = version if isinstance(version, int) and not isinstance(version, bool) else None
+    if (out / path).is_file():
+        return campaigns.Audience(path, version=number)
+    why = "; ".join(
+        item.removeprefix("its audience: ") for item in outcome.not_carried if item.startswith("its audience")
+    )
+    return campaigns.Audience(None, why or "it was not built", number)
+
+
 def read_project(settings: MigrateSettings, client: Any | None = None) -> PinpointProject:
     from campaign_tools.migrate import api
     from campaign_tools.segments.build import expand
@@ -92,21 +109,31 @@ def migrate(settings: MigrateSettings, *, client: Any | None = None) -> Migratio
         outcomes.append(outcome)
         if folder and isinstance(found.body.get("Id"), str):
             recommender_folders[found.body["Id"]] = folder
-    template_folders: dict[str, str] = {}
+    template_folders: dict[tuple[str, str], MigratedTemplate] = {}
     for found in project.of("email", "sms", "push"):
         outcome = templates.convert_template(found, out, "templates", recommender_folders)
         outcomes.append(outcome)
         if outcome.carried:
-            template_folders[found.name] = f"templates/{'push' if found.kind == 'push' else found.kind}/{found.name}"
+            template_folders[found.kind, found.name] = MigratedTemplate(
+                f"templates/{found.kind}/{found.name}",
+                _text(found.body.get("Version")),
+                _text(found.body.get("RecommenderId")),
+            )
     root = Path(settings.source) if settings.source else None
     written = segments.write_definitions(project.of("segment"), out, "segments")
     imports = {segment_id: segments.imported_files(root, segment_id, project.endpoint_files) for segment_id in written}
     held = {path for files in imports.values() for path in files}
     exports = [path for path in project.endpoint_files if path not in held]
-    outcomes += segments.build_audiences(written, out, "audiences", exports=exports, imports=imports, now=now)
-    segment_files = {segment_id: relative for segment_id, (_, relative, _) in written.items()}
+    built = segments.build_audiences(written, out, "audiences", exports=exports, imports=imports, now=now)
+    outcomes += built
+    audiences = {
+        segment_id: _audience(out, relative, item.body.get("Version"), outcome)
+        for (segment_id, (item, relative, _)), outcome in zip(written.items(), built, strict=True)
+    }
+    context = campaigns.Context(out, "campaigns", audiences, template_folders, recommender_folders, now)
+    taken: set[str] = set()
     for found in project.of("campaign"):
-        outcomes.append(campaigns.describe_campaign(found, segment_files, template_folders))
+        outcomes.append(campaigns.convert_campaign(found, context, taken))
     for found in project.objects:
         if found.kind in NOT_CARRIED:
             outcomes.append(campaigns.describe_uncarried(found, report.NEVER[found.kind]))

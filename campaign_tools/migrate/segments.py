@@ -55,6 +55,11 @@ def imported_files(root: Path | None, segment_id: str, endpoint_files: Sequence[
     return [path for path in endpoint_files if Path(path).resolve().is_relative_to(folder)]
 
 
+def audience_path(definition: str, folder: str = "audiences") -> str:
+    """Where the audience of a definition file (relative to the project) is written."""
+    return f"{folder}/{Path(definition).stem}.jsonl"
+
+
 def build_audiences(
     written: Mapping[str, tuple[Found, str, SegmentDefinition | str]],
     out: Path,
@@ -83,7 +88,7 @@ def build_audiences(
             )
             outcome.not_carried.append(f"its audience: {why}")
             continue
-        audience = f"{folder}/{Path(relative).stem}.jsonl"
+        audience = audience_path(relative, folder)
         settings = SegmentBuildSettings(
             definition=str(out / relative),
             endpoints=endpoints,

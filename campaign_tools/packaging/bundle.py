@@ -3,9 +3,12 @@
 The transformer's zip: the `handlers` and `transformer` packages, their runtime dependencies, the config file (as
 `pinrec.toml` at the root, where PINREC_CONFIG=/var/task/pinrec.toml finds it) and a local SQLite catalog the config
 names by a relative path. The send child's zip adds the `campaign_tools` package and the pre-built template. The
-unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors), `campaign_tools.suppression`
+unsubscribe function's zip holds only `handlers`, `transformer` (its AWS client and errors),
+`campaign_tools.channels.addresses` (each channel's address spelling, not the channels), `campaign_tools.suppression`
 and `campaign_tools.unsubscribe`: no configuration, template or renderer. The delivery events function's zip holds
-`handlers`, `transformer`, `campaign_tools.events`, `.suppression`, `.send.ledgers` (and `send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the template sources in the top-level templates/) never ship.
+`handlers`, `transformer`, `campaign_tools.channels.addresses`, `.events`, `.suppression`, `.send.ledgers` (and
+`send/pacing.py`), no more. Folders that are not packages (campaign_tools/demo_data, the template sources in the
+top-level templates/) never ship.
 """
 
 from __future__ import annotations
@@ -24,11 +27,24 @@ SEND_PACKAGES = ("handlers", "transformer", "campaign_tools")
 """The send child composes and delivers too (campaign_tools.send, .templates.prebuilt, .rendering)."""
 # pip --target also writes console scripts to bin/; the Lambda never runs them.
 DEPENDENCY_DIRECTORIES_SKIPPED = ("bin",)
-UNSUBSCRIBE_PACKAGES = ("handlers", "transformer", "campaign_tools.suppression", "campaign_tools.unsubscribe")
-"""The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports; nothing reads a pinrec.toml."""
+CHANNEL_ADDRESSES = "campaign_tools.channels.addresses"
+"""Each channel's lean address module (the suppression lists' spelling of addresses), without the rest of the
+channels: the unsubscribe and events functions run on the standard library (and the runtime's boto3)."""
+UNSUBSCRIBE_PACKAGES = (
+    "handlers",
+    "transformer",
+    CHANNEL_ADDRESSES,
+    "campaign_tools.events",
+    "campaign_tools.suppression",
+    "campaign_tools.send.ledgers",
+    "campaign_tools.unsubscribe",
+)
+"""The one-click unsubscribe function (handlers/unsubscribe.py) and what it imports: the suppression lists, and the
+ledgers and event model it records unsubscribes with (`PINREC_LEDGER`); nothing reads a pinrec.toml."""
 EVENTS_PACKAGES = (
     "handlers",
     "transformer",
+    CHANNEL_ADDRESSES,
     "campaign_tools.events",
     "campaign_tools.suppression",
     "campaign_tools.send.ledgers",
@@ -79,8 +95,11 @@ def bundle_entries(
 
 
 def unsubscribe_bundle_entries(deps_dir: Path) -> list[ZipEntry]:
-    """The unsubscribe function's zip: its packages and their dependencies, no configuration."""
-    return [*package_entries(UNSUBSCRIBE_PACKAGES), *dependency_entries(deps_dir)]
+    """The unsubscribe function's zip: its packages, the one module of campaign_tools.send the ledgers use, and
+    their dependencies; no configuration."""
+    root = package_dir("campaign_tools").parent
+    modules = [ZipEntry(module, root / module) for module in EVENTS_MODULES]
+    return [*package_entries(UNSUBSCRIBE_PACKAGES), *modules, *dependency_entries(deps_dir)]
 
 
 TEMPLATE_ARCNAME = "template"

@@ -5,7 +5,9 @@ and the transformer's runtime dependencies installed for Lambda's platform; the 
 `campaign_tools`, the renderer's dependencies and the template pre-built here; the unsubscribe function's zip holds
 its handler, the suppression and unsubscribe packages and no configuration (its one dependency, boto3, is the
 runtime's); the delivery events function's zip holds its handler, the events, suppression and ledger packages and no
-configuration either.
+configuration either. The campaign functions' zips (`campaign-slot`, `campaign-trigger`) are the send child's code and
+dependencies with the campaign file, its configuration and every template it sends pre-built
+(`packaging.campaign_bundle`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import ClassVar, Literal
 
 from campaign_tools.packaging import dependencies
 from campaign_tools.packaging.bundle import (
+    SEND_PACKAGES,
     bundle_entries,
     config_entries,
     events_bundle_entries,
@@ -32,12 +35,16 @@ DEFAULT_OUT = Path("build/pinrec-lambda.zip")
 DEFAULT_SEND_OUT = Path("build/pinrec-send.zip")
 DEFAULT_UNSUBSCRIBE_OUT = Path("build/pinrec-unsubscribe.zip")
 DEFAULT_EVENTS_OUT = Path("build/pinrec-events.zip")
+DEFAULT_CAMPAIGN_SLOT_OUT = Path("build/pinrec-campaign-slot.zip")
+DEFAULT_CAMPAIGN_TRIGGER_OUT = Path("build/pinrec-campaign-trigger.zip")
 LAMBDA_UNZIPPED_LIMIT = 262_144_000  # 250 MB, code and layers together
 LAMBDA_DIRECT_UPLOAD_LIMIT = 52_428_800  # 50 MB zipped, when not uploaded through S3
 
-Function = Literal["transformer", "send", "unsubscribe", "events"]
+Function = Literal["transformer", "send", "unsubscribe", "events", "campaign-slot", "campaign-trigger"]
 NO_CONFIG: tuple[Function, ...] = ("unsubscribe", "events")
 """Functions that read no pinrec.toml."""
+CAMPAIGN_FUNCTIONS: tuple[Function, ...] = ("campaign-slot", "campaign-trigger")
+"""Functions that carry one campaign (--campaign) and the templates it sends."""
 
 
 class InvalidPackageSettings(InvalidSettings, PackageError):
@@ -48,7 +55,7 @@ class PackageSettings(SettingsModel):
     """Which function's zip to build from what, for which platform."""
 
     invalid: ClassVar[type[InvalidSettings]] = InvalidPackageSettings
-    flags: ClassVar[Mapping[str, str]] = {"python": "--python", "function": "--function"}
+    flags: ClassVar[Mapping[str, str]] = {"python": "--python", "function": "--function", "campaign": "--campaign"}
 
     function: Function = "transformer"
     config: Path | None = None
@@ -56,6 +63,8 @@ class PackageSettings(SettingsModel):
     template: str | None = None
     """send: the template to pre-build (./templates/NAME, shipped, or a folder)."""
     templates_dir: str | None = None
+    campaign: Path | None = None
+    """campaign-slot, campaign-trigger: the campaign.toml the function sends."""
     out: Path | None = None
     """None: build/pinrec-lambda.zip (transformer) or build/pinrec-send.zip (send)."""
     arch: Literal["arm64", "x86_64"] = "arm64"
@@ -65,7 +74,18 @@ class PackageSettings(SettingsModel):
     deps_dir: Path | None = None
     """Dependencies already installed here (pip --target) instead of running pip."""
 
+    def _campaign_problems(self) -> list[str]:
+        if not self.campaign:
+            return [f"--function {self.function} needs --campaign FILE (the campaign the function sends)"]
+        if self.template:
+            return ["--template goes with --function send: a campaign function takes its templates from --campaign"]
+        return []
+
     def problems(self) -> list[str]:
+        if self.function in CAMPAIGN_FUNCTIONS:
+            return self._campaign_problems()
+        if self.campaign:
+            return ["--campaign goes with --function campaign-slot or campaign-trigger"]
         if self.function == "send" and not self.template:
             return ["--function send needs --template NAME (the template the function sends)"]
         if self.function != "send" and (self.template or self.templates_dir):
@@ -83,7 +103,13 @@ class PackageSettings(SettingsModel):
 
     @property
     def out_path(self) -> Path:
-        defaults = {"send": DEFAULT_SEND_OUT, "unsubscribe": DEFAULT_UNSUBSCRIBE_OUT, "events": DEFAULT_EVENTS_OUT}
+        defaults = {
+            "send": DEFAULT_SEND_OUT,
+            "unsubscribe": DEFAULT_UNSUBSCRIBE_OUT,
+            "events": DEFAULT_EVENTS_OUT,
+            "campaign-slot": DEFAULT_CAMPAIGN_SLOT_OUT,
+            "campaign-trigger": DEFAULT_CAMPAIGN_TRIGGER_OUT,
+        }
         return self.out or defaults.get(self.function, DEFAULT_OUT)
 
 
@@ -101,6 +127,8 @@ def build_package(settings: PackageSettings, *, say: Callable[[str], None] = lam
     """Validate the configuration first (before the slow pip step), then build the zip the settings describe."""
     if settings.function in NO_CONFIG:
         summary = _package_without_config(settings, say)
+    elif settings.function in CAMPAIGN_FUNCTIONS:
+        summary = _package_campaign(settings, say)
     else:
         config_entries(settings.config_path)
         summary = _package_send(settings, say) if settings.function == "send" else _package_transformer(settings, say)
@@ -153,6 +181,22 @@ def _package_send(settings: PackageSettings, say: Callable[[str], None]) -> ZipS
             deps_dir = Path(staging) / "deps"
             _install(deps_dir, settings, dependencies.SEND_DISTRIBUTIONS, say)
         return write_zip(send_bundle_entries(settings.config_path, deps_dir, built_dir), settings.out_path)
+
+
+def _package_campaign(settings: PackageSettings, say: Callable[[str], None]) -> ZipSummary:
+    """The campaign, its configuration and its templates (pre-built here), with the send child's code."""
+    from campaign_tools.packaging.campaign_bundle import bundle_campaign
+
+    assert settings.campaign is not None
+    with tempfile.TemporaryDirectory(prefix=f"pinrec-package-{settings.function}-") as staging:
+        bundle = bundle_campaign(settings.campaign, settings.config, settings.templates_dir, Path(staging), say)
+        if settings.deps_dir is not None:
+            deps_dir = settings.deps_dir
+        else:
+            deps_dir = Path(staging) / "deps"
+            _install(deps_dir, settings, dependencies.SEND_DISTRIBUTIONS, say)
+        entries = [*bundle_entries(bundle.config, deps_dir, SEND_PACKAGES), *bundle.entries()]
+        return write_zip(entries, settings.out_path)
 
 
 def _install(

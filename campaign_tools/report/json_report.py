@@ -3,11 +3,11 @@ that removes or retypes one changes `SCHEMA`."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+from campaign_tools.console import json_text
 from campaign_tools.report.figures import BUCKET_SECONDS, SERIES_HOURS, CampaignReport, Figures, Series
 from campaign_tools.report.thresholds import RateWarning
 
@@ -92,4 +92,4 @@ def report_dict(report: CampaignReport) -> dict[str, Any]:
 
 
 def to_json(report: CampaignReport) -> str:
-    return json.dumps(report_dict(report), indent=2, ensure_ascii=False)
+    return json_text(report_dict(report))

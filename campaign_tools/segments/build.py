@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import json
 import os
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from typing import Annotated, Any, ClassVar, TextIO
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from campaign_tools.console import json_text
 from campaign_tools.segments.definition import SegmentDefinition, load_definition, parse_now
 from campaign_tools.segments.evaluate import Evaluator
 from campaign_tools.send.segments import (
@@ -209,7 +209,7 @@ def build_segment(settings: SegmentBuildSettings) -> BuildReport:
             report.rows += 1
             if evaluator.matches(endpoint_id, record):
                 report.members += 1
-                output.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+                output.write(json_text(record, compact=True) + "\n")
     return report
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from campaign_tools.channels.base import ClientFactory
 from campaign_tools.send.compose import ComposerOptions, MessageComposer, make_composer
+from campaign_tools.send.profile_items import supply_profile_items
 from campaign_tools.send.recommendations import registry as source_registry
 from campaign_tools.send.recommendations.base import RecommendationSource
 from campaign_tools.send.settings import SendSettings
@@ -71,6 +72,11 @@ def assemble(settings: SendSettings, clients: ClientFactory) -> tuple[SendParts 
     composer = _attempt(problems, lambda: make_composer(settings.composer, options))
     transformer = _attempt(problems, lambda: Transformer(config))
     if composer is None or transformer is None or source is None:
+        return None, problems
+    try:
+        supply_profile_items(config, transformer.store, source)
+    except PinrecError as error:
+        problems.append(str(error))
         return None, problems
     return SendParts(config, transformer, composer, source), problems
 

@@ -33,6 +33,7 @@ from campaign_tools.config_check import ConfigCheck, check_items
 from campaign_tools.send.batch import BATCH_SIZE, SKIP_REASONS_FROM_LOOKUP
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.parts import PreflightError, SendParts, assemble
+from campaign_tools.send.profile_items import without_catalog
 from campaign_tools.send.recommendations.base import Lookup, RecommendationSource
 from campaign_tools.send.segments import SegmentEndpoint, SegmentStats, read_segment
 from campaign_tools.send.settings import SendSettings
@@ -141,6 +142,8 @@ def _attributes(parts: SendParts, lookup: Lookup | None, batch: int, problems: l
     store = parts.transformer.store
     catalog = config.store.describe()
     recommended = list(dict.fromkeys(item for items in (lookup.items.values() if lookup else ()) for item in items))
+    if not recommended and without_catalog(config):
+        return  # the items are those the recommender returns: none yet, so nothing to check them on
     sample: list[str] | None = None
     try:
         sample = store.sample_ids(CATALOG_SAMPLE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -131,7 +130,3 @@ def row_dict(row: LedgerRow) -> dict[str, Any]:
         "attempts": row.attempts,
         "updated_at": _when(row.updated_at),
     }
-
-
-def to_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)

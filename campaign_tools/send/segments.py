@@ -300,6 +300,16 @@ def open_segment(
             raise SourceError(f"cannot read {source}: {error}") from None
 
 
+@contextlib.contextmanager
+def segment_records(
+    source: str, explicit: SegmentFormat | None = None, separator: str = "|", *, client: Any | None = None
+) -> Iterator[Iterator[tuple[int, object]]]:
+    """(line, record) of a segment, streamed, its format given, named or read from its content; a malformed row is
+    a `MalformedRow` record."""
+    with open_segment(source, explicit, client=client) as (kind, text):
+        yield _csv_records(text, separator) if kind == "csv" else _jsonl_records(text)
+
+
 def records_from_items(items: Iterable[object], segment_format: str, separator: str) -> Iterator[tuple[int, object]]:
     """(position, record) per item of a batch handed over whole (a Distributed Map child's `Items`). CSV items
     arrive as header -> text objects and are unflattened here."""

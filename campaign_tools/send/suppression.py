@@ -12,7 +12,7 @@ batch fails and Step Functions retries it. A lookup that fails during a run fail
 
 Per batch of up to 50 endpoints, one lookup: each address as the channel delivers to it (the channel's address
 check: an email's domain in IDNA, a number in E.164), then normalised as the lists store it
-(`suppression.normalise`). A suppressed endpoint is skipped with the ledger reason `suppressed:<reason>` (its
+(`Channel.normalise_address`). A suppressed endpoint is skipped with the ledger reason `suppressed:<reason>` (its
 strongest entry); an unsubscribe from one topic only suppresses sends of that topic (the send's unsubscribe topic:
 `--topic`, or the template's `[links] topic`).
 """
@@ -27,7 +27,6 @@ from campaign_tools.channels.base import Channel, ComposeError
 from campaign_tools.send.segments import SegmentEndpoint
 from campaign_tools.suppression import registry
 from campaign_tools.suppression.base import SuppressionList
-from campaign_tools.suppression.normalise import normalise
 from campaign_tools.unsubscribe.links import UnsubscribePlan
 from transformer.errors import PinrecError
 
@@ -92,7 +91,7 @@ class SuppressionCheck:
             if not isinstance(address, str):
                 continue
             try:
-                keys[item.endpoint_id] = normalise(self.channel.name, self.channel.check_address(address))
+                keys[item.endpoint_id] = self.channel.normalise_address(self.channel.check_address(address))
             except ComposeError:
                 continue  # not deliverable: the composer skips it as invalid_address
         if not keys:

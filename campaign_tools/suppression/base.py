@@ -42,7 +42,8 @@ class Suppression:
     channel: str
     """email, sms or push."""
     address: str
-    """Normalised: an email address lower-cased, a phone number in E.164 (`normalise.normalise`)."""
+    """Normalised: an email address lower-cased, a phone number in E.164: each channel's
+    `campaign_tools.channels.addresses` module, through its registry's `normalise`."""
     reason: Reason
     since: float
     """Epoch seconds (UTC)."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from campaign_tools.channels.addresses.registry import normalise
 from campaign_tools.suppression.base import (
     Reason,
     Suppression,
@@ -27,7 +28,6 @@ from campaign_tools.suppression.base import (
     scoped,
     stronger,
 )
-from campaign_tools.suppression.normalise import normalise
 from transformer.backoff import full_jitter
 
 KEY = "recipient"

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from campaign_tools.channels.addresses.registry import normalise
 from campaign_tools.suppression.base import (
     Reason,
     Suppression,
@@ -20,7 +21,6 @@ from campaign_tools.suppression.base import (
     scoped,
     stronger,
 )
-from campaign_tools.suppression.normalise import normalise
 
 __all__ = ["SqliteSuppressionList", "SuppressionError", "open_sqlite"]
 

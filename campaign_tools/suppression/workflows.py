@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import json
 import math
 import sys
 import time
@@ -27,12 +26,12 @@ from pydantic import AfterValidator, Field
 
 from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels.base import ComposeError
+from campaign_tools.console import json_text
 from campaign_tools.send.json_lines import MalformedLine, read_json_lines
 from campaign_tools.send.settings import AwsSettings
 from campaign_tools.settings import InvalidSettings, SettingsModel, Violations
 from campaign_tools.suppression import registry
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
-from campaign_tools.suppression.normalise import normalise
 from campaign_tools.suppression.sync import SourceResult, iso, sync_ses, sync_sms
 from campaign_tools.unsubscribe.links import check_name
 from transformer.aws import ClientTuning, client
@@ -159,7 +158,8 @@ def opened(settings: ListTarget, clients: ClientFactory | None, *, read_only: bo
 
 def canonical(channel: str, address: str) -> str:
     """The address as a send delivers to it, normalised; ComposeError when the channel cannot deliver to it."""
-    return normalise(channel, channel_registry.channel(channel).check_address(address.strip()))
+    sending = channel_registry.channel(channel)
+    return sending.normalise_address(sending.check_address(address.strip()))
 
 
 def _invalid(channel: str, addresses: tuple[str, ...]) -> list[str]:
@@ -206,7 +206,9 @@ def remove_entries(settings: RemoveSettings, clients: ClientFactory | None = Non
             try:
                 key = canonical(settings.channel, address)
             except ComposeError:
-                key = normalise(settings.channel, address)  # an entry written before checks existed
+                key = channel_registry.channel(settings.channel).normalise_address(
+                    address
+                )  # written before checks existed
             if listed.remove(settings.channel, key, force=settings.force):
                 result.removed += 1
             else:
@@ -396,7 +398,7 @@ def export_entries(settings: ExportSettings, clients: ClientFactory | None = Non
             if writer is not None:
                 writer.writerow({**row, "topic": row["topic"] or ""})
             else:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json_text(row, indent=None) + "\n")
             count += 1
     return count
 

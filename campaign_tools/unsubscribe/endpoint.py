@@ -9,17 +9,29 @@
 - A token that is not valid, whatever is wrong with it, gets one generic 403 page (no detail: no oracle), and
   nothing is written. Other paths 404, other methods 405.
 
+When the endpoint has a send ledger, each unsubscribe is also recorded there as a delivery event of the message
+the token came in (`subscription`, subtype `unsubscribed`, detail `one-click`, the token's topic), attributed by the
+token's campaign and endpoint, so `pinrec send report` counts it under `unsubscribed` as it counts SES's own. Its
+event id is the token's campaign, endpoint and topic: posting again is a duplicate, the first time is kept. The
+suppression is written first and is what the answer reports; a ledger that cannot be written costs the report one
+unsubscribe (logged, without the address), never the unsubscribe itself.
+
 Nothing here logs or returns an address.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from campaign_tools.channels.addresses import email as email_addresses
+from campaign_tools.events.model import DeliveryEvent, EventKind
+from campaign_tools.events.sources.base import event_id
+from campaign_tools.send.ledgers.base import Ledger
 from campaign_tools.suppression.base import Reason, Suppression, SuppressionList
 from campaign_tools.unsubscribe.links import TOKEN_ROUTE
 from campaign_tools.unsubscribe.tokens import Claims, InvalidToken, KeyRing, verify
@@ -83,14 +95,43 @@ CONFIRM_PAGE = _page(
 INVALID_PAGE = _page("This link does not work", "<p>This unsubscribe link is not valid. Use the link in the email.</p>")
 NOT_FOUND_PAGE = _page("Not found", "<p>There is nothing here.</p>")
 DONE_TEXT = "You are unsubscribed.\n"
+UNSUBSCRIBED = "unsubscribed"
+"""The subtype of the subscription event an unsubscribe is recorded as (SES's, which the report counts)."""
+LOG = logging.getLogger("pinrec.unsubscribe")
+
+
+def unsubscribe_event(claims: Claims, now: float) -> DeliveryEvent:
+    """The delivery event a one-click unsubscribe is recorded as, attributed by the token's campaign and endpoint;
+    no address (the ledger keeps none)."""
+    return DeliveryEvent(
+        event_id(SOURCE, claims.campaign_id, claims.endpoint_id, claims.topic or ""),
+        email_addresses.NAME,
+        EventKind.SUBSCRIPTION,
+        now,
+        None,
+        claims.campaign_id,
+        claims.endpoint_id,
+        subtype=UNSUBSCRIBED,
+        detail=SOURCE,
+        topic=claims.topic,
+    )
 
 
 class UnsubscribeEndpoint:
-    """Answers unsubscribe requests with `keys` (to verify tokens) and `suppression` (where unsubscribes go)."""
+    """Answers unsubscribe requests with `keys` (to verify tokens) and `suppression` (where unsubscribes go); with a
+    `ledger`, each unsubscribe is also recorded as a delivery event of its campaign (for the report)."""
 
-    def __init__(self, keys: KeyRing, suppression: SuppressionList, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        suppression: SuppressionList,
+        *,
+        ledger: Ledger | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.keys = keys
         self.suppression = suppression
+        self.ledger = ledger
         self.clock = clock
 
     def handle(self, request: Request) -> Response:
@@ -111,5 +152,15 @@ class UnsubscribeEndpoint:
 
     def unsubscribe(self, claims: Claims) -> None:
         """Suppress the token's address (for its topic only, when it has one); idempotent."""
-        entry = Suppression(CHANNEL, claims.address, Reason.UNSUBSCRIBE, self.clock(), SOURCE, claims.topic)
+        now = self.clock()
+        entry = Suppression(CHANNEL, claims.address, Reason.UNSUBSCRIBE, now, SOURCE, claims.topic)
         self.suppression.add([entry])
+        if self.ledger is None:
+            return
+        try:
+            recorded = self.ledger.record_events([unsubscribe_event(claims, now)], now)
+        except Exception as error:  # the unsubscribe stands; only the report misses it
+            LOG.warning("unsubscribe suppressed; recording its event failed (%s)", type(error).__name__)
+            return
+        if recorded.unknown:
+            LOG.info("unsubscribe suppressed; its campaign's ledger has no row for its endpoint")

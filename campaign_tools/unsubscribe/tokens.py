@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from campaign_tools.suppression.normalise import normalise
+from campaign_tools.channels.addresses import email as email_addresses
 from transformer.errors import PinrecError
 
 VERSION = 1
@@ -157,7 +157,12 @@ def issue(claims: Claims, key: SigningKey) -> str:
     header = _header(key.key_id, claims.issued_day)
     payload = b"".join(
         _field(value)
-        for value in (claims.campaign_id, claims.endpoint_id, normalise("email", claims.address), claims.topic or "")
+        for value in (
+            claims.campaign_id,
+            claims.endpoint_id,
+            email_addresses.normalise(claims.address),
+            claims.topic or "",
+        )
     )
     tag = key.tag(header + payload)
     return _encode(header + tag + _xor(payload, key.keystream(tag, len(payload))))

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from campaign_tools.cli import main
 from campaign_tools.demo import copy_demo_files
+from tests.campaign_tools.test_console_json import JSON_VALUES, TEXTS, read_back
 from tests.conftest import write_catalog
 
 
@@ -32,6 +34,26 @@ def test_invoke_prints_the_handler_response_as_json(demo_dir, capsys):
     ]
     assert response["ep-email-ben"]["Recommendations"]["Price"][2] == "", "Gift Card has no price: default applies"
     assert "batch enriched" in captured.err
+
+
+def test_invoke_prints_any_string_and_any_value_the_response_holds(demo_dir, capsys):
+    """Lone surrogates included: Pinpoint's events are JSON, and the response echoes the endpoints."""
+    event = json.loads((demo_dir / "event.json").read_text(encoding="utf-8"))
+    path = demo_dir / "generated-event.json"
+    arguments = ["invoke", "--event", str(path), "--config", str(demo_dir / "pinrec.toml")]
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(key=TEXTS, value=JSON_VALUES)
+    def check(key: str, value: object) -> None:
+        endpoints = dict(event["Endpoints"])
+        endpoint = endpoints.pop("ep-email-ana")
+        endpoints[f"ep-{key}"] = {**endpoint, "Attributes": {**endpoint["Attributes"], key: value}}
+        path.write_text(json.dumps({**event, "Endpoints": endpoints}), encoding="utf-8")
+        assert main(arguments) == 0
+        response = json.loads(capsys.readouterr().out)
+        assert response[read_back(f"ep-{key}")]["Attributes"][read_back(key)] == read_back(value)
+
+    check()
 
 
 @pytest.mark.parametrize(

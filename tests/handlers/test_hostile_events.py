@@ -32,7 +32,7 @@ from transformer.config import parse_config
 from transformer.enrich import LeftOut
 from transformer.errors import InvalidEventError
 from transformer.items import ItemReason
-from transformer.observability import logger, metrics
+from transformer.observability import emf, logger
 from transformer.offers.engine import build_offer_engine
 from transformer.service import Transformer
 from transformer.stores.sqlite import SqliteItemStore
@@ -150,7 +150,6 @@ def run_and_check(
 ) -> None:
     """Run one event and check the contract; `must_go_out(endpoint id, endpoint, its items)` names the endpoints
     that must be sent, `oracle(items, Recommendations)` checks what one that went out holds."""
-    metrics.clear_metrics()
     shape_ok = isinstance(event, dict) and isinstance(event.get("Endpoints"), dict)
     if not shape_ok:
         with pytest.raises(InvalidEventError):
@@ -181,11 +180,11 @@ def run_and_check(
     for endpoint_id, snapshot in before.items():  # the input is never mutated
         assert endpoints[endpoint_id].keys() == snapshot.keys()
         assert all(endpoints[endpoint_id][key] is value for key, value in snapshot.items())
-    emitted = metrics.metric_set
+    emitted = emf.last_values()
     for reason, count in enrichment.left_out_counts().items():
-        assert emitted[LEFT_OUT_METRICS[reason]]["Value"] == [count], reason
+        assert emitted[LEFT_OUT_METRICS[reason]] == count, reason
     for reason, count in enrichment.items_missing_by_reason.items():
-        assert emitted[ITEM_METRICS[reason]]["Value"] == [count], reason
+        assert emitted[ITEM_METRICS[reason]] == count, reason
     assert sum(enrichment.items_missing_by_reason.values()) == enrichment.items_missing
 
 
@@ -214,7 +213,6 @@ def quiet_logs() -> Iterator[None]:
     logger.setLevel("WARNING")
     yield
     logger.setLevel(level)
-    metrics.clear_metrics()
 
 
 # --- SQLite --------------------------------------------------------------------------------------------------------
@@ -433,12 +431,11 @@ def test_an_endpoint_whose_handling_raises_is_left_out_and_logged_without_its_va
     sqlite_transformers: dict[str, Transformer], logs: io.StringIO
 ) -> None:
     transformer = sqlite_transformers["drop"]
-    metrics.clear_metrics()
     event = {"Endpoints": {"bad": RaisingMapping(TypeError), "good": {"RecommendationItems": ["P1"]}}}
     response = transformer.handle(event)
     assert set(response) == {"good"}
     assert transformer.last is not None and transformer.last.left_out == {"bad": LeftOut.FAILED}
-    assert metrics.metric_set["EndpointsLeftOutFailed"]["Value"] == [1]
+    assert emf.last_values()["EndpointsLeftOutFailed"] == 1
     output = _read(logs)
     records = _log_records(output)
     batch = next(record for record in records if record.get("message") == "batch enriched")

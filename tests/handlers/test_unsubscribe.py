@@ -236,3 +236,67 @@ def test_an_unsubscribed_address_is_skipped_by_the_next_send(
     assert '"suppressed:unsubscribe": 1' in output
     assert sorted(path.name for path in (tmp_path / "outbox" / "summer").iterdir()) == ["ep-bo.eml", "ep-cy.eml"]
     assert set(ADDRESSES) == {"ep-ana", "ep-bo", "ep-cy"}
+
+
+def test_with_a_ledger_each_unsubscribe_is_an_event_of_its_campaign_that_the_report_counts(
+    server: str,
+    suppression_db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`PINREC_LEDGER` set: the POST also records a `subscription` / `unsubscribed` event (detail `one-click`) for
+    the token's campaign and endpoint; posting again is a duplicate; `pinrec send report` counts it under
+    unsubscribed. A token whose endpoint the ledger does not know still unsubscribes."""
+    import json
+
+    from campaign_tools.send.ledgers.sqlite import SqliteLedger
+
+    ledger = tmp_path / "ledger.db"
+    assert main(send_arguments(tmp_path, "spring", server)) == 0
+    url, _, _ = list_unsubscribe(tmp_path / "outbox" / "spring" / "ep-ana.eml")
+    monkeypatch.setenv(handlers.unsubscribe.LEDGER_ENV, f"sqlite:{ledger}")
+    handlers.unsubscribe.reset()
+    assert http("POST", url, ONE_CLICK)[0] == 200
+    assert http("POST", url, ONE_CLICK)[0] == 200
+    stranger = f"{server}/u/{issue(Claims('spring', 'ep-nobody', 'zed@example.com', 'news', 20_400), KEY)}"
+    assert http("POST", stranger, ONE_CLICK)[0] == 200
+    handlers.unsubscribe.reset()  # closes the function's ledger
+    assert ("email", "zed@example.com", Reason.UNSUBSCRIBE, "news", "one-click") in suppressed(suppression_db)
+    reader = SqliteLedger(ledger, read_only=True)
+    (stored,) = list(reader.events("spring"))
+    reader.close()
+    assert (stored.endpoint_id, stored.kind, stored.subtype, stored.detail, stored.topic, stored.message_id) == (
+        "ep-ana",
+        "subscription",
+        "unsubscribed",
+        "one-click",
+        "news",
+        None,
+    )
+    capsys.readouterr()
+    assert main(["send", "report", "spring", "--ledger", f"sqlite:{ledger}", "--output", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["events"], report["total"]["unsubscribed"], report["total"]["sent"]) == (1, 1, 3)
+    assert sum(report["series"]["first_events"]["subscription"]) == 1
+
+
+def test_a_ledger_that_cannot_be_written_costs_the_report_not_the_unsubscribe(
+    server: str, suppression_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from campaign_tools.send.ledgers.base import LedgerError
+    from campaign_tools.send.ledgers.sqlite import SqliteLedger
+
+    def failing(*_: object) -> None:
+        raise LedgerError("throttled")
+
+    monkeypatch.setenv(handlers.unsubscribe.LEDGER_ENV, f"sqlite:{tmp_path / 'ledger.db'}")
+    monkeypatch.setattr(SqliteLedger, "record_events", failing)
+    handlers.unsubscribe.reset()
+    assert http("POST", f"{server}/u/{token()}", ONE_CLICK)[0] == 200
+    assert suppressed(suppression_db) == [("email", "ana@example.com", Reason.UNSUBSCRIBE, "news", "one-click")]
+    (tmp_path / "not-a-ledger").mkdir()
+    monkeypatch.setenv(handlers.unsubscribe.LEDGER_ENV, f"sqlite:{tmp_path / 'not-a-ledger'}")
+    handlers.unsubscribe.reset()
+    status, _, _ = http("POST", f"{server}/u/{token(topic=None)}", ONE_CLICK)
+    assert status == 503, "a ledger that cannot be opened is a configuration error, as a key that cannot be read"

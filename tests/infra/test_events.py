@@ -353,6 +353,11 @@ def test_sms_topic_admits_only_this_accounts_configuration_set_over_tls(deployed
             "ArnLike": {"aws:SourceArn": arn("sms-voice", "configuration-set/pinrec-events")},
         },
     }
+    assert statements["EndUserMessagingTwoWay"]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "ArnLike": {"aws:SourceArn": arn("sms-voice", "phone-number/*")},
+    }, "two-way replies (opt-out keywords) from this account's numbers"
+    assert set(statements) == {"EndUserMessagingConfigurationSet", "EndUserMessagingTwoWay", "DenyInsecureTransport"}
     assert statements["DenyInsecureTransport"]["Effect"] == "Deny"
     assert statements["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
@@ -427,7 +432,7 @@ def test_events_role_grants_exactly_the_queue_the_ledger_and_the_suppression_tab
     ledger = arn("dynamodb", "table/pinrec-send-ledger")
     suppression = arn("dynamodb", "table/pinrec-suppression")
     queue = arn("sqs", f"{STACK_NAME}-events")
-    items = ["BatchGetItem", "PutItem", "Query", "UpdateItem"]
+    items = ["BatchGetItem", "PutItem", "UpdateItem"]
     expected = {
         ("logs:CreateLogStream", arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")),
         ("logs:PutLogEvents", arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-events:*")),
@@ -460,6 +465,7 @@ def test_unsubscribe_function_settings_with_a_generated_key(deployed, stack):
     assert function["Environment"]["Variables"] == {
         "PINREC_UNSUBSCRIBE_KEY": f"secretsmanager:{SECRET_ARN}",
         "PINREC_SUPPRESSION": "dynamodb:pinrec-suppression",
+        "PINREC_LEDGER": "dynamodb:pinrec-send-ledger",
     }
     secret = deployed["UnsubscribeKeySecret"]
     generated = secret["GenerateSecretString"]
@@ -488,12 +494,15 @@ def test_unsubscribe_role_with_a_generated_key_reads_that_secret_and_writes_supp
     statements = _role(stack, "UnsubscribeRole")
     log_group = arn("logs", f"log-group:/aws/lambda/{STACK_NAME}-unsubscribe:*")
     suppression = arn("dynamodb", "table/pinrec-suppression")
+    ledger = arn("dynamodb", "table/pinrec-send-ledger")
     assert grants(statements) == {
         ("logs:CreateLogStream", log_group),
         ("logs:PutLogEvents", log_group),
         ("dynamodb:UpdateItem", suppression),
+        *{(f"dynamodb:{action}", ledger) for action in ["BatchGetItem", "PutItem", "UpdateItem"]},
         ("secretsmanager:GetSecretValue", SECRET_ARN),
     }
+    assert not allows(statements, "dynamodb:Query", ledger), "the function never reads the campaign's rows"
 
 
 def test_unsubscribe_role_with_an_ssm_key_reads_that_parameter_and_its_kms_key_only():
@@ -702,12 +711,61 @@ def test_the_events_function_makes_only_calls_its_role_grants(moto_aws, recorder
         assert handlers.events.handler(event, None) == {"batchItemFailures": []}
     finally:
         handlers.events.reset()
+    made = list(recorder.calls)  # the function's calls only, not this test's reads below
     assert len(list(ledger.events("spring"))) >= 10, "the samples were recorded"
-    calls = [(operation, params) for service, operation, params in recorder.calls if service == "dynamodb"]
+    calls = [(operation, params) for service, operation, params in made if service == "dynamodb"]
     assert {operation for operation, _ in calls} >= {"PutItem", "UpdateItem"}
-    assert all(service == "dynamodb" for service, _, _ in recorder.calls), "the function calls DynamoDB only"
+    assert all(service == "dynamodb" for service, _, _ in made), "the function calls DynamoDB only"
     statements = _role(deploy(), "EventsRole")
     needed = {_dynamodb_grant(operation, params) for operation, params in calls}
     assert all(allows(statements, *grant) for grant in needed), needed
     granted = {grant for grant in grants(statements) if grant[0].startswith("dynamodb:")}
+    assert needed == granted, "the role grants exactly what the function calls"
+
+
+def test_the_unsubscribe_function_makes_only_calls_its_role_grants(moto_aws, recorder, monkeypatch):
+    """The handler, on the stack's environment (its key in Secrets Manager, its suppression table and the ledger on
+    moto), answers a one-click POST for a sent message: it suppresses the address and records the unsubscribe as an
+    event of its campaign; every call it makes must be allowed by UnsubscribeRole on exactly the resource it names,
+    and the role grants nothing more."""
+    import handlers.unsubscribe
+    from campaign_tools.send.ledgers.base import ClaimPolicy
+    from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
+    from campaign_tools.unsubscribe.tokens import Claims, issue
+
+    secrets = boto3.client("secretsmanager", region_name=REGION)
+    secret_arn = secrets.create_secret(Name="UnsubscribeKeySecret-AbCdEf", SecretString="s" * 64)["ARN"]
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    create_ledger_table(dynamodb, "pinrec-send-ledger")
+    suppression_dynamodb.create_suppression_table(dynamodb, "pinrec-suppression")
+    ledger = DynamoDbLedger("pinrec-send-ledger", dynamodb)
+    ledger.claim("spring", "ep-1", 1.0, ClaimPolicy("run"))
+    ledger.mark_sent("spring", "ep-1", "ses-msg-1", 1.0)
+    stack = deploy(BASE, secret_arn=secret_arn)
+    for name, value in resources(stack)["UnsubscribeFunction"]["Environment"]["Variables"].items():
+        monkeypatch.setenv(name, value)
+    ring = load_key_ring(f"secretsmanager:{secret_arn}", lambda service: boto3.client(service, region_name=REGION))
+    forget_keys()
+    token = issue(Claims("spring", "ep-1", "ana@example.com", None, 20_400), ring.current)
+    post = {
+        "rawPath": f"/u/{token}",
+        "requestContext": {"http": {"method": "POST"}},
+        "body": "List-Unsubscribe=One-Click",
+    }
+    handlers.unsubscribe.reset()
+    recorder.calls.clear()
+    try:
+        assert handlers.unsubscribe.handler(post)["statusCode"] == 200
+    finally:
+        handlers.unsubscribe.reset()
+    made = list(recorder.calls)
+    (event,) = ledger.events("spring")
+    assert (event.kind, event.subtype, event.endpoint_id) == ("subscription", "unsubscribed", "ep-1")
+    statements = _role(stack, "UnsubscribeRole")
+    needed = {
+        _dynamodb_grant(operation, params) if service == "dynamodb" else _checked_resource(service, operation, params)
+        for service, operation, params in made
+    }
+    assert all(allows(statements, *grant) for grant in needed), needed
+    granted = {grant for grant in grants(statements) if not grant[0].startswith("logs:")}
     assert needed == granted, "the role grants exactly what the function calls"

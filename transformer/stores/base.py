@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 
+if TYPE_CHECKING:
+    from transformer.config import AttributeConfig
+
 Item = Mapping[str, Any]
 
 
@@ -30,6 +33,14 @@ class DamagedDocument:
 
     problem: str
     """Why, without the document's content."""
+
+
+@dataclass(frozen=True, slots=True)
+class Precomputed:
+    """An item's attribute values as its load computed them (`transformer.precompute`), for the configuration
+    whose fingerprint the reader was asked for; None: an attribute has neither value nor default (`no_value`)."""
+
+    values: tuple[str, ...] | None
 
 
 Stored = Item | DamagedDocument
@@ -72,6 +83,19 @@ class ItemStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class PrecomputedReader(Protocol):
+    """A reader that also serves the attribute values a load stored (`transformer.precompute`); the resolver uses
+    it when the store has it, `ItemStore.get_many` otherwise."""
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        """`get_many`, except that an item whose load stored attribute values for `fingerprint` (the running
+        configuration's, `transformer.precompute.attributes_fingerprint`) maps to those values. Any other item,
+        and every item of a catalog loaded for another configuration or none, maps to its document."""
+        ...
 
 
 class CatalogLoadError(PinrecError):
@@ -195,6 +219,8 @@ class LoadOptions:
     progress: Progress | None = None
     on_phase: Callable[[str], None] | None = None
     """Told when a long load enters a new phase (a DynamoDB purge), for a terminal to show."""
+    attributes: Mapping[str, AttributeConfig] | None = None
+    """The configuration's `[attributes.*]` tables: store each item's values for them (`transformer.precompute`)."""
 
 
 @dataclass(frozen=True, slots=True)

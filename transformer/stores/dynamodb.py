@@ -41,6 +41,7 @@ from transformer.aws import client as make_client
 from transformer.backoff import DeadlineBackoff, full_jitter
 from transformer.errors import CatalogUnavailableError
 from transformer.items import encodable
+from transformer.precompute import LoadProjection, decode_values
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
@@ -49,6 +50,7 @@ from transformer.stores.base import (
     ItemStore,
     LoadOptions,
     LoadSummary,
+    Precomputed,
     Progress,
     Record,
     Reject,
@@ -66,6 +68,11 @@ MAX_KEY_BYTES = 2048
 
 LOAD_VERSION_ATTRIBUTE = "_pinrec_load"
 """Stamped on every item by `pinrec catalog load`; an implementation detail the transformer never shows."""
+VALUES_ATTRIBUTE = "_pinrec_values"
+FINGERPRINT_ATTRIBUTE = "_pinrec_attributes"
+"""A load given the attribute tables stores each item's values (`transformer.precompute`) and their fingerprint on
+the item itself, so items of loads for different configurations can share the table; never shown either."""
+RESERVED_ATTRIBUTES = frozenset({LOAD_VERSION_ATTRIBUTE, VALUES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE})
 
 DEFAULT_BUDGET_SECONDS = 10.0
 """How long a lookup may take when the caller passes no deadline (the CLI's inspection commands)."""
@@ -75,6 +82,8 @@ MAX_SCAN_PAGE = 1000
 
 MAX_ITEMS_PER_BATCH_WRITE = 25
 MAX_ITEM_BYTES = 400 * 1024
+VALUES_OVERHEAD_BYTES = 1024
+"""Room kept for the stored values' attribute names, the fingerprint and the load version (well over their size)."""
 MAX_NESTING_LEVELS = 32
 """DynamoDB's limit on nested maps and lists; an item nested deeper is refused by the table (the whole batch)."""
 WRITE_ATTEMPTS = 10
@@ -118,7 +127,13 @@ class DynamoDbStoreConfig(StoreConfig):
 
     def load(self, records: Iterable[Record], options: LoadOptions) -> LoadSummary:
         client = loader_client(self.aws_options(options.aws), options.concurrency)
-        loader = DynamoDbLoader(client, self.table, self.key, concurrency=options.concurrency)
+        loader = DynamoDbLoader(
+            client,
+            self.table,
+            self.key,
+            concurrency=options.concurrency,
+            attributes=LoadProjection(options.attributes) if options.attributes is not None else None,
+        )
         return loader.load(
             records,
             merge=options.merge,
@@ -199,6 +214,18 @@ class DynamoDbItemStore:
         """BatchGetItem requests sent so far (for metrics and the benchmark)."""
 
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
+        return self._get(ids, deadline, None)  # type: ignore[return-value]  # no fingerprint: documents only
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        """The values a load stored on an item for the configuration with `fingerprint`; the document of every
+        other item (loaded without the attribute tables, or for another configuration)."""
+        return self._get(ids, deadline, fingerprint)
+
+    def _get(
+        self, ids: Collection[str], deadline: float | None, fingerprint: str | None
+    ) -> dict[str, Stored | Precomputed]:
         # An id DynamoDB cannot hold as a key (empty, over 2048 bytes, or not UTF-8: a lone surrogate) cannot be in
         # the table; asking for it would fail the whole request, so it is simply reported absent.
         unique = [item_id for item_id in dict.fromkeys(ids) if _can_be_key(item_id)]
@@ -207,7 +234,7 @@ class DynamoDbItemStore:
         if deadline is None:
             deadline = self._clock() + DEFAULT_BUDGET_SECONDS
         chunks = [unique[i : i + MAX_KEYS_PER_BATCH_GET] for i in range(0, len(unique), MAX_KEYS_PER_BATCH_GET)]
-        futures = [self._executor.submit(self._fetch_chunk, chunk, deadline) for chunk in chunks]
+        futures = [self._executor.submit(self._fetch_chunk, chunk, deadline, fingerprint) for chunk in chunks]
         done, pending = wait(futures, timeout=max(deadline - self._clock(), 0.0), return_when=FIRST_EXCEPTION)
         failed = next((future for future in done if future.exception() is not None), None)
         if failed is not None or pending:
@@ -216,14 +243,16 @@ class DynamoDbItemStore:
             if failed is not None:
                 raise _as_unavailable(failed)
             raise CatalogUnavailableError("DynamoDB lookup out of time: a response did not arrive before the deadline")
-        found: dict[str, Stored] = {}
+        found: dict[str, Stored | Precomputed] = {}
         for future in futures:
             found.update(future.result())
         return found
 
-    def _fetch_chunk(self, keys: Sequence[str], deadline: float) -> dict[str, Item]:
+    def _fetch_chunk(
+        self, keys: Sequence[str], deadline: float, fingerprint: str | None
+    ) -> dict[str, Item | Precomputed]:
         request: list[Mapping[str, Any]] = [{self.key: {"S": item_id}} for item_id in keys]
-        found: dict[str, Item] = {}
+        found: dict[str, Item | Precomputed] = {}
         attempt = 0
         while request:
             if self._clock() >= deadline:
@@ -244,6 +273,10 @@ class DynamoDbItemStore:
                 attempt += 1
                 continue
             for raw in response.get("Responses", {}).get(self.table, ()):
+                values = _stored_values(raw, fingerprint) if fingerprint is not None else None
+                if values is not None:
+                    found[raw[self.key]["S"]] = values
+                    continue
                 item = self._decode(raw)
                 found[item[self.key]] = item
             request = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
@@ -258,7 +291,7 @@ class DynamoDbItemStore:
 
     def _decode(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         deserialize = self._deserialize
-        return {name: plain(deserialize(value)) for name, value in raw.items() if name != LOAD_VERSION_ATTRIBUTE}
+        return {name: plain(deserialize(value)) for name, value in raw.items() if name not in RESERVED_ATTRIBUTES}
 
     def sample_ids(self, count: int) -> list[str]:
         """The first ids of a Scan: DynamoDB scans in the order of its key hashes, so they are spread over the ids."""
@@ -292,6 +325,13 @@ class DynamoDbItemStore:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _stored_values(raw: Mapping[str, Any], fingerprint: str) -> Precomputed | None:
+    """The values stored on a raw item for `fingerprint`, or None (another configuration's, none, or unreadable)."""
+    if raw.get(FINGERPRINT_ATTRIBUTE, {}).get("S") != fingerprint:
+        return None
+    return decode_values(raw.get(VALUES_ATTRIBUTE, {}).get("S"))
 
 
 def _can_be_key(item_id: str) -> bool:
@@ -362,12 +402,15 @@ class DynamoDbLoader:
         *,
         concurrency: int = 8,
         sleep: Callable[[float], None] = time.sleep,
+        attributes: LoadProjection | None = None,
     ) -> None:
         self._client = client
         self.table = table
         self.key = key
+        self._attributes = attributes
         self._concurrency = concurrency
         self._serialize = TypeSerializer().serialize
+        self._deserialize = TypeDeserializer().deserialize
         self._sleep = sleep
         self._lock = threading.Lock()
         self.write_calls = 0
@@ -473,8 +516,9 @@ class DynamoDbLoader:
             raise InvalidRecord(record.line, "the item is larger than DynamoDB's 400 KB item limit")
         if len(record.item_id.encode()) > MAX_KEY_BYTES:
             raise InvalidRecord(record.line, "the id is longer than DynamoDB's 2048-byte key limit")
-        if LOAD_VERSION_ATTRIBUTE in record.item:
-            raise InvalidRecord(record.line, f"the field {LOAD_VERSION_ATTRIBUTE!r} is reserved for pinrec")
+        reserved = RESERVED_ATTRIBUTES.intersection(record.item)
+        if reserved:
+            raise InvalidRecord(record.line, f"the field {min(reserved)!r} is reserved for pinrec")
         if "" in record.item:
             raise InvalidRecord(record.line, "a field name is empty, which DynamoDB cannot store")
         if nesting_depth(record.item) > MAX_NESTING_LEVELS:
@@ -486,6 +530,20 @@ class DynamoDbLoader:
             reason = "a number has more than 38 significant digits" if isinstance(error, ArithmeticError) else error
             raise InvalidRecord(record.line, f"cannot be stored in DynamoDB ({reason})") from None
         item[LOAD_VERSION_ATTRIBUTE] = {"S": version}
+        if self._attributes is not None:
+            # Computed from the item as the reader will decode it (numbers come back through Decimal), so the
+            # stored values are the ones rendering its document gives.
+            stored = self._attributes.values_text(
+                {
+                    name: plain(self._deserialize(value))
+                    for name, value in item.items()
+                    if name not in RESERVED_ATTRIBUTES
+                }
+            )
+            # Values that would take the item past DynamoDB's limit are left out: the reader renders that item.
+            if len(record.text.encode()) + len(stored) + VALUES_OVERHEAD_BYTES <= MAX_ITEM_BYTES:
+                item[VALUES_ATTRIBUTE] = {"S": stored}
+                item[FINGERPRINT_ATTRIBUTE] = {"S": self._attributes.fingerprint}
         return item
 
     def _write_all(

@@ -22,6 +22,8 @@ class Backend:
     """Imports the backend's module and returns its `[store]` model; called only when the kind is used."""
     location: str
     """What `--store KIND:LOCATION` names for this kind (PATH, TABLE), for help and messages."""
+    option: bool = True
+    """False: a `[store]` kind only, which `--store` cannot name (nothing to load into: profile items)."""
 
 
 def _sqlite() -> type[StoreConfig]:
@@ -36,15 +38,22 @@ def _dynamodb() -> type[StoreConfig]:
     return DynamoDbStoreConfig
 
 
+def _profile_items() -> type[StoreConfig]:
+    from transformer.stores.profile_items import ProfileItemsStoreConfig
+
+    return ProfileItemsStoreConfig
+
+
 BACKENDS: dict[str, Backend] = {
     "sqlite": Backend(_sqlite, "PATH"),
     "dynamodb": Backend(_dynamodb, "TABLE"),
+    "profile-items": Backend(_profile_items, "", option=False),
 }
 
 
 def store_option_forms() -> str:
     """`sqlite:PATH or dynamodb:TABLE`: the forms `--store` takes."""
-    return _one_of([f"{kind}:{backend.location}" for kind, backend in BACKENDS.items()])
+    return _one_of([f"{kind}:{backend.location}" for kind, backend in BACKENDS.items() if backend.option])
 
 
 def _one_of(words: list[str]) -> str:
@@ -83,8 +92,9 @@ def parse_store_option(value: str, key: str = "id") -> StoreConfig:
     if not separator or not location:
         raise PinrecError(f"--store {value!r}: expected {store_option_forms()}")
     backend = BACKENDS.get(kind)
-    if backend is None:
-        raise PinrecError(f"--store {value!r}: unknown store kind {kind!r} (expected {_one_of(list(BACKENDS))})")
+    if backend is None or not backend.option:
+        options = [known for known, each in BACKENDS.items() if each.option]
+        raise PinrecError(f"--store {value!r}: unknown store kind {kind!r} (expected {_one_of(options)})")
     try:
         return backend.model().from_location(location, key)
     except ValidationError as error:

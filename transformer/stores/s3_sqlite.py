@@ -33,12 +33,14 @@ from transformer import files
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import ConfigError
 from transformer.observability import logger
+from transformer.precompute import LoadProjection
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
     ItemStore,
     LoadOptions,
     LoadSummary,
+    Precomputed,
     Record,
     Stored,
 )
@@ -112,6 +114,12 @@ class S3SqliteItemStore:
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
         self._maybe_check(deadline)
         return self._store.get_many(ids, deadline=deadline)
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        self._maybe_check(deadline)
+        return self._store.get_precomputed(ids, fingerprint, deadline=deadline)
 
     def sample_ids(self, count: int) -> list[str]:
         return self._store.sample_ids(count)
@@ -244,6 +252,7 @@ def load_into_object(url: str, records: Iterable[Record], options: LoadOptions, 
             allow_shrink=options.allow_shrink,
             merge=options.merge,
             progress=options.progress,
+            attributes=LoadProjection(options.attributes) if options.attributes is not None else None,
         )
         with _as_load_error("; the old one still serves"):
             files.upload_object(local, url, aws=options.aws)

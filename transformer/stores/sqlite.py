@@ -6,6 +6,9 @@
 - Writer: `write_snapshot`, which builds the new catalog beside the old one and renames it over the old one only
   once complete, so readers see the old catalog or the new one, never a mix.
 - Stats: `sqlite_stats`.
+- Precomputed attribute values (`transformer.precompute`): a load given the `[attributes.*]` tables also fills the
+  `attribute_values` table (one JSON array per item) and records their fingerprint in `meta`; readers that predate
+  it ignore the extra table, and the reader serves it only for a configuration with the same fingerprint.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -27,12 +30,15 @@ from transformer import files
 from transformer.aws import AwsOptions
 from transformer.errors import CatalogUnavailableError, ConfigError
 from transformer.items import encodable
+from transformer.precompute import LoadProjection, decode_many
 from transformer.stores.base import (
     CatalogLoadError,
     CatalogStats,
+    DamagedDocument,
     ItemStore,
     LoadOptions,
     LoadSummary,
+    Precomputed,
     Progress,
     Record,
     StoreConfig,
@@ -47,6 +53,9 @@ CREATE_STATEMENTS = (
     "CREATE TABLE items (id TEXT PRIMARY KEY NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
     "CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID",
 )
+VALUES_TABLE = "CREATE TABLE attribute_values (id TEXT PRIMARY KEY NOT NULL, vals TEXT NOT NULL) WITHOUT ROWID"
+"""Created only by a load given the attribute tables; the `attributes_fingerprint` meta row says for which."""
+FINGERPRINT_META = "attributes_fingerprint"
 TABLES = {"items": ["id", "doc"], "meta": ["key", "value"]}
 PAGE_PRAGMAS = ("page_count", "page_size")
 """Each table's columns, as CREATE_STATEMENTS makes them (the reader's schema check)."""
@@ -129,6 +138,7 @@ class SqliteStoreConfig(StoreConfig):
             allow_shrink=options.allow_shrink,
             merge=options.merge,
             progress=options.progress,
+            attributes=LoadProjection(options.attributes) if options.attributes is not None else None,
         )
 
     def stats(self, aws: AwsOptions | None = None, *, exact: bool = False) -> CatalogStats:
@@ -171,6 +181,28 @@ def _check_schema(connection: sqlite3.Connection, path: str) -> None:
         raise ConfigError(f"store.path: {path} is not a pinrec SQLite catalog (its tables have other columns)")
 
 
+MMAP_BYTES = 1 << 31
+"""Catalog bytes a reader maps into memory (SQLite caps it at its build's limit): a lookup reads the file's pages
+where they are instead of copying each into SQLite's page cache, which halves a cache miss's lookup (bench/RESULTS.md).
+Safe because a catalog file never changes in place: loads and refreshes rename a new file over it."""
+
+
+def _open_for_lookups(path: Path) -> sqlite3.Connection:
+    connection = open_catalog_readonly(path)
+    connection.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    return connection
+
+
+def _values_fingerprint(connection: sqlite3.Connection) -> str | None:
+    """The fingerprint of the attribute values the catalog holds, or None when it holds none."""
+    try:
+        tables = connection.execute("SELECT name FROM sqlite_master WHERE name = 'attribute_values'").fetchall()
+        row = connection.execute("SELECT value FROM meta WHERE key = ?", (FINGERPRINT_META,)).fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if tables and row else None
+
+
 def verify_catalog(path: Path, name: str | None = None) -> None:
     """Check a catalog file before it replaces a good one: the pinrec schema, then SQLite's `quick_check` of every
     page's structure (a file with zeroed or missing pages fails it). Raises ConfigError naming the first problem and
@@ -195,8 +227,9 @@ class SqliteItemStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self._path = Path(path)
-        self._connection = open_catalog_readonly(self._path)
+        self._connection = _open_for_lookups(self._path)
         self._identity = self._file_identity()
+        self._fingerprint = _values_fingerprint(self._connection)
 
     def _file_identity(self) -> tuple[int, int]:
         stat = os.stat(self._path)
@@ -208,10 +241,32 @@ class SqliteItemStore:
         except OSError:
             return self._connection  # keep serving the file we hold open
         if identity != self._identity:
-            fresh = open_catalog_readonly(self._path)
+            fresh = _open_for_lookups(self._path)
+            fingerprint = _values_fingerprint(fresh)
             self._connection.close()
-            self._connection, self._identity = fresh, identity
+            self._connection, self._identity, self._fingerprint = fresh, identity, fingerprint
         return self._connection
+
+    def get_precomputed(
+        self, ids: Collection[str], fingerprint: str, *, deadline: float | None = None
+    ) -> dict[str, Stored | Precomputed]:
+        """The values the load stored when it was given the configuration with `fingerprint`; the documents of
+        every other id (and of every id when the catalog was loaded for another configuration or none)."""
+        ordered = [item_id for item_id in ids if encodable(item_id)]
+        found: dict[str, Stored | Precomputed] = {}
+        try:
+            connection = self._current_connection()
+            if self._fingerprint == fingerprint:
+                for start in range(0, len(ordered), MAX_PARAMETERS_PER_QUERY):
+                    chunk = ordered[start : start + MAX_PARAMETERS_PER_QUERY]
+                    query = f"SELECT id, vals FROM attribute_values WHERE id IN ({','.join('?' * len(chunk))})"  # noqa: S608
+                    found.update(decode_many(connection.execute(query, chunk).fetchall()))
+        except sqlite3.Error as error:
+            raise CatalogUnavailableError(f"SQLite catalog {self._path} failed: {error}") from None
+        rest = [item_id for item_id in ordered if item_id not in found] if found else ordered
+        if rest:
+            found.update(self.get_many(rest, deadline=deadline))
+        return found
 
     def get_many(self, ids: Collection[str], *, deadline: float | None = None) -> dict[str, Stored]:
         ordered = [item_id for item_id in ids if encodable(item_id)]
@@ -303,10 +358,12 @@ def write_snapshot(
     allow_shrink: bool = False,
     merge: bool = False,
     progress: Progress | None = None,
+    attributes: LoadProjection | None = None,
 ) -> LoadSummary:
     """Replace the catalog at `path` with exactly the items in `records` (later duplicates win); with `merge`,
     keep the previous catalog's other items too (an upsert, nothing purged). A snapshot removing more than
-    MAX_SHRINK_SHARE of the previous catalog's items is refused unless `allow_shrink`.
+    MAX_SHRINK_SHARE of the previous catalog's items is refused unless `allow_shrink`. With `attributes`, every
+    item's values for them are stored too (`transformer.precompute`).
 
     The new catalog is built in a temporary file beside `path` and renamed over it only once every record
     has been read and written; on any error (or interruption) the previous catalog stays in place untouched.
@@ -320,7 +377,7 @@ def write_snapshot(
     try:
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
-            _build(connection, records, summary, progress)
+            _build(connection, records, summary, progress, attributes)
             if summary.loaded == 0 and not (allow_empty or merge):
                 raise CatalogLoadError("the source holds no items; refusing to replace the catalog with an empty one")
             if previous is not None:
@@ -330,8 +387,10 @@ def write_snapshot(
                     check_shrink(summary.replaced + summary.purged, summary.purged, allow_shrink=shrink_allowed)
             else:
                 summary.added = summary.loaded
+            if attributes is not None and merge:
+                _project_the_rest(connection, attributes)
             summary.total = connection.execute("SELECT count(*) FROM items").fetchone()[0]
-            _write_meta(connection, key=key, source=source, items=summary.total)
+            _write_meta(connection, key=key, source=source, items=summary.total, attributes=attributes)
         finally:
             connection.close()
         with open(temporary, "rb+") as handle:
@@ -346,7 +405,11 @@ def write_snapshot(
 
 
 def _build(
-    connection: sqlite3.Connection, records: Iterable[Record], summary: LoadSummary, progress: Progress | None
+    connection: sqlite3.Connection,
+    records: Iterable[Record],
+    summary: LoadSummary,
+    progress: Progress | None,
+    attributes: LoadProjection | None,
 ) -> None:
     connection.execute("PRAGMA page_size = 16384")  # ~0.8 KB documents: fewer, fuller B-tree pages load faster
     connection.execute("PRAGMA journal_mode = OFF")
@@ -360,10 +423,14 @@ def _build(
         "BEGIN INSERT INTO duplicate_ids VALUES (new.id); END"
     )
     insert = "INSERT INTO items (id, doc) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET doc = excluded.doc"
+    if attributes is not None:
+        connection.execute(VALUES_TABLE)
     iterator = iter(records)
     connection.execute("BEGIN")
     while batch := list(islice(iterator, BATCH_SIZE)):
         connection.executemany(insert, [(record.item_id, record.text) for record in batch])
+        if attributes is not None:
+            connection.executemany(_INSERT_VALUES, _values_of(batch, attributes))
         summary.records += len(batch)
         if progress is not None:
             progress(summary.records)
@@ -373,6 +440,39 @@ def _build(
     summary.duplicate_examples = [
         row[0] for row in connection.execute("SELECT DISTINCT id FROM duplicate_ids LIMIT 10")
     ]
+
+
+def _values_of(records: Iterable[Record], attributes: LoadProjection) -> Iterator[tuple[str, str]]:
+    """Each record's values, computed from its document as the reader decodes it (so they are the ones rendering
+    that document gives, whatever the source's parser made of it)."""
+    for record in records:
+        item = decode_document(record.text)
+        if not isinstance(item, DamagedDocument):
+            yield record.item_id, attributes.values_text(item)
+
+
+_INSERT_VALUES = (
+    "INSERT INTO attribute_values (id, vals) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET vals = excluded.vals"
+)
+
+
+def _project_the_rest(connection: sqlite3.Connection, attributes: LoadProjection) -> None:
+    """A merge keeps the previous catalog's other items: compute their values too, a batch at a time (a damaged
+    document gets none, so the reader reports it damaged as before)."""
+    connection.execute(
+        "CREATE TEMP TABLE kept_ids AS SELECT id FROM items WHERE id NOT IN (SELECT id FROM attribute_values)"
+    )
+    connection.execute("BEGIN")
+    rows = connection.execute("SELECT id, CAST(doc AS BLOB) FROM temp.kept_ids JOIN items USING (id)")
+    while batch := rows.fetchmany(BATCH_SIZE):
+        values = []
+        for item_id, document in batch:
+            item = decode_document(document)
+            if not isinstance(item, DamagedDocument):
+                values.append((item_id, attributes.values_text(item)))
+        connection.executemany(_INSERT_VALUES, values)
+    connection.execute("COMMIT")
+    connection.execute("DROP TABLE temp.kept_ids")
 
 
 def _compare_with_previous(
@@ -394,7 +494,9 @@ def _compare_with_previous(
     summary.purged = 0 if merge else before - kept
 
 
-def _write_meta(connection: sqlite3.Connection, *, key: str, source: str, items: int) -> None:
+def _write_meta(
+    connection: sqlite3.Connection, *, key: str, source: str, items: int, attributes: LoadProjection | None
+) -> None:
     rows = {
         "schema_version": SCHEMA_VERSION,
         "key_field": key,
@@ -402,6 +504,8 @@ def _write_meta(connection: sqlite3.Connection, *, key: str, source: str, items:
         "items": str(items),
         "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    if attributes is not None:
+        rows[FINGERPRINT_META] = attributes.fingerprint
     connection.execute("BEGIN")
     connection.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", rows.items())
     connection.execute("COMMIT")

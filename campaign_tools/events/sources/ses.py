@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.channels.addresses import email as email_addresses
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.sources.base import (
     Envelope,
     NotAnEvent,
@@ -109,7 +110,7 @@ class SesSource:
         def event(recipient: str | None, distinct: str, **particulars: str | None) -> DeliveryEvent:
             return DeliveryEvent(
                 event_id(NAME, *identity, stamp, recipient, distinct),
-                Channel.EMAIL,
+                email_addresses.NAME,
                 kind,
                 occurred_at,
                 message_id,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.channels.addresses import sms as sms_addresses
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.sources.base import (
     Envelope,
     NotAnEvent,
@@ -81,7 +82,7 @@ class SmsSource:
         return [
             DeliveryEvent(
                 event_id(NAME, event_type, message_id, record.get("eventTimestamp")),
-                Channel.SMS,
+                sms_addresses.NAME,
                 kind,
                 occurred_at,
                 message_id,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.channels.addresses import sms as sms_addresses
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.sources.base import Envelope, NotAnEvent, Unreadable, event_id, identifier
 
 NAME = "sms-inbound"
@@ -42,7 +43,7 @@ class SmsInboundSource:
         return [
             DeliveryEvent(
                 event_id(NAME, inbound_id),
-                Channel.SMS,
+                sms_addresses.NAME,
                 EventKind.OPT_OUT,
                 occurred_at,
                 identifier(record.get("previousPublishedMessageId")),

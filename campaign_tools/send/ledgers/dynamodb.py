@@ -16,6 +16,14 @@ Delivery events live in the same table, no index or schema change:
 - The message row it belongs to gets an *acceptance marker*: `accepted = true` and `accepted_message_id`, the
   largest message id its events carried (a conditional update, so any arrival order ends the same), never creating
   a row. `accepted_among` is a BatchGetItem of the rows.
+- Each campaign has one *latest-event item*, partition `#latest-event`, sort key the campaign id: `occurred_at`, the
+  time of the latest event recorded for it. Each `record_events` call raises it, once per campaign of the batch, to
+  the latest event of the batch it attributed to that campaign (stored now or already: a replay heals an update a
+  dead process never made), with a conditional update that only ever raises it, so any arrival order ends the same.
+  It is written after the event items, so it never says more than the stored events do: reconciliation reads it
+  (`latest_event_at`, one GetItem) instead of every event of the campaign, and a value that lags can only keep a
+  row in doubt, never resend it. A campaign whose events were recorded before this item existed has none: then
+  `latest_event_at` reads the events' times (a Query of its events partition, `occurred_at` only).
 Attribution first reads, in BatchGetItems, the rows the events' tags name and the message items of the rest.
 """
 
@@ -48,9 +56,11 @@ BATCH_GET_LIMIT = 100
 CONDITION_FAILED = "ConditionalCheckFailedException"
 CAMPAIGNS_PARTITION = "#campaigns"
 MESSAGES_PARTITION = "#messages"
+"""The partition key of the campaign records (`#` is not allowed in a campaign id)."""
 EVENTS_PARTITION = "#events#"
 """+ the campaign id: the partition of a campaign's delivery events."""
-"""The partition key of the campaign records (`#` is not allowed in a campaign id)."""
+LATEST_EVENT_PARTITION = "#latest-event"
+"""The partition of each campaign's latest-event item (sort key: the campaign id)."""
 KEY_SCHEMA = {("campaign_id", "HASH", "S"), ("endpoint_id", "RANGE", "S")}
 
 
@@ -80,12 +90,14 @@ class DynamoDbLedger:
 
         owners = self._owners(events)
         recorded = duplicates = unknown = 0
+        latest: dict[str, float] = {}
         for event in events:
             owner = owners.get(event.event_id)
             if owner is None:
                 unknown += 1
                 continue
             campaign_id, endpoint_id = owner
+            latest[campaign_id] = max(float(event.occurred_at), latest.get(campaign_id, float(event.occurred_at)))
             try:
                 self._call(
                     "put_item",
@@ -97,7 +109,48 @@ class DynamoDbLedger:
             except ClientError:
                 duplicates += 1
             self._mark_accepted(campaign_id, endpoint_id, event.message_id)
+        for campaign_id, occurred_at in sorted(latest.items()):
+            self._raise_latest_event(campaign_id, occurred_at)
         return RecordedEvents(recorded, duplicates, unknown)
+
+    def _raise_latest_event(self, campaign_id: str, occurred_at: float) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(
+                "update_item",
+                TableName=self.table,
+                Key=self._key(LATEST_EVENT_PARTITION, campaign_id),
+                UpdateExpression="SET occurred_at = :at",
+                ConditionExpression="attribute_not_exists(occurred_at) OR occurred_at < :at",
+                ExpressionAttributeValues={":at": {"N": repr(occurred_at)}},
+            )
+        except ClientError:
+            return  # as late or later already
+
+    def latest_event_at(self, campaign_id: str) -> float | None:
+        """When the campaign's latest recorded event occurred: its latest-event item (one GetItem), or for events
+        recorded before that item existed, the latest of their times (a Query of the campaign's events)."""
+        key = self._key(LATEST_EVENT_PARTITION, campaign_id)
+        item = self._call("get_item", TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        found = _number(_value(item.get("occurred_at"))) if item is not None else None
+        if found is not None:
+            return found
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "campaign_id = :partition",
+            "ExpressionAttributeValues": {":partition": {"S": EVENTS_PARTITION + campaign_id}},
+            "ProjectionExpression": "occurred_at",
+        }
+        while True:
+            response = self._call("query", **request)
+            for stored in response.get("Items", []):
+                at = _number(_value(stored.get("occurred_at")))
+                if at is not None:
+                    found = at if found is None else max(found, at)
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def _owners(self, events: Sequence[DeliveryEvent]) -> dict[str, tuple[str, str]]:
         """event id -> (campaign, endpoint): the row its tags name when that row exists, else its message's owner."""

@@ -3,9 +3,11 @@ GetProfileRecommendations (botocore `customer-profiles`), the service AWS points
 
 The profile id (32 lowercase hex digits) is the endpoint id or `User.UserId` (`--id-type`), or the endpoint value
 `@PATH` names (`Attributes.NAME`, `User.UserAttributes.NAME`: its first value); an endpoint without a profile id of
-that shape is skipped (no_profile_id). Each recommendation's `CatalogItem.Id` is an item id; the catalog item's own
-fields (Name, Price, Link, ImageLink, ...) are kept per item id in `catalog_items` for the run. Concurrency, retries
-and the per-run cache are `remote`'s, as for `personalize:`.
+that shape is skipped (no_profile_id). Each recommendation's `CatalogItem.Id` is an item id; the catalog item itself
+(Name, Price, Link, ImageLink, Attributes, ...: whatever values the service returned) is kept per item id in
+`catalog_items` for the run, which `[store] kind = "profile-items"` reads as the catalog
+(`campaign_tools.send.profile_items`). Concurrency, retries and the per-run cache are `remote`'s, as for
+`personalize:`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from campaign_tools.send.pacing import Backoff
@@ -30,18 +32,6 @@ from campaign_tools.send.segments import SegmentEndpoint
 NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 PROFILE_ID = re.compile(r"[a-f0-9]{32}")
 FATAL_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException", "UnrecognizedClientException"})
-CATALOG_FIELDS: tuple[str, ...] = (
-    "Id",
-    "Name",
-    "Code",
-    "Type",
-    "Category",
-    "Description",
-    "AdditionalInformation",
-    "ImageLink",
-    "Link",
-    "Price",
-)
 
 
 class CustomerProfilesRecommendations(RemoteRecommendations):
@@ -106,12 +96,8 @@ class CustomerProfilesRecommendations(RemoteRecommendations):
                 continue
             ids.append(item.get("Id"))
             if isinstance(item.get("Id"), str):
-                fields = {name: item[name] for name in CATALOG_FIELDS if isinstance(item.get(name), str)}
-                attributes = item.get("Attributes")
-                if isinstance(attributes, Mapping):
-                    fields["Attributes"] = {str(k): v for k, v in attributes.items() if isinstance(v, str)}
                 with self._items_lock:
-                    self.catalog_items[item["Id"]] = fields
+                    self.catalog_items[item["Id"]] = item
         return ids
 
 

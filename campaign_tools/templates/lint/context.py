@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from campaign_tools.channels import email as email_channel
-from campaign_tools.channels import push as push_channel
+from campaign_tools.channels import registry as channel_registry
 from campaign_tools.channels import sms as sms_channel
 from campaign_tools.channels.base import Part
 from campaign_tools.templates.authoring import LinkTagger, link_tagger
@@ -32,16 +32,14 @@ if TYPE_CHECKING:
 
 WORST_CASE = "(worst case)"
 """The sample id of the worst-case endpoint, rendered after the template's own samples."""
-RENDERED_PARTS = (
-    email_channel.HTML,
-    email_channel.SUBJECT,
-    email_channel.TEXT,
-    push_channel.TITLE,
-    push_channel.BODY,
-    push_channel.URL,
-    sms_channel.BODY,
-)
-"""The parts rendered for every sample, in the order they are rendered."""
+
+
+def rendered_parts() -> tuple[Part, ...]:
+    """The parts rendered for every sample, in the order they are rendered: every registered channel's parts, in
+    the registry's order (a template renders those it has)."""
+    return channel_registry.all_parts()
+
+
 _HANDLEBARS = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 
 
@@ -215,7 +213,7 @@ class LintContext:
         from campaign_tools.rendering import TemplateRenderError
 
         for sample_index, (sample_id, endpoint) in enumerate(self.samples.items()):
-            for part_index, part in enumerate(RENDERED_PARTS):
+            for part_index, part in enumerate(rendered_parts()):
                 if part not in self.built.parts:
                     continue
                 place = (Stage.RENDERED, sample_index, part_index)

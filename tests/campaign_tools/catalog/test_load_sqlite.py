@@ -65,3 +65,30 @@ def test_a_killed_loader_leaves_the_previous_snapshot_serving(tmp_path: Path) ->
         loader.stdin.close()
     assert reader.get_many(["old", "n1"]) == {"old": {"id": "old"}}
     assert SqliteItemStore(catalog).get_many(["old", "n1"]) == {"old": {"id": "old"}}
+
+
+def test_a_load_through_a_configuration_stores_its_attribute_values(tmp_path: Path) -> None:
+    from transformer.config import load_config
+    from transformer.precompute import attributes_fingerprint
+    from transformer.stores.base import Precomputed
+
+    catalog, source, config = tmp_path / "c.db", tmp_path / "items.jsonl", tmp_path / "pinrec.toml"
+    source.write_text(jsonl({"id": "a", "name": "Alpha", "price": 2.5}, {"id": "b", "price": 1}))
+    config.write_text(
+        f'[store]\nkind = "sqlite"\npath = "{catalog}"\n'
+        '[attributes.Title]\nfield = "name"\n'
+        "[attributes.Price]\ntemplate = \"{{ '%.2f' | format(item.price) }}\"\n"
+    )
+    assert main(["catalog", "load", str(source), "--config", str(config)]) == 0
+    fingerprint = attributes_fingerprint(load_config(config).attributes)
+    store = SqliteItemStore(catalog)
+    assert store.get_precomputed(["a", "b"], fingerprint) == {
+        "a": Precomputed(("Alpha", "2.50")),
+        "b": Precomputed(None),  # no name and no default: no_value, as rendering says
+    }
+    assert store.get_precomputed(["a"], "another configuration") == {"a": {"id": "a", "name": "Alpha", "price": 2.5}}
+    store.close()
+    assert main(["catalog", "load", str(source), "--store", f"sqlite:{catalog}"]) == 0  # no configuration: none
+    store = SqliteItemStore(catalog)
+    assert store.get_precomputed(["a"], fingerprint) == {"a": {"id": "a", "name": "Alpha", "price": 2.5}}
+    store.close()

@@ -13,6 +13,8 @@ import botocore.session
 import pytest
 
 from campaign_tools.channels import email, push, registry, sms
+from campaign_tools.channels.addresses import registry as address_registry
+from campaign_tools.channels.addresses.base import ChannelAddresses
 from campaign_tools.channels.base import (
     Channel,
     ClientFactory,
@@ -74,6 +76,14 @@ def test_parts_are_found_by_key() -> None:
 PAGE = Part("fax-page", "fax", ("fax.jinja",), "fax.txt", single_line=False)
 
 
+def normalise_fax_number(address: str) -> str:
+    """What `channels/addresses/fax.py` would hold: a fax number by its digits alone."""
+    return "".join(character for character in address if character.isdigit())
+
+
+FAX_ADDRESSES = ChannelAddresses("fax", normalise_fax_number)
+
+
 @dataclass(frozen=True, slots=True)
 class FaxMessage:
     number: str
@@ -99,6 +109,7 @@ class FaxSender(Sender):
 
 class FaxChannel(Channel):
     name = "fax"
+    addresses = FAX_ADDRESSES
     endpoint_types = frozenset({"FAX"})
     parts = (PAGE,)
     pinpoint = PinpointTemplateType("FAX", "FaxTemplateRequest", "FaxTemplateResponse", "fax_template")
@@ -149,7 +160,16 @@ FAX_COMPOSER = f"{__name__}:make_fax_composer"
 @pytest.fixture
 def with_fax(monkeypatch: pytest.MonkeyPatch) -> Iterator[Channel]:
     monkeypatch.setattr(registry, "CHANNELS", (*registry.CHANNELS, FAX))
+    monkeypatch.setattr(address_registry, "CHANNELS", (*address_registry.CHANNELS, FAX_ADDRESSES))
     yield FAX
+
+
+def test_each_channel_names_its_registered_address_module() -> None:
+    assert [channel.addresses for channel in registry.CHANNELS] == list(address_registry.CHANNELS)
+    assert all(channel.addresses.channel == channel.name for channel in registry.CHANNELS)
+    assert address_registry.names() == registry.names()
+    with pytest.raises(PinrecError, match="unknown channel 'fax': pinrec sends on email, sms, push"):
+        address_registry.normalise("fax", "+1 555 0100")
 
 
 def test_a_registered_channel_selects_its_endpoints(with_fax: Channel) -> None:

@@ -8,12 +8,13 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
 from campaign_tools.cli import main
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from tests.aws_fixtures import verify_ses_identity
 from tests.campaign_tools.send.test_plugin import PLUGIN as COMPOSER
@@ -70,9 +71,7 @@ def left_in_doubt(ledger: Path, endpoint_id: str, claimed_at: float) -> None:
 
 
 def event(endpoint_id: str, occurred_at: float, message_id: str) -> DeliveryEvent:
-    return DeliveryEvent(
-        f"ev-{endpoint_id}", Channel.EMAIL, EventKind.SEND, occurred_at, message_id, "spring", endpoint_id
-    )
+    return DeliveryEvent(f"ev-{endpoint_id}", "email", EventKind.SEND, occurred_at, message_id, "spring", endpoint_id)
 
 
 def test_a_resumed_send_reconciles_first_and_resends_only_the_unconfirmed(
@@ -143,3 +142,86 @@ def test_reconcile_refuses_a_missing_ledger_and_bad_options(
     err = capsys.readouterr().err
     assert "--grace: Input should be greater than or equal to 0" in err
     assert "--lease-seconds: Input should be greater than 0" in err
+
+
+def test_reconcile_on_a_dynamodb_ledger_settles_in_doubt_rows_from_the_events_ingested_into_it(
+    workspace: Path, moto_aws: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same verdicts on DynamoDB (moto): a real send, rows left in doubt as killed runs leave them, the Send
+    event of one ingested by `pinrec events ingest --ledger dynamodb:TABLE` as EventBridge delivers it; reconcile
+    reads the campaign's latest event from its latest-event item (one GetItem), never the events themselves."""
+    from botocore.client import BaseClient
+    from moto.ses.models import ses_backends
+
+    from campaign_tools.send.ledgers.dynamodb import LATEST_EVENT_PARTITION, DynamoDbLedger, create_ledger_table
+    from tests.campaign_tools.loop_fixtures import ses_record, tags_of, via_eventbridge, write_jsonl
+
+    verify_ses_identity(boto3.client("sesv2"), "news@shop.example.com")
+    dynamodb = boto3.client("dynamodb")
+    create_ledger_table(dynamodb, "ledger")
+    backend = ses_backends["123456789012"]["us-east-1"]
+    on_dynamodb = ("--ledger", "dynamodb:ledger")
+    assert main(send(*on_dynamodb)) == 0
+    assert f"sent {ENDPOINTS}" in capsys.readouterr().out
+    before, now = len(backend.sent_messages), time.time()
+
+    def row(endpoint_id: str) -> dict[str, Any]:
+        key = {"campaign_id": {"S": "spring"}, "endpoint_id": {"S": endpoint_id}}
+        return dict(dynamodb.get_item(TableName="ledger", Key=key, ConsistentRead=True)["Item"])
+
+    message_1 = row("ep-1")["message_id"]["S"]
+    # ep-1 reached SES (its Send event below); ep-2 never did; ep-3 is within the grace; ep-4 was claimed after the
+    # campaign's latest event: events may not be flowing for it, so it stays in doubt.
+    for endpoint_id, claimed_at in (("ep-1", now - 1_000), ("ep-2", now - 1_000), ("ep-3", now - 150),
+                                    ("ep-4", now - 998)):  # fmt: skip
+        dynamodb.update_item(
+            TableName="ledger",
+            Key={"campaign_id": {"S": "spring"}, "endpoint_id": {"S": endpoint_id}},
+            UpdateExpression="SET #state = :pending, claimed_at = :at, updated_at = :at REMOVE message_id",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":pending": {"S": "pending"}, ":at": {"N": repr(claimed_at)}},
+        )
+    record = ses_record("Send", message_1, "user1@example.com", now - 999, tags=tags_of("spring", "ep-1"))
+    events = write_jsonl(workspace / "events.jsonl", [via_eventbridge(record, now - 998)] * 2)
+    assert main(["events", "ingest", str(events), *on_dynamodb, "--no-suppression", "--output", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["recorded"] == 1
+    ledger = DynamoDbLedger("ledger", dynamodb)
+    assert ledger.latest_event_at("spring") == pytest.approx(now - 999, abs=0.001)
+
+    calls: list[tuple[str, dict[str, Any]]] = []
+    original = BaseClient._make_api_call
+
+    def recording(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((operation, dict(params)))
+        return original(client, operation, params)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", recording)
+        assert main(["send", "reconcile", "spring", *on_dynamodb, *TIMES[:2], "--grace", "100", "--dry-run",
+                     "--output", "json"]) == 0  # fmt: skip
+    dry = json.loads(capsys.readouterr().out)
+    assert (dry["accepted"], dry["unconfirmed"], dry["awaiting_events"], dry["unheard"]) == (1, 1, 1, 1)
+    partitions = [
+        params.get("Key", {}).get("campaign_id", {}).get("S")
+        or params.get("ExpressionAttributeValues", {}).get(":partition", {}).get("S")
+        for operation, params in calls
+        if operation in ("GetItem", "Query")
+    ]
+    assert LATEST_EVENT_PARTITION in partitions and "#events#spring" not in partitions, "no event is read"
+
+    assert main(send(*on_dynamodb, "--output", "json")) == 0
+    run = json.loads(capsys.readouterr().out)
+    assert run["sent"] == 1, "only ep-2, which no event confirmed"
+    assert run["skipped"] == {"already_sent": ENDPOINTS - 3, "in_doubt": 2}, "ep-1 marked sent, ep-3 and ep-4 in doubt"
+    assert (run["reconciliation"]["accepted"], run["reconciliation"]["unconfirmed"]) == (1, 1)
+    resent = backend.sent_messages[before:]
+    assert [message.destinations["ToAddresses"] for message in resent] == [["user2@example.com"]]
+    assert row("ep-1")["message_id"]["S"] == message_1 and row("ep-2")["message_id"]["S"] == resent[0].id
+    assert (row("ep-3")["state"]["S"], row("ep-4")["state"]["S"]) == ("pending", "pending")
+
+    # Events recorded before the latest-event item existed: their times are read instead.
+    dynamodb.delete_item(
+        TableName="ledger", Key={"campaign_id": {"S": LATEST_EVENT_PARTITION}, "endpoint_id": {"S": "spring"}}
+    )
+    assert ledger.latest_event_at("spring") == pytest.approx(now - 999, abs=0.001)
+    assert ledger.latest_event_at("autumn") is None

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.binding import Bound, CampaignBinding
 from campaign_tools.send.ledgers.base import ClaimPolicy, RecordedEvents
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
@@ -58,7 +58,7 @@ def event(
     endpoint: str,
     hours: float,
     *,
-    channel: Channel = Channel.EMAIL,
+    channel: str = "email",
     tagged_campaign: str | None = None,
     subtype: str | None = None,
     detail: str | None = None,
@@ -138,11 +138,11 @@ EMAIL_EVENTS: list[DeliveryEvent] = [
 
 SMS = Campaign("sms-sale", channel="sms", sent=["n1", "n2", "n3", "n4"], failed={"n5": "throttled"})
 SMS_EVENTS: list[DeliveryEvent] = [
-    event("sms-send-n1", K.SEND, "n1", 0, channel=Channel.SMS),
-    event("sms-delivered-n1", K.DELIVERY, "n1", 0.1, channel=Channel.SMS),
-    event("sms-failed-n2", K.FAILED, "n2", 0.2, channel=Channel.SMS, detail="UNREACHABLE"),
-    event("sms-failed-n2-later", K.FAILED, "n2", 0.3, channel=Channel.SMS, detail="TTL_EXPIRED"),
-    event("sms-blocked-n3", K.BLOCKED, "n3", 0.2, channel=Channel.SMS, detail="SPAM"),
-    event("sms-delivered-n4", K.DELIVERY, "n4", 0.1, channel=Channel.SMS),
-    event("sms-optout-n4", K.OPT_OUT, "n4", 3, channel=Channel.SMS),
+    event("sms-send-n1", K.SEND, "n1", 0, channel="sms"),
+    event("sms-delivered-n1", K.DELIVERY, "n1", 0.1, channel="sms"),
+    event("sms-failed-n2", K.FAILED, "n2", 0.2, channel="sms", detail="UNREACHABLE"),
+    event("sms-failed-n2-later", K.FAILED, "n2", 0.3, channel="sms", detail="TTL_EXPIRED"),
+    event("sms-blocked-n3", K.BLOCKED, "n3", 0.2, channel="sms", detail="SPAM"),
+    event("sms-delivered-n4", K.DELIVERY, "n4", 0.1, channel="sms"),
+    event("sms-optout-n4", K.OPT_OUT, "n4", 3, channel="sms"),
 ]

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaign_tools.events.model import Channel
 from campaign_tools.report.figures import NO_LINK, SERIES_HOURS, SERIES_KINDS, CampaignReport, Figures, LinkClicks
 from campaign_tools.report.json_report import report_dict
 from campaign_tools.report.run import read_report
@@ -148,7 +147,7 @@ def test_a_channel_of_the_events_other_than_the_campaigns_is_reported_apart(tmp_
     campaign = Campaign("mixed", sent=["a", "b"])
     events = [
         event("a-delivery", K.DELIVERY, "a", 0),
-        event("b-delivery", K.DELIVERY, "b", 0, channel=Channel.PUSH),
+        event("b-delivery", K.DELIVERY, "b", 0, channel="push"),
     ]
     write(tmp_path / "ledger.db", campaign, events)
 
@@ -171,7 +170,7 @@ def test_a_campaign_without_a_binding_takes_its_events_channel(tmp_path: Path) -
     ledger = SqliteLedger(tmp_path / "ledger.db")
     ledger.claim("old", "n1", T0, ClaimPolicy("run"))
     ledger.mark_sent("old", "n1", "m-n1", T0)
-    ledger.record_events([event("d", K.DELIVERY, "n1", 0, channel=Channel.SMS)], NOW)
+    ledger.record_events([event("d", K.DELIVERY, "n1", 0, channel="sms")], NOW)
     ledger.close()
 
     report = read(tmp_path / "ledger.db", "old")

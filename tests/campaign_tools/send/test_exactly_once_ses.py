@@ -31,7 +31,7 @@ from typing import Any
 import boto3
 import pytest
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.events.tags import correlation
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from tests.aws_fixtures import ACCOUNT, verify_ses_identity
@@ -142,7 +142,7 @@ def parse_send_event(record: dict[str, Any]) -> DeliveryEvent:
     ids = correlation(mail["tags"])
     return DeliveryEvent(
         event_id=record["id"],
-        channel=Channel.EMAIL,
+        channel="email",
         kind=EventKind.SEND,
         occurred_at=datetime.fromisoformat(mail["timestamp"]).timestamp(),
         message_id=mail["messageId"],

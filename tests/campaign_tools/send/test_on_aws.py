@@ -68,7 +68,12 @@ def test_template_wires_the_map_the_handler_and_the_ledger_together() -> None:
     assert [key["AttributeName"] for key in table["KeySchema"]] == ["campaign_id", "endpoint_id"]
     statements = resources["SendFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     ledger = next(statement for statement in statements if statement["Sid"] == "Ledger")
-    assert set(ledger["Action"]) == {"dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:BatchGetItem"}
+    assert set(ledger["Action"]) == {
+        "dynamodb:UpdateItem",
+        "dynamodb:PutItem",
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+    }, "PutItem: the message-id item mark_sent writes for delivery events"
     payload = campaign_input("b", "k", 10)
     assert set(payload) == {"segment", "max_concurrency", "settings"}, "the paths the definition reads"
 

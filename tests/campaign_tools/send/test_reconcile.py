@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.base import Claim, ClaimPolicy, Ledger, State
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
 from campaign_tools.send.reconcile import (
@@ -64,7 +64,7 @@ def test_time_only_moves_a_row_forward(age: float, later: float, latest: float |
 def send_event(endpoint_id: str, occurred_at: float, message_id: str | None, *, tagged: bool = True) -> DeliveryEvent:
     return DeliveryEvent(
         event_id=f"{endpoint_id}-{occurred_at}-{message_id}",
-        channel=Channel.EMAIL,
+        channel="email",
         kind=EventKind.SEND,
         occurred_at=occurred_at,
         message_id=message_id,
@@ -288,7 +288,7 @@ def test_run_reconcile_needs_an_existing_ledger_and_valid_settings(tmp_path: Pat
 
 
 class WithoutLatestEventQuery:
-    """A ledger without the optional `latest_event_at` query (as the DynamoDB one): its events are read instead."""
+    """A ledger without the optional `latest_event_at` query: its events are read instead."""
 
     def __init__(self, inner: SqliteLedger) -> None:
         self.inner = inner

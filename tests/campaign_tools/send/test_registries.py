@@ -12,8 +12,11 @@ import pytest
 from botocore.stub import Stubber
 
 from campaign_tools.channels import registry as channel_registry
+from campaign_tools.channels.addresses import registry as address_registry
 from campaign_tools.channels.email import SesDeliverer
 from campaign_tools.channels.push import PushDeliverer
+from campaign_tools.events.ingest import suppressions_of
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import CampaignRecord, Claim, ClaimPolicy, LedgerKind, LedgerSummary, State
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
@@ -27,6 +30,10 @@ from campaign_tools.send.recommendations.segment import SegmentRecommendations
 from campaign_tools.send.run import SendRun
 from campaign_tools.send.segments import SegmentEndpoint
 from campaign_tools.send.settings import SendSettings
+from campaign_tools.send.suppression import SuppressionCheck
+from campaign_tools.suppression.base import Reason, Suppression
+from campaign_tools.suppression.sqlite import SqliteSuppressionList
+from tests.campaign_tools.channels.test_registry import FAX, FAX_ADDRESSES
 from tests.campaign_tools.send.test_plugin import PLUGIN
 from tests.fakes import ITEMS, write_recommendations, write_segment
 from transformer.errors import PinrecError
@@ -250,3 +257,30 @@ def test_a_new_recommendation_source_is_one_module_and_one_registry_entry(
         assert send.parts.recommendations.report() == ["  fixed: the same items for everyone"]
     assert summary.sent == 2 and len(list((out / "c").glob("*.eml"))) == 2
     assert "or fixed:ITEMS" in source_registry.usage()
+
+
+def test_a_new_channel_s_addresses_normalise_through_its_own_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ValueError, match="unknown channel 'fax'"):
+        DeliveryEvent("ev-0", "fax", EventKind.COMPLAINT, 1.0, "m-0")
+    monkeypatch.setattr(channel_registry, "CHANNELS", (*channel_registry.CHANNELS, FAX))
+    monkeypatch.setattr(address_registry, "CHANNELS", (*address_registry.CHANNELS, FAX_ADDRESSES))
+    assert channel_registry.channel("fax").normalise_address(" +1 (555) 0100 ") == "15550100"
+    listed = SqliteSuppressionList(tmp_path / "suppression.db")
+    listed.add([Suppression("fax", "+1 (555) 0100", Reason.MANUAL, 1.0, "pinrec suppression add")])
+    assert [entry.address for entry in listed.entries("fax")] == ["15550100"], "stored as the fax module spells it"
+    assert set(listed.lookup("fax", ["+1-555-0100", "+15550199"])) == {"+1-555-0100"}
+    complaint = DeliveryEvent("ev-1", "fax", EventKind.COMPLAINT, 2.0, "m-1", recipient=" +1.555.0102")
+    assert [(entry.channel, entry.address) for entry in suppressions_of([complaint])] == [("fax", "15550102")]
+    listed.add(suppressions_of([complaint]))
+    endpoints = [
+        SegmentEndpoint(1, "ep-0", {"ChannelType": "FAX", "Address": "+15550100"}),
+        SegmentEndpoint(2, "ep-1", {"ChannelType": "FAX", "Address": "+15550101"}),
+        SegmentEndpoint(3, "ep-2", {"ChannelType": "FAX", "Address": "+1555.0102"}),
+    ]
+    assert SuppressionCheck(listed, FAX, None).skips(endpoints) == {
+        "ep-0": "suppressed:manual",
+        "ep-2": "suppressed:complaint",
+    }
+    listed.close()

@@ -9,11 +9,13 @@ import re
 
 import pytest
 
+from campaign_tools.channels import registry as channel_registry
 from campaign_tools.cli import main
 from campaign_tools.rendering import hazards
 from campaign_tools.templates.lint import AUTHORING, BUILD, Severity, lint_template, rules
 from campaign_tools.templates.lint.registry import RULES
 from campaign_tools.templates.manifest import load_template
+from tests.campaign_tools.channels.test_registry import FAX
 
 OFFER_UNSUBSCRIBE = "[[ unsubscribe('Unsubscribe', style='color:#4a5561;text-decoration:underline;') ]]"
 OFFER_SMS_END = "Reply STOP to opt out"
@@ -237,3 +239,21 @@ def test_untagged_owned_links_are_found_in_sms_and_push_too(template_copy, rende
     utm = [finding for finding in lint_template(source, renderer=renderer).findings if finding.rule == "utm"]
     assert {finding.file for finding in utm} == {"offer/sms.jinja", "offer/push-url.jinja"}
     assert any("rendered push URL https://shop.example.com/offers?code=RAIN20" in f.message for f in utm)
+
+
+def test_a_registered_channel_s_parts_are_rendered_for_every_sample(
+    template_copy, renderer: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(channel_registry, "CHANNELS", (*channel_registry.CHANNELS, FAX))
+    copied = template_copy("offer").directory
+    (copied / "fax.jinja").write_text("Your code: {{divide 1 0}}\n", encoding="utf-8")
+    manifest = copied / "template.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace('"push"]', '"push", "fax"]', 1), encoding="utf-8")
+    report = lint_template(load_template(str(copied)), renderer=renderer)
+    failed = [finding for finding in report.errors if finding.rule == "render-error"]
+    assert failed and all(finding.file.startswith("offer/fax.jinja") for finding in failed), "\n".join(
+        map(str, report.findings)
+    )
+    assert all("divide: division by zero" in finding.message for finding in failed)
+    assert report.built is not None
+    assert len(failed) == len(report.built.samples) + 1, "every sample and the worst case"

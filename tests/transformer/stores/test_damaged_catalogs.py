@@ -25,7 +25,7 @@ from tests.store_fixtures import aws, client, create_bucket  # noqa: F401
 from transformer.aws import AwsOptions
 from transformer.errors import ConfigError
 from transformer.items import ItemReason
-from transformer.observability import metrics
+from transformer.observability import emf
 from transformer.service import Transformer
 from transformer.stores.s3_sqlite import S3SqliteItemStore, s3_client
 from transformer.stores.sqlite import verify_catalog
@@ -172,7 +172,6 @@ def test_a_damaged_row_makes_only_its_item_unknown(tmp_path_factory: pytest.Temp
         connection.execute("INSERT INTO items (id, doc) VALUES ('damaged', CAST(? AS TEXT))", (document,))
     connection.close()
     transformer = Transformer(config_for(catalog, {"Title": {"field": "name"}}))
-    metrics.clear_metrics()
     event = {
         "Endpoints": {"a": {"RecommendationItems": ["damaged", "item-1"]}, "b": {"RecommendationItems": ["item-2"]}}
     }
@@ -185,7 +184,7 @@ def test_a_damaged_row_makes_only_its_item_unknown(tmp_path_factory: pytest.Temp
     assert transformer.last is not None
     assert dict(transformer.last.items_missing_by_reason) == {expected: 1}
     if expected is ItemReason.DAMAGED:
-        assert metrics.metric_set["ItemsMissingDamaged"]["Value"] == [1]
+        assert emf.last_values()["ItemsMissingDamaged"] == 1
     transformer.store.close()
 
 

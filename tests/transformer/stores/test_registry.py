@@ -131,7 +131,7 @@ def test_a_registered_backend_is_validated_by_its_own_model(tmp_path: Path) -> N
         parse_config({"store": {"kind": "toy", "file": "", "path": "x"}, "attributes": ATTRIBUTES}, base_dir=tmp_path)
     assert "store.file: String should have at least 1 character" in str(raised.value)
     assert "store.path: unknown key" in str(raised.value)
-    with pytest.raises(ConfigError, match=r"store\.kind: must be one of 'sqlite', 'dynamodb', 'toy'"):
+    with pytest.raises(ConfigError, match=r"store\.kind: must be one of 'sqlite', 'dynamodb', 'profile-items', 'toy'"):
         parse_config({"store": {"kind": "redis"}, "attributes": ATTRIBUTES}, base_dir=tmp_path)
     with pytest.raises(PinrecError, match=r"expected sqlite:PATH, dynamodb:TABLE or toy:FILE"):
         registry.parse_store_option("toy")
@@ -158,7 +158,7 @@ def test_store_tables_are_validated_with_every_problem_located_in_the_table() ->
     with pytest.raises(ValidationError) as raised:
         registry.store_config({"path": "c.db"})
     assert [(problem["loc"], problem["msg"]) for problem in raised.value.errors()] == [
-        (("kind",), "Value error, must be one of 'sqlite', 'dynamodb'")
+        (("kind",), "Value error, must be one of 'sqlite', 'dynamodb', 'profile-items'")
     ]
 
 

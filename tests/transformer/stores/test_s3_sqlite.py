@@ -143,3 +143,31 @@ def test_the_check_is_postponed_when_the_invocation_is_short_of_time(
     store.wait_for_refresh(10)
     assert store.refreshes == 1
     assert store.get_many(["a"])["a"]["name"] == "second"
+
+
+def test_an_s3_catalog_loaded_through_a_configuration_serves_its_values_until_another_load_replaces_it(
+    aws: str,  # noqa: F811
+    published: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from campaign_tools.catalog.records import read_jsonl
+    from transformer.precompute import attributes_fingerprint
+    from transformer.stores.base import LoadOptions, Precomputed
+
+    bucket, url = published
+    config = config_for(tmp_path / "unused", {"Name": {"field": "name", "max_length": 3}})
+    config = config.model_copy(update={"store": config.store.model_copy(update={"path": url})})
+    options = LoadOptions(attributes=config.attributes, aws=AwsOptions(endpoint_url=aws), allow_shrink=True)
+    config.store.load(read_jsonl([json.dumps({"id": "a", "name": "first"})], "id"), options)
+    fingerprint = attributes_fingerprint(config.attributes)
+    clock = FakeClock()
+    store = open_store(aws, url, tmp_path, clock)
+    assert store.get_precomputed(["a", "zz"], fingerprint) == {"a": Precomputed(("fir",))}
+    publish(aws, bucket, "catalogs/main.db", catalog_file(tmp_path, "v2.db", [{"id": "a", "name": "second"}]))
+    clock.now += REFRESH + 1
+    store.get_precomputed(["a"], fingerprint)  # due: the check runs, the download starts in the background
+    store.wait_for_refresh(10)
+    assert store.get_precomputed(["a"], fingerprint) == {"a": {"id": "a", "name": "second"}}  # no values: rendered
+    store.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from campaign_tools.events.model import Channel, DeliveryEvent, EventKind
+from campaign_tools.events.model import DeliveryEvent, EventKind
 from campaign_tools.send.ledgers.base import ClaimPolicy, Ledger, RecordedEvents
 from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger, create_ledger_table
 from campaign_tools.send.ledgers.sqlite import SqliteLedger
@@ -53,7 +53,7 @@ def event(
     endpoint: str | None = None,
     **particulars: str,
 ) -> DeliveryEvent:
-    return DeliveryEvent(event_id, Channel.EMAIL, kind, at, message_id, campaign, endpoint, ADDRESS, **particulars)
+    return DeliveryEvent(event_id, "email", kind, at, message_id, campaign, endpoint, ADDRESS, **particulars)
 
 
 def test_events_are_attributed_by_tags_else_by_message_id(ledger: Ledger) -> None:
@@ -93,6 +93,21 @@ def test_the_same_event_twice_is_stored_once(ledger: Ledger) -> None:
     again = ledger.record_events([event("e1", "msg-1"), event("e2", "msg-1", kind=EventKind.OPEN)], T0 + 5)
     assert first + again == RecordedEvents(recorded=2, duplicates=2)
     assert [stored.event_id for stored in ledger.events("spring")] == ["e1", "e2"]
+
+
+def test_the_latest_event_time_whatever_the_arrival_order_and_duplicates(ledger: Ledger) -> None:
+    """`latest_event_at` (what reconciliation asks): the latest stored event's time, per campaign; an unknown
+    message's event does not count, and a later batch of earlier events does not lower it."""
+    assert isinstance(ledger, SqliteLedger | DynamoDbLedger)
+    latest = ledger.latest_event_at
+    sent(ledger, "spring", "ep-1", "msg-1")
+    sent(ledger, "summer", "ep-1", "msg-s")
+    assert latest("spring") is None
+    ledger.record_events([event("late", "msg-1", at=T0 + 50), event("early", "msg-1", at=T0 + 20)], T0)
+    ledger.record_events([event("earlier", "msg-1", at=T0 + 5), event("late", "msg-1", at=T0 + 50)], T0)
+    ledger.record_events([event("elsewhere", "msg-unknown", at=T0 + 900)], T0)
+    ledger.record_events([event("summer", "msg-s", at=T0 + 70)], T0)
+    assert (latest("spring"), latest("summer"), latest("autumn")) == (T0 + 50, T0 + 70, None)
 
 
 def test_events_come_back_by_time_then_id_whatever_the_arrival_order(ledger: Ledger) -> None:
