@@ -42,8 +42,8 @@ from transformer.files import open_text
 
 ERROR_LINE = "error"
 INDEX_SCHEMA = "CREATE TABLE items (key TEXT PRIMARY KEY NOT NULL, items TEXT NOT NULL) WITHOUT ROWID"
-INDEX_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-16000")
-"""A scratch index, rebuilt by every run: no journal, no syncing; a 16 MB page cache keeps inserts quick."""
+INDEX_PRAGMAS = ("PRAGMA journal_mode=OFF", "PRAGMA synchronous=OFF", "PRAGMA cache_size=-4000")
+"""A scratch index, rebuilt by every run: no journal, no syncing; a 4 MB page cache (a bigger one builds no faster, and stays in the peak)."""
 INSERT = "INSERT INTO items (key, items) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET items = excluded.items"
 INSERT_ROWS = 10_000
 LOOKUP_KEYS = 500
