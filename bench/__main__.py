@@ -19,6 +19,7 @@ from typing import Any
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "INFO")  # as deployed (infra/template.yaml): the batch line is written
 
 from bench import aws, data, events, subprocesses
+from bench import send as send_bench
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.data import Campaign
 from bench.latency import CountingStore, LatencyResult, batch_latency
@@ -111,6 +112,7 @@ def main() -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="pinrec-bench-") as directory:
             report = run(scale, Path(directory), endpoint)
+        report["send"] = send_bench.suite(send_bench.QUICK if arguments.quick else send_bench.FULL)
     finally:
         server.stop()
     command = "python -m bench --quick   (make bench-quick)" if arguments.quick else "python -m bench   (make bench)"
@@ -119,6 +121,10 @@ def main() -> int:
     print(text.split("\n## 2.", 1)[0])  # the targets and the batch-latency tables
     if output is not None:
         output.write_text(text, encoding="utf-8")
+        if not arguments.quick:  # the send figures in full beside it (a quick run shows them in its targets)
+            output.with_name(send_bench.RESULTS.name).write_text(
+                send_bench.results(report["send"], command), encoding="utf-8"
+            )
         say(f"wrote {output} after {minutes:.1f} min")
     else:
         say(f"done after {minutes:.1f} min")
@@ -319,6 +325,7 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         f"| SQLite load rate | ≥ 100,000 items/s | {sqlite_rate:,.0f} items/s | "
         f"{'met' if sqlite_rate >= 100_000 else '**missed**'} |",
         events.row(report["events"]),
+        *send_bench.target_rows(report["send"]),
         "",
         f"## 1. Batch latency (50 endpoints × 5 items × 10 attributes, {scale.catalog:,}-item catalog)",
         "",

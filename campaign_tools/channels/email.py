@@ -50,6 +50,7 @@ from campaign_tools.channels.base import (
     SendOption,
     Settings,
 )
+from campaign_tools.channels.email_mime import plain_email_mime
 from campaign_tools.events.tags import message_tags
 from campaign_tools.unsubscribe.links import LINK_VARIABLE, ListManagement, Mode, UnsubscribePlan, template_mode
 from transformer.aws import error_code
@@ -182,13 +183,20 @@ def email_mime(message: EmailMessage, settings: EmailSettings, identity: tuple[s
     seed = repr((identity, message, settings, *listed)).encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(seed).hexdigest()
     domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or MESSAGE_ID_DOMAIN
+    date = email.utils.format_datetime(datetime.fromtimestamp(int(created), UTC))
+    headers = (
+        ("From", from_address),
+        ("To", message.to),
+        ("Subject", message.subject),
+        ("Date", date),
+        ("Message-ID", f"<{digest[:32]}@{domain}>"),
+        *message.all_headers(),
+    )
+    written = plain_email_mime(headers, message.html, message.text, f"=_pinrec_{digest[:32]}", EML_POLICY)
+    if written is not None:
+        return written
     mime = MimeMessage(policy=EML_POLICY)
-    mime["From"] = from_address
-    mime["To"] = message.to
-    mime["Subject"] = message.subject
-    mime["Date"] = email.utils.format_datetime(datetime.fromtimestamp(int(created), UTC))
-    mime["Message-ID"] = f"<{digest[:32]}@{domain}>"
-    for name, value in message.all_headers():
+    for name, value in headers:
         mime[name] = value
     if message.text:
         mime.set_content(message.text, subtype="plain", charset="utf-8")

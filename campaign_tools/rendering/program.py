@@ -19,8 +19,8 @@ dependency is pinned to one version.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from dotpromptz_handlebars import Block, InlinePartial, Mustache, Partial, PartialBlock, Text
@@ -65,6 +65,8 @@ class Program:
     default_keys: tuple[tuple[tuple[str, ...], ...], ...]
     # True when every node got the line of its tag (the scanner and the parser agreed tag for tag).
     lines_exact: bool = True
+    # The nodes compiled into closures (`compiled`), or None: the engine interprets them.
+    render: Callable[[Any, bool], str] | None = field(default=None, compare=False, repr=False)
 
 
 def compile_program(source: str, *, template: str, helper_names: frozenset[str]) -> Program:

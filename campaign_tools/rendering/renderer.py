@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid as uuid_module
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from dotpromptz_handlebars import HelperOptions, SafeString
 from dotpromptz_handlebars._render import render_program
 
+from campaign_tools.rendering.compiled import compile_nodes
 from campaign_tools.rendering.defaults import Segments, index_defaults, parse_default_substitutions
 from campaign_tools.rendering.errors import HelperError, TemplateRenderError
 from campaign_tools.rendering.helpers import pinpoint_helpers
@@ -33,6 +34,8 @@ from campaign_tools.rendering.program import (
 from campaign_tools.rendering.values import has_no_value, is_list, to_text
 
 _COMPILED_CACHE_SIZE = 256
+PLAIN_HELPERS = frozenset({LINE_MARKER, BRANCH_MARKER, DEFAULT_HELPER, PRINT_HELPER, KEY_HELPER, LENGTH_HELPER})
+"""pinrec's own helpers that read only their arguments and `options.data`: compiled calls skip `HelperOptions`."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,13 @@ class PinpointRenderer:
     `{{uuid}}` prints; inject both for repeatable output.
     """
 
-    def __init__(self, *, now: Callable[[], datetime] | None = None, uuid: Callable[[], str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], datetime] | None = None,
+        uuid: Callable[[], str] | None = None,
+        compiled: bool = True,
+    ) -> None:
         clock = now or (lambda: datetime.now(UTC))
         make_uuid = uuid or (lambda: str(uuid_module.uuid4()))
         helpers: dict[str, Callable[[list[Any], HelperOptions], Any]] = pinpoint_helpers(
@@ -90,6 +99,7 @@ class PinpointRenderer:
         helpers[PARTIAL_BLOCK_BODY] = _partial_block_body
         helpers[DROP_PARTIAL_BLOCK] = _drop_partial_block
         self._helpers = helpers
+        self._compiled = compiled
         self._compile = lru_cache(maxsize=_COMPILED_CACHE_SIZE)(self._compile_uncached)
 
     @property
@@ -125,18 +135,21 @@ class PinpointRenderer:
             if isinstance(default_substitutions, str)
             else default_substitutions
         )
-        state = _RenderState(program, name, index_defaults(defaults), encode)
+        state = _RenderState(program, name, _index(defaults), encode)
         token = _STATE.set(state)
         try:
-            text = render_program(
-                program.nodes,
-                endpoint,
-                data=None,
-                helpers=self._helpers,
-                partials={},
-                escape_html=escape,
-                strict=False,
-            )
+            if program.render is not None:
+                text = program.render(endpoint, escape)
+            else:
+                text = render_program(
+                    program.nodes,
+                    endpoint,
+                    data=None,
+                    helpers=self._helpers,
+                    partials={},
+                    escape_html=escape,
+                    strict=False,
+                )
         except TemplateRenderError:
             raise
         except (HelperError, ValueError, RecursionError) as err:
@@ -146,7 +159,25 @@ class PinpointRenderer:
         return Rendered(text, tuple(state.hits.values()))
 
     def _compile_uncached(self, source: str, name: str) -> Program:
-        return compile_program(source, template=name, helper_names=self._helper_names)
+        program = compile_program(source, template=name, helper_names=self._helper_names)
+        if not self._compiled:
+            return program
+        return replace(program, render=compile_nodes(program.nodes, self._helpers, PLAIN_HELPERS))
+
+
+def _index(defaults: Mapping[str, str] | None) -> dict[Segments, str]:
+    if not defaults:
+        return {}
+    try:
+        return _indexed(tuple(defaults.items()))
+    except TypeError:  # a value that cannot be hashed: indexed for this render only
+        return index_defaults(defaults)
+
+
+@lru_cache(maxsize=_COMPILED_CACHE_SIZE)
+def _indexed(defaults: tuple[tuple[str, str], ...]) -> dict[Segments, str]:
+    """`index_defaults`, once per set of DefaultSubstitutions (a template renders every endpoint with the same)."""
+    return index_defaults(dict(defaults))
 
 
 def _reason(err: Exception) -> str:

@@ -15,7 +15,10 @@ _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
+    kind = type(value)
+    if kind is str or kind is dict:  # the common cases, without the abstract base class checks
+        return False
+    return kind is list or (isinstance(value, Sequence) and not isinstance(value, str | bytes))
 
 
 def java_is_empty(value: Any) -> bool:
@@ -34,6 +37,8 @@ def has_no_value(value: Any) -> bool:
 
 def to_text(value: Any) -> str:
     """Text of a value the way handlebars.js prints it (lists as `a,b`, 1.0 as `1`, null as nothing)."""
+    if type(value) is str:
+        return value
     if value is None or isinstance(value, bool):
         return {None: "", True: "true", False: "false"}[value]
     if isinstance(value, float):

@@ -221,6 +221,15 @@ class BoundLedger:
         self._bind()
         return self.inner.claim(campaign_id, endpoint_id, now, policy)
 
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        self._bind()
+        return self.inner.claim_many(campaign_id, endpoint_ids, now, policy)
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
+        self.inner.mark_sent_many(campaign_id, sent, now)
+
     def mark_skipped(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
         self._bind()
         self.inner.mark_skipped(campaign_id, endpoint_id, reason, now)

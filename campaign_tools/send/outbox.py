@@ -53,13 +53,16 @@ def file_name(identifier: str) -> str:
 
 def write_atomically(path: Path, data: bytes, modified: float) -> None:
     """`path` holds `data` whole (or keeps what it held), with `modified` as its modification time."""
-    if not path.parent.is_dir():
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
+    except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
-        os.utime(temporary, (modified, modified))
+            file.flush()
+            os.utime(handle, (modified, modified))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -95,6 +98,8 @@ def delivery_error(error: OSError) -> DeliveryError:
 
 class OutboxDeliverer:
     idempotent = True
+    concurrent = False
+    """Writing files is local work: the pipeline delivers in one thread (`--workers` does not apply)."""
 
     def __init__(
         self, directory: str | os.PathLike[str], sender: Sender, *, clock: Callable[[], float] = time.time
@@ -116,19 +121,22 @@ class OutboxDeliverer:
                 self._cleaned.add(folder)
 
     def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
-        folder = self.directory / file_name(campaign_id)
+        folder_name = file_name(campaign_id)
+        folder = self.directory / folder_name
         now = int(self._clock())
         written = self.sender.outbox_file(message, campaign_id, endpoint_id, now)
-        path = folder / f"{file_name(endpoint_id)}.{written.extension}"
+        name = f"{file_name(endpoint_id)}.{written.extension}"
+        path = folder / name
         try:
-            self._clean_once(folder)
+            if folder not in self._cleaned:
+                self._clean_once(folder)
             created = _first_written(path) or now
             if created != now:
                 written = self.sender.outbox_file(message, campaign_id, endpoint_id, created)
             write_atomically(path, written.data, created)
         except OSError as error:
             raise delivery_error(error) from None
-        return Delivered(str(path.relative_to(self.directory)))
+        return Delivered(f"{folder_name}{os.sep}{name}")
 
 
 def _first_written(path: Path) -> int | None:

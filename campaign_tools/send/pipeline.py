@@ -57,6 +57,8 @@ class RunSummary:
     failed: Counter[str] = field(default_factory=Counter)
     throttled_retries: int = 0
     seconds: float = 0.0
+    delivery_seconds: float = 0.0
+    """Time spent inside the deliverer (the delivery target's cost), summed over the delivery threads."""
     stopped: str | None = None
 
     @property
@@ -175,7 +177,35 @@ class CampaignRun:
             return
         prepared = prepare_batch(todo, self.recommendations.lookup(todo), self.enricher, self.composer)
         self._record_unsendable(prepared)
-        list(pool.map(self._send_one, prepared.messages))
+        if self.deliverer.idempotent:
+            self._send_claimed(prepared.messages, pool)
+        else:
+            list(pool.map(self._send_one, prepared.messages))
+
+    def _send_claimed(self, messages: list[tuple[str, Message]], pool: ThreadPoolExecutor) -> None:
+        """An idempotent deliverer's batch: claimed in one ledger transaction, delivered, recorded sent in one.
+        A claim left pending (the run stopped or died before delivering it) is claimed again by the next run."""
+        if not messages:
+            return
+        claims = self.ledger.claim_many(
+            self.campaign_id, [item[0] for item in messages], self._now(), self.claim_policy
+        )
+        claimed = []
+        for entry in messages:
+            claim = claims[entry[0]]
+            if claim is Claim.CLAIMED:
+                claimed.append(entry)
+            else:
+                self.summary.skipped[claim] += 1
+        # A deliverer that only does local work (the outbox writing files) is fastest in this thread: worker threads
+        # would only take turns holding the interpreter.
+        concurrent = getattr(self.deliverer, "concurrent", True)
+        delivered = pool.map(self._deliver, claimed) if concurrent else map(self._deliver, claimed)
+        sent = [outcome for outcome in delivered if outcome is not None]
+        if sent:
+            self.ledger.mark_sent_many(self.campaign_id, sent, self._now())
+            with self._lock:
+                self.summary.sent += len(sent)
 
     def _unsuppressed(self, todo: list[SegmentEndpoint], suppression: SuppressionFilter) -> list[SegmentEndpoint]:
         """The endpoints the suppression list lets through; the others are skipped with its reason. When the list
@@ -207,21 +237,34 @@ class CampaignRun:
                 self.summary.skipped[claim] += 1
 
     def _send_one(self, entry: tuple[str, Message]) -> None:
-        endpoint_id, message = entry
+        endpoint_id = entry[0]
         if self._stop is not None:
             return
         claim = self.ledger.claim(self.campaign_id, endpoint_id, self._now(), self.claim_policy)
         if claim is not Claim.CLAIMED:
             self._count(self.summary.skipped, claim)
             return
+        outcome = self._deliver(entry)
+        if outcome is not None:
+            self.ledger.mark_sent(self.campaign_id, endpoint_id, outcome[1], self._now())
+            self._count(None)
+
+    def _deliver(self, entry: tuple[str, Message]) -> tuple[str, str] | None:
+        """Deliver one claimed message: (endpoint id, message id), or None when it failed (recorded) or the run
+        stopped before delivering it."""
+        endpoint_id, message = entry
+        if self._stop is not None:
+            return None
         attempt = 0
         while True:
             attempt += 1
             if self.pacer is not None:
                 self.pacer.acquire()
+            started = time.perf_counter()
             try:
                 delivered = self.deliverer.deliver(self.campaign_id, endpoint_id, message)
             except DeliveryError as error:
+                self._delivering(started)
                 if error.throttled and attempt < self.backoff.max_attempts:
                     with self._lock:
                         self.summary.throttled_retries += 1
@@ -231,12 +274,17 @@ class CampaignRun:
                 self._count(self.summary.failed, error.reason)
                 if error.fatal:
                     self._stop, self._stop_error = error.reason, error
-                return
+                return None
             except Exception as error:  # one message's failure is recorded; the campaign goes on
+                self._delivering(started)
                 reason = f"error_{type(error).__name__}"
                 self.ledger.mark_failed(self.campaign_id, endpoint_id, reason, self._now())
                 self._count(self.summary.failed, reason)
-                return
-            self.ledger.mark_sent(self.campaign_id, endpoint_id, delivered.message_id, self._now())
-            self._count(None)
-            return
+                return None
+            self._delivering(started)
+            return endpoint_id, delivered.message_id
+
+    def _delivering(self, started: float) -> None:
+        spent = time.perf_counter() - started
+        with self._lock:
+            self.summary.delivery_seconds += spent

@@ -177,7 +177,18 @@ class MessageEvent:
 class Ledger(Protocol):
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim: ...
 
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        """`claim` for each of the (distinct) endpoints, in one transaction where the ledger has them: every claim
+        made is durable (as `claim`'s is) when this returns."""
+        ...
+
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None: ...
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
+        """`mark_sent` for each (endpoint id, message id), in one transaction where the ledger has them."""
+        ...
 
     def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None: ...
 

@@ -338,6 +338,18 @@ class DynamoDbLedger:
             return Claim.IN_PROGRESS if outcome is Claim.CLAIMED else outcome
         return Claim.CLAIMED
 
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        """One conditional UpdateItem per endpoint, as `claim`: a batch write cannot carry a condition, and a
+        transaction would fail whole on the one row another run holds."""
+        return {endpoint_id: self.claim(campaign_id, endpoint_id, now, policy) for endpoint_id in endpoint_ids}
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
+        """One message item and one conditional UpdateItem per message, as `mark_sent`."""
+        for endpoint_id, message_id in sent:
+            self.mark_sent(campaign_id, endpoint_id, message_id, now)
+
     def _transition(self, campaign_id: str, endpoint_id: str, update: str, values: dict[str, Any]) -> None:
         from botocore.exceptions import ClientError
 

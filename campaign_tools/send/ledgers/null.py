@@ -24,7 +24,15 @@ class NullLedger:
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
         return Claim.CLAIMED
 
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        return dict.fromkeys(endpoint_ids, Claim.CLAIMED)
+
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
+        return None
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
         return None
 
     def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:

@@ -72,6 +72,17 @@ INSERT_EVENT = (
     "INSERT INTO events (event_id, campaign_id, endpoint_id, message_id, channel, kind, occurred_at, subtype, detail,"
     " link, topic, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING"
 )
+CLAIM = (
+    "INSERT INTO messages (campaign_id, endpoint_id, state, attempts, run_id, claimed_at, created_at, updated_at)"
+    " VALUES (?, ?, 'pending', 1, ?, ?, ?, ?)"
+    " ON CONFLICT (campaign_id, endpoint_id) DO UPDATE SET state = 'pending', reason = NULL,"
+    " attempts = attempts + 1, run_id = excluded.run_id, claimed_at = excluded.claimed_at,"
+    " updated_at = excluded.updated_at"
+)
+MARK_SENT = (
+    "UPDATE messages SET state = 'sent', reason = NULL, message_id = ?, updated_at = ?"
+    " WHERE campaign_id = ? AND endpoint_id = ? AND state = 'pending'"
+)
 SQLITE_HEADER = b"SQLite format 3\x00"
 BIND_UNLESS_BOUND = (
     "INSERT INTO campaigns (campaign_id, binding, created_at, updated_at) VALUES (?, ?, ?, ?)"
@@ -164,39 +175,52 @@ class SqliteLedger:
         return CampaignRecord(campaign_id, *row)
 
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
+        return self.claim_many(campaign_id, [endpoint_id], now, policy)[endpoint_id]
+
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        outcomes: dict[str, Claim] = {}
         with self._lock:
             connection = self._connection
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
-                    row = connection.execute(
-                        "SELECT state, claimed_at FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
-                        (campaign_id, endpoint_id),
-                    ).fetchone()
-                    outcome = decide(State(row[0]) if row else None, row[1] if row else None, now, policy)
-                    if outcome is Claim.CLAIMED:
-                        connection.execute(
-                            "INSERT INTO messages (campaign_id, endpoint_id, state, attempts, run_id, claimed_at,"
-                            " created_at, updated_at) VALUES (?, ?, 'pending', 1, ?, ?, ?, ?)"
-                            " ON CONFLICT (campaign_id, endpoint_id) DO UPDATE SET state = 'pending', reason = NULL,"
-                            " attempts = attempts + 1, run_id = excluded.run_id, claimed_at = excluded.claimed_at,"
-                            " updated_at = excluded.updated_at",
-                            (campaign_id, endpoint_id, policy.run_id, now, now, now),
-                        )
+                    for endpoint_id in endpoint_ids:
+                        row = connection.execute(
+                            "SELECT state, claimed_at FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
+                            (campaign_id, endpoint_id),
+                        ).fetchone()
+                        outcome = decide(State(row[0]) if row else None, row[1] if row else None, now, policy)
+                        if outcome is Claim.CLAIMED:
+                            connection.execute(CLAIM, (campaign_id, endpoint_id, policy.run_id, now, now, now))
+                        outcomes[endpoint_id] = outcome
                     connection.execute("COMMIT")
                 except BaseException:
                     connection.execute("ROLLBACK")
                     raise
             except sqlite3.Error as error:
                 raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
-        return outcome
+        return outcomes
 
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
-        self._write(
-            "UPDATE messages SET state = 'sent', reason = NULL, message_id = ?, updated_at = ?"
-            " WHERE campaign_id = ? AND endpoint_id = ? AND state = 'pending'",
-            (message_id, now, campaign_id, endpoint_id),
-        )
+        self.mark_sent_many(campaign_id, [(endpoint_id, message_id)], now)
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
+        with self._lock:
+            connection = self._connection
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    connection.executemany(
+                        MARK_SENT, [(message_id, now, campaign_id, endpoint_id) for endpoint_id, message_id in sent]
+                    )
+                    connection.execute("COMMIT")
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as error:
+                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
 
     def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
         self._write(

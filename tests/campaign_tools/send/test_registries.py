@@ -166,8 +166,17 @@ class MemoryLedger:
         self.rows[(campaign_id, endpoint_id)] = State.PENDING
         return Claim.CLAIMED
 
+    def claim_many(
+        self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
+    ) -> dict[str, Claim]:
+        return {endpoint_id: self.claim(campaign_id, endpoint_id, now, policy) for endpoint_id in endpoint_ids}
+
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
         self.rows[(campaign_id, endpoint_id)] = State.SENT
+
+    def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
+        for endpoint_id, message_id in sent:
+            self.mark_sent(campaign_id, endpoint_id, message_id, now)
 
     def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
         self.rows[(campaign_id, endpoint_id)] = State.FAILED

@@ -69,6 +69,25 @@ def test_pending_rows_in_lease_and_in_doubt(ledger: Ledger) -> None:
     assert ledger.claim("c", "e1", T0 + LEASE + 2, idempotent) is Claim.CLAIMED
 
 
+def test_a_batch_of_claims_and_sends_is_decided_row_by_row(ledger: Ledger) -> None:
+    ledger.claim("c", "held", T0, ClaimPolicy("other", LEASE))
+    ledger.claim("c", "done", T0, RUN)
+    ledger.mark_sent("c", "done", "m0", T0)
+    ledger.claim("c", "retry", T0, RUN)
+    ledger.mark_failed("c", "retry", "ses_MessageRejected", T0)
+    claims = ledger.claim_many("c", ["new", "held", "done", "retry"], T0 + 1, ClaimPolicy("run-2", LEASE))
+    assert claims == {
+        "new": Claim.CLAIMED,
+        "held": Claim.IN_PROGRESS,
+        "done": Claim.ALREADY_SENT,
+        "retry": Claim.CLAIMED,
+    }
+    ledger.mark_sent_many("c", [("new", "m1"), ("retry", "m2"), ("held", "m3")], T0 + 2)
+    assert ledger.sent_among("c", ["new", "held", "done", "retry"]) == {"new", "done", "retry", "held"}
+    assert [row.attempts for row in ledger.rows("c", State.SENT)] == [1, 1, 1, 2]
+    assert ledger.claim_many("c", [], T0 + 3, RUN) == {}
+
+
 def test_concurrent_claims_give_each_endpoint_to_exactly_one_run(tmp_path: Path) -> None:
     # SQLite only: moto's server does not serialise concurrent conditional writes to one item (real DynamoDB
     # does), so racing it tests moto. The DynamoDB claim is one conditional UpdateItem, asserted below.
@@ -82,13 +101,16 @@ def test_concurrent_claims_give_each_endpoint_to_exactly_one_run(tmp_path: Path)
             if ledger.claim("race", endpoint_id, T0, ClaimPolicy(run_id, LEASE)) is Claim.CLAIMED:
                 with lock:
                     won.append((run_id, endpoint_id))
+        claims = ledger.claim_many("race", [f"b{i}" for i in range(20)], T0, ClaimPolicy(run_id, LEASE))
+        with lock:
+            won.extend((run_id, endpoint) for endpoint, claim in claims.items() if claim is Claim.CLAIMED)
 
     threads = [threading.Thread(target=run, args=(f"run-{n}",)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(endpoint for _, endpoint in won) == sorted(endpoints)
+    assert sorted(endpoint for _, endpoint in won) == sorted([*endpoints, *(f"b{i}" for i in range(20))])
 
 
 def test_sqlite_ledger_is_a_wal_file_with_one_row_per_message(tmp_path: Path) -> None:
