@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from campaign_tools.send.ledgers.base import Ledger, LedgerError
 from campaign_tools.send.pacing import Backoff
+from transformer.sqlite_wal import connect_wal
 
 RECIPIENTS_PARTITION = "#recipients#"
 FORWARDED_PARTITION = "#forwarded#"
@@ -92,10 +93,7 @@ class SqliteEngagement:
         self.path = Path(path)
         self._lock = threading.Lock()
         try:
-            self.connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            self.connection.execute("PRAGMA journal_mode=WAL")
-            self.connection.execute(RECIPIENTS_SCHEMA)
-            self.connection.execute(FORWARDED_SCHEMA)
+            self.connection = connect_wal(self.path, statements=(RECIPIENTS_SCHEMA, FORWARDED_SCHEMA))
         except sqlite3.Error as error:
             raise LedgerError(f"cannot open the engagement tables of {self.path}: {error}") from None
 

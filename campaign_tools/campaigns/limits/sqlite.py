@@ -12,6 +12,7 @@ from pathlib import Path
 
 from campaign_tools.campaigns.limits.base import Caps, Counts, Refusal, counted, refusal
 from campaign_tools.send.ledgers.base import LedgerError
+from transformer.sqlite_wal import connect_wal
 
 SCHEMA = (
     """
@@ -34,13 +35,7 @@ class SqliteLimits:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_SECONDS
-            )
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=FULL")
-            for statement in SCHEMA:
-                self._connection.execute(statement)
+            self._connection = connect_wal(self.path, statements=SCHEMA, timeout=BUSY_TIMEOUT_SECONDS)
         except (sqlite3.Error, OSError) as error:
             raise LedgerError(f"cannot open the limits in {self.path}: {error}") from None
         self._lock = threading.Lock()

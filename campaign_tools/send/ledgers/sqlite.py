@@ -24,6 +24,7 @@ from campaign_tools.send.ledgers.base import (
     State,
     decide,
 )
+from transformer.sqlite_wal import connect_wal
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -113,14 +114,11 @@ class SqliteLedger:
 
     def _open_for_writing(self, durable: bool) -> sqlite3.Connection:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
-        connection.execute(SCHEMA)
-        connection.execute(CAMPAIGNS_SCHEMA)
-        for statement in EVENTS_SCHEMA:
-            connection.execute(statement)
-        return connection
+        return connect_wal(
+            self.path,
+            synchronous="FULL" if durable else "NORMAL",
+            statements=(SCHEMA, CAMPAIGNS_SCHEMA, *EVENTS_SCHEMA),
+        )
 
     def _open_read_only(self) -> sqlite3.Connection:
         # A read-only connection to a WAL database creates its -wal and -shm files and cannot remove them. With no
