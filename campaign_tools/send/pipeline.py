@@ -1,4 +1,5 @@
-"""A campaign run: segment -> recommendations -> transformer -> composer -> ledger claim -> paced delivery -> ledger."""
+"""A campaign run: segment -> suppression check -> recommendations -> transformer -> composer -> ledger claim -> paced
+delivery -> ledger."""
 
 from __future__ import annotations
 
