@@ -7,6 +7,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,41 +136,44 @@ class SqliteLedger:
         with self._lock:
             self._connection.close()
 
-    def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
+    @contextmanager
+    def _locked(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """The connection, behind the lock; any SQLite error becomes a LedgerError saying what was being done."""
         with self._lock:
             try:
-                return self._connection.execute(sql, parameters).rowcount
+                yield self._connection
             except sqlite3.Error as error:
-                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+                raise LedgerError(f"cannot {doing} the send ledger {self.path}: {error}") from None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT), rolled back when anything in it fails."""
+        with self._locked("write") as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+
+    def _write(self, sql: str, parameters: tuple[object, ...]) -> int:
+        with self._locked("write") as connection:
+            return connection.execute(sql, parameters).rowcount
 
     def campaign_record(self, campaign_id: str) -> CampaignRecord | None:
-        with self._lock:
-            try:
-                row = self._connection.execute(
-                    "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
-                ).fetchone()
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            row = connection.execute(
+                "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
+            ).fetchone()
         return CampaignRecord(campaign_id, *row) if row else None
 
     def bind_campaign(self, campaign_id: str, binding: str, now: float, *, replace: bool = False) -> CampaignRecord:
-        with self._lock:
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    connection.execute(
-                        BIND_REPLACING if replace else BIND_UNLESS_BOUND, (campaign_id, binding, now, now)
-                    )
-                    row = connection.execute(
-                        "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
-                    ).fetchone()
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        with self._transaction() as connection:
+            connection.execute(BIND_REPLACING if replace else BIND_UNLESS_BOUND, (campaign_id, binding, now, now))
+            row = connection.execute(
+                "SELECT binding, created_at, updated_at FROM campaigns WHERE campaign_id = ?", (campaign_id,)
+            ).fetchone()
         return CampaignRecord(campaign_id, *row)
 
     def claim(self, campaign_id: str, endpoint_id: str, now: float, policy: ClaimPolicy) -> Claim:
@@ -179,46 +183,26 @@ class SqliteLedger:
         self, campaign_id: str, endpoint_ids: Sequence[str], now: float, policy: ClaimPolicy
     ) -> dict[str, Claim]:
         outcomes: dict[str, Claim] = {}
-        with self._lock:
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    for endpoint_id in endpoint_ids:
-                        row = connection.execute(
-                            "SELECT state, claimed_at FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
-                            (campaign_id, endpoint_id),
-                        ).fetchone()
-                        outcome = decide(State(row[0]) if row else None, row[1] if row else None, now, policy)
-                        if outcome is Claim.CLAIMED:
-                            connection.execute(CLAIM, (campaign_id, endpoint_id, policy.run_id, now, now, now))
-                        outcomes[endpoint_id] = outcome
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        with self._transaction() as connection:
+            for endpoint_id in endpoint_ids:
+                row = connection.execute(
+                    "SELECT state, claimed_at FROM messages WHERE campaign_id = ? AND endpoint_id = ?",
+                    (campaign_id, endpoint_id),
+                ).fetchone()
+                outcome = decide(State(row[0]) if row else None, row[1] if row else None, now, policy)
+                if outcome is Claim.CLAIMED:
+                    connection.execute(CLAIM, (campaign_id, endpoint_id, policy.run_id, now, now, now))
+                outcomes[endpoint_id] = outcome
         return outcomes
 
     def mark_sent(self, campaign_id: str, endpoint_id: str, message_id: str, now: float) -> None:
         self.mark_sent_many(campaign_id, [(endpoint_id, message_id)], now)
 
     def mark_sent_many(self, campaign_id: str, sent: Sequence[tuple[str, str]], now: float) -> None:
-        with self._lock:
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    connection.executemany(
-                        MARK_SENT, [(message_id, now, campaign_id, endpoint_id) for endpoint_id, message_id in sent]
-                    )
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        with self._transaction() as connection:
+            connection.executemany(
+                MARK_SENT, [(message_id, now, campaign_id, endpoint_id) for endpoint_id, message_id in sent]
+            )
 
     def mark_failed(self, campaign_id: str, endpoint_id: str, reason: str, now: float) -> None:
         self._write(
@@ -240,73 +224,53 @@ class SqliteLedger:
         if not endpoint_ids:
             return set()
         marks = ",".join("?" * len(endpoint_ids))
-        with self._lock:
-            try:
-                rows = self._connection.execute(
-                    f"SELECT endpoint_id FROM messages WHERE campaign_id = ? AND state = 'sent'"  # noqa: S608
-                    f" AND endpoint_id IN ({marks})",
-                    (campaign_id, *endpoint_ids),
-                ).fetchall()
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            rows = connection.execute(
+                f"SELECT endpoint_id FROM messages WHERE campaign_id = ? AND state = 'sent'"  # noqa: S608
+                f" AND endpoint_id IN ({marks})",
+                (campaign_id, *endpoint_ids),
+            ).fetchall()
         return {row[0] for row in rows}
 
     def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
         summary = LedgerSummary(campaign_id)
-        with self._lock:
-            try:
-                rows = self._connection.execute(
-                    "SELECT state, reason, claimed_at, updated_at FROM messages WHERE campaign_id = ?",
-                    (campaign_id,),
-                )
-                for state, reason, claimed_at, updated_at in rows:
-                    summary.add(state, reason, claimed_at, updated_at)
-                    if state == State.PENDING:
-                        summary.add_pending(claimed_at, now, lease_seconds)
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            rows = connection.execute(
+                "SELECT state, reason, claimed_at, updated_at FROM messages WHERE campaign_id = ?", (campaign_id,)
+            )
+            for state, reason, claimed_at, updated_at in rows:
+                summary.add(state, reason, claimed_at, updated_at)
+                if state == State.PENDING:
+                    summary.add_pending(claimed_at, now, lease_seconds)
         return summary
 
     def rows(self, campaign_id: str, state: State) -> Iterator[LedgerRow]:
-        with self._lock:
-            try:
-                found = self._connection.execute(
-                    "SELECT endpoint_id, state, reason, attempts, updated_at FROM messages"
-                    " WHERE campaign_id = ? AND state = ? ORDER BY endpoint_id",
-                    (campaign_id, str(state)),
-                ).fetchall()
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            found = connection.execute(
+                "SELECT endpoint_id, state, reason, attempts, updated_at FROM messages"
+                " WHERE campaign_id = ? AND state = ? ORDER BY endpoint_id",
+                (campaign_id, str(state)),
+            ).fetchall()
         for endpoint_id, row_state, reason, attempts, updated_at in found:
             yield LedgerRow(endpoint_id, row_state, reason, attempts, updated_at)
 
     def record_events(self, events: Sequence[DeliveryEvent], now: float) -> RecordedEvents:
         recorded = duplicates = unknown = 0
-        with self._lock:
-            connection = self._connection
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                try:
-                    for event in events:
-                        owner = self._owner(event)
-                        if owner is None:
-                            unknown += 1
-                            continue
-                        inserted = connection.execute(
-                            INSERT_EVENT,
-                            (
-                                event.event_id, *owner, event.message_id, str(event.channel), str(event.kind),
-                                event.occurred_at, event.subtype, event.detail, event.link, event.topic, now,
-                            ),
-                        ).rowcount  # fmt: skip
-                        recorded += inserted
-                        duplicates += 1 - inserted
-                    connection.execute("COMMIT")
-                except BaseException:
-                    connection.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot write the send ledger {self.path}: {error}") from None
+        with self._transaction() as connection:
+            for event in events:
+                owner = self._owner(event)
+                if owner is None:
+                    unknown += 1
+                    continue
+                inserted = connection.execute(
+                    INSERT_EVENT,
+                    (
+                        event.event_id, *owner, event.message_id, str(event.channel), str(event.kind),
+                        event.occurred_at, event.subtype, event.detail, event.link, event.topic, now,
+                    ),
+                ).rowcount  # fmt: skip
+                recorded += inserted
+                duplicates += 1 - inserted
         return RecordedEvents(recorded, duplicates, unknown)
 
     def _owner(self, event: DeliveryEvent) -> tuple[str, str] | None:
@@ -326,44 +290,35 @@ class SqliteLedger:
         return (found[0], found[1]) if found else None
 
     def events(self, campaign_id: str) -> Iterator[MessageEvent]:
-        with self._lock:
-            try:
-                found = self._connection.execute(
-                    "SELECT campaign_id, endpoint_id, event_id, channel, kind, occurred_at, message_id, subtype,"
-                    " detail, link, topic FROM events WHERE campaign_id = ? ORDER BY occurred_at, event_id",
-                    (campaign_id,),
-                ).fetchall()
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            found = connection.execute(
+                "SELECT campaign_id, endpoint_id, event_id, channel, kind, occurred_at, message_id, subtype,"
+                " detail, link, topic FROM events WHERE campaign_id = ? ORDER BY occurred_at, event_id",
+                (campaign_id,),
+            ).fetchall()
         for row in found:
             yield MessageEvent(*row)
 
     def latest_event_at(self, campaign_id: str) -> float | None:
         """When the campaign's latest stored event occurred (reconciliation's evidence that events flow)."""
-        with self._lock:
-            try:
-                row = self._connection.execute(
-                    "SELECT MAX(occurred_at) FROM events WHERE campaign_id = ?", (campaign_id,)
-                ).fetchone()
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            row = connection.execute(
+                "SELECT MAX(occurred_at) FROM events WHERE campaign_id = ?", (campaign_id,)
+            ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
     def accepted_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str | None]:
         accepted: dict[str, str | None] = {}
-        with self._lock:
-            try:
-                for start in range(0, len(endpoint_ids), 500):
-                    chunk = list(endpoint_ids[start : start + 500])
-                    marks = ",".join("?" * len(chunk))
-                    for endpoint_id, message_id in self._connection.execute(
-                        f"SELECT endpoint_id, MAX(message_id) FROM events WHERE campaign_id = ?"  # noqa: S608
-                        f" AND endpoint_id IN ({marks}) GROUP BY endpoint_id",
-                        (campaign_id, *chunk),
-                    ):
-                        accepted[endpoint_id] = message_id
-            except sqlite3.Error as error:
-                raise LedgerError(f"cannot read the send ledger {self.path}: {error}") from None
+        with self._locked("read") as connection:
+            for start in range(0, len(endpoint_ids), 500):
+                chunk = list(endpoint_ids[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                for endpoint_id, message_id in connection.execute(
+                    f"SELECT endpoint_id, MAX(message_id) FROM events WHERE campaign_id = ?"  # noqa: S608
+                    f" AND endpoint_id IN ({marks}) GROUP BY endpoint_id",
+                    (campaign_id, *chunk),
+                ):
+                    accepted[endpoint_id] = message_id
         return accepted
 
 
