@@ -208,20 +208,6 @@ class DynamoDbEngagement:
             raise LedgerError(f"engagement records in dynamodb:{self.table}: {operation} failed: {error}") from None
         return response
 
-    def _retrying(self, operation: str, request: dict[str, Any], unprocessed: str) -> list[dict[str, Any]]:
-        responses: list[dict[str, Any]] = []
-        attempt = 0
-        while request:
-            attempt += 1
-            response = self._call(operation, RequestItems=request)
-            responses.append(response)
-            request = response.get(unprocessed) or {}
-            if request:
-                if attempt >= self.backoff.max_attempts:
-                    raise LedgerError(f"engagement records in dynamodb:{self.table}: {operation} stayed throttled")
-                self._sleep(self.backoff.delay(attempt))
-        return responses
-
     def _put_all(self, items: list[dict[str, Any]]) -> None:
         """One PutItem per item, PUT_CONCURRENCY at a time: what the send children's and the events function's
         roles already grant on the ledger table (no BatchWriteItem, which could delete)."""
@@ -233,18 +219,17 @@ class DynamoDbEngagement:
             list(pool.map(lambda item: self._call("put_item", TableName=self.table, Item=item), items))
 
     def _get_all(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request = {
-                self.table: {
-                    "Keys": keys[start : start + BATCH_GET_LIMIT],
-                    "ProjectionExpression": projection,
-                    "ConsistentRead": True,
-                }
-            }
-            for response in self._retrying("batch_get_item", request, "UnprocessedKeys"):
-                items += response.get("Responses", {}).get(self.table, [])
-        return items
+        from campaign_tools.send.ledgers.dynamodb import batch_get
+
+        return batch_get(
+            self._call,
+            self.table,
+            keys,
+            projection,
+            backoff=self.backoff,
+            sleep=self._sleep,
+            what="engagement records in",
+        )
 
     def record_recipients(self, send_id: str, recipients: Sequence[Recipient], now: float) -> None:
         unique = {recipient.endpoint_id: recipient for recipient in recipients}

@@ -25,7 +25,6 @@ PARTITION = "#caps#"
 SORT_KEY = "#caps"
 CONDITION_FAILED = "ConditionalCheckFailedException"
 MAX_ATTEMPTS = 50
-BATCH_GET_LIMIT = 100
 
 
 class Conflict(Exception):
@@ -186,32 +185,9 @@ class DynamoDbLimits:
 
     def pending_among(self, unit_id: str, endpoint_ids: Sequence[str]) -> set[str]:
         """Of these endpoints, those whose ledger row in the unit is `pending` (their message in doubt): read by key
-        (BatchGetItem, consistent), so that a Step Functions child of a large unit reads its own rows only, never
-        the unit's (a Query reads every row of the unit's partition)."""
-        pending: set[str] = set()
-        unique = list(dict.fromkeys(endpoint_ids))
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            keys = [
-                {"campaign_id": {"S": unit_id}, "endpoint_id": {"S": endpoint_id}}
-                for endpoint_id in unique[start : start + BATCH_GET_LIMIT]
-            ]
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": keys,
-                    "ProjectionExpression": "endpoint_id, #state",
-                    "ExpressionAttributeNames": {"#state": "state"},
-                    "ConsistentRead": True,
-                }
-            }
-            for attempt in range(1, MAX_ATTEMPTS + 1):
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    if item.get("state", {}).get("S") == State.PENDING:
-                        pending.add(item["endpoint_id"]["S"])
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if attempt == MAX_ATTEMPTS:
-                    raise LedgerError(f"limits in {self.table}: ledger reads stayed throttled")
-                self._sleep(min(0.05 * 2**attempt, 2.0))
-        return pending
+        through the ledger (`DynamoDbLedger.states_among`), so that a Step Functions child of a large unit reads its
+        own rows only, never the unit's (a Query reads every row of the unit's partition)."""
+        from campaign_tools.send.ledgers.dynamodb import DynamoDbLedger
+
+        states = DynamoDbLedger(self.table, self.client, sleep=self._sleep).states_among(unit_id, endpoint_ids)
+        return {endpoint_id for endpoint_id, state in states.items() if state == State.PENDING}

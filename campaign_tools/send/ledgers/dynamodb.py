@@ -64,6 +64,43 @@ LATEST_EVENT_PARTITION = "#latest-event"
 KEY_SCHEMA = {("campaign_id", "HASH", "S"), ("endpoint_id", "RANGE", "S")}
 
 
+def batch_get(
+    call: Callable[..., dict[str, Any]],
+    table: str,
+    keys: Sequence[dict[str, Any]],
+    projection: str,
+    *,
+    names: dict[str, str] | None = None,
+    backoff: Backoff,
+    sleep: Callable[[float], None],
+    what: str,
+) -> list[dict[str, Any]]:
+    """The items of `keys` that exist in `table`: BatchGetItem (consistent) 100 keys a call through `call`, the keys
+    DynamoDB leaves unprocessed asked again with backoff; a LedgerError naming `what` when they stay throttled.
+    Shared by everything kept in a ledger's table (the ledger, the engagement records, the campaign limits)."""
+    items: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        read: dict[str, Any] = {
+            "Keys": list(keys[start : start + BATCH_GET_LIMIT]),
+            "ProjectionExpression": projection,
+            "ConsistentRead": True,
+        }
+        if names:
+            read["ExpressionAttributeNames"] = names
+        request: dict[str, Any] = {table: read}
+        attempt = 0
+        while request:
+            attempt += 1
+            response = call("batch_get_item", RequestItems=request)
+            items += response.get("Responses", {}).get(table, [])
+            request = response.get("UnprocessedKeys") or {}
+            if request:
+                if attempt >= backoff.max_attempts:
+                    raise LedgerError(f"{what} dynamodb:{table}: reads stayed throttled")
+                sleep(backoff.delay(attempt))
+    return items
+
+
 def _number(value: object) -> float | None:
     return float(value) if isinstance(value, Decimal | int | float) else None
 
@@ -223,28 +260,19 @@ class DynamoDbLedger:
             if item.get("accepted", {}).get("BOOL")
         }
 
-    def _batch_get(self, keys: list[dict[str, Any]], projection: str) -> list[dict[str, Any]]:
-        """The items of `keys` that exist (BatchGetItem, 100 keys a call, unprocessed keys retried with backoff)."""
-        items: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH_GET_LIMIT):
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": keys[start : start + BATCH_GET_LIMIT],
-                    "ProjectionExpression": projection,
-                    "ConsistentRead": True,
-                }
-            }
-            attempt = 0
-            while request:
-                attempt += 1
-                response = self._call("batch_get_item", RequestItems=request)
-                items += response.get("Responses", {}).get(self.table, [])
-                request = response.get("UnprocessedKeys") or {}
-                if request:
-                    if attempt >= self.backoff.max_attempts:
-                        raise LedgerError(f"send ledger dynamodb:{self.table}: reads stayed throttled")
-                    self._sleep(self.backoff.delay(attempt))
-        return items
+    def _batch_get(
+        self, keys: list[dict[str, Any]], projection: str, names: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        return batch_get(
+            self._call,
+            self.table,
+            keys,
+            projection,
+            names=names,
+            backoff=self.backoff,
+            sleep=self._sleep,
+            what="send ledger",
+        )
 
     def close(self) -> None:
         return None
@@ -416,31 +444,15 @@ class DynamoDbLedger:
             return  # sent or pending: the skip does not replace it
 
     def sent_among(self, campaign_id: str, endpoint_ids: list[str]) -> set[str]:
-        sent: set[str] = set()
-        unique = list(dict.fromkeys(endpoint_ids))
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            keys = [self._key(campaign_id, endpoint_id) for endpoint_id in unique[start : start + BATCH_GET_LIMIT]]
-            request: dict[str, Any] = {
-                self.table: {
-                    "Keys": keys,
-                    "ProjectionExpression": "endpoint_id, #state",
-                    "ExpressionAttributeNames": {"#state": "state"},
-                    "ConsistentRead": True,
-                }
-            }
-            attempt = 0
-            while request:
-                attempt += 1
-                response = self._call("batch_get_item", RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table, []):
-                    if item["state"]["S"] == State.SENT:
-                        sent.add(item["endpoint_id"]["S"])
-                request = response.get("UnprocessedKeys") or {}
-                if request:
-                    if attempt >= self.backoff.max_attempts:
-                        raise LedgerError(f"send ledger dynamodb:{self.table}: reads stayed throttled")
-                    self._sleep(self.backoff.delay(attempt))
-        return sent
+        states = self.states_among(campaign_id, endpoint_ids)
+        return {endpoint_id for endpoint_id, state in states.items() if state == State.SENT}
+
+    def states_among(self, campaign_id: str, endpoint_ids: Sequence[str]) -> dict[str, str]:
+        """The state of each of these endpoints' rows that exists, read by key (consistent BatchGetItem): never a
+        Query of the campaign's whole partition."""
+        keys = [self._key(campaign_id, endpoint_id) for endpoint_id in dict.fromkeys(endpoint_ids)]
+        found = self._batch_get(keys, "endpoint_id, #state", {"#state": "state"})
+        return {item["endpoint_id"]["S"]: item["state"]["S"] for item in found if "state" in item}
 
     def summary(self, campaign_id: str, now: float, lease_seconds: float) -> LedgerSummary:
         summary = LedgerSummary(campaign_id)
