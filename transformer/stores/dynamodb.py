@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from decimal import Context, Decimal, Inexact, Rounded
+from functools import partial
 from typing import Any, Literal, Self
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
@@ -257,19 +258,11 @@ class DynamoDbItemStore:
         while request:
             if self._clock() >= deadline:
                 raise CatalogUnavailableError("DynamoDB lookup out of time before every key was read")
-            try:
-                with self._lock:
-                    self.calls += 1
-                response = self._client.batch_get_item(RequestItems={self.table: {"Keys": request}})
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE_CODES:
-                    raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
-                self._pause(attempt, deadline, code)
-                attempt += 1
-                continue
-            except BotoCoreError as error:
-                self._pause(attempt, deadline, type(error).__name__)
+            with self._lock:
+                self.calls += 1
+            send = partial(self._client.batch_get_item, RequestItems={self.table: {"Keys": request}})
+            response = self._attempt(send, attempt, deadline)
+            if response is None:
                 attempt += 1
                 continue
             for raw in response.get("Responses", {}).get(self.table, ()):
@@ -284,6 +277,20 @@ class DynamoDbItemStore:
                 self._pause(attempt, deadline, "unprocessed keys")
                 attempt += 1
         return found
+
+    def _attempt(self, send: Callable[[], Any], attempt: int, deadline: float) -> Any | None:
+        """One request's response; None after a retryable failure (paused by the backoff first); any other failure,
+        or no time left to retry, makes the catalog unavailable."""
+        try:
+            return send()
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code not in RETRYABLE_CODES:
+                raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
+            self._pause(attempt, deadline, code)
+        except BotoCoreError as error:
+            self._pause(attempt, deadline, type(error).__name__)
+        return None
 
     def _pause(self, attempt: int, deadline: float, why: str) -> None:
         if not self._backoff.pause(attempt, deadline):
@@ -304,17 +311,9 @@ class DynamoDbItemStore:
         deadline = self._clock() + DEFAULT_BUDGET_SECONDS
         attempt = 0
         while len(ids) < count:
-            try:
-                response = self._client.scan(**request, Limit=min(count - len(ids), MAX_SCAN_PAGE))
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code", "")
-                if code not in RETRYABLE_CODES:
-                    raise CatalogUnavailableError(f"DynamoDB table {self.table}: {code or 'error'}") from None
-                self._pause(attempt, deadline, code)
-                attempt += 1
-                continue
-            except BotoCoreError as error:
-                self._pause(attempt, deadline, type(error).__name__)
+            send = partial(self._client.scan, **request, Limit=min(count - len(ids), MAX_SCAN_PAGE))
+            response = self._attempt(send, attempt, deadline)
+            if response is None:
                 attempt += 1
                 continue
             ids += [raw[self.key]["S"] for raw in response.get("Items", ()) if "S" in raw.get(self.key, {})]
