@@ -64,13 +64,9 @@ class Transformer:
     def from_config_file(cls, path: str | os.PathLike[str] | None = None) -> Transformer:
         """The Lambda's transformer (cold start): a configuration it could never serve fails initialisation."""
         config = load_config(path)
-        store = config.store
-        if getattr(store, "kind", None) == "profile-items" and getattr(store, "catalog", None) is None:
-            raise ConfigError(
-                '[store] kind = "profile-items" has no catalog in the transformer Lambda: profile items exist only in'
-                " a pinrec send with customer-profiles recommendations. Give the Lambda a catalog: a sqlite or"
-                " dynamodb [store], or [store.catalog]"
-            )
+        problem = config.store.lambda_problem()
+        if problem is not None:
+            raise ConfigError(problem)
         return cls(config)
 
     def deadline(self, context: LambdaContextLike | None) -> float:

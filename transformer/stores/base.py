@@ -263,6 +263,10 @@ class StoreConfig(BaseModel, ABC):
     def location(self) -> str:
         """Where the catalog is, as `--store KIND:LOCATION` names it: a path, a URL, a table name."""
 
+    def lambda_problem(self) -> str | None:
+        """Why the transformer Lambda could never serve items from this store (it fails the cold start), or None."""
+        return None
+
     def describe(self) -> str:
         """The catalog as a load summary names it."""
         return f"catalog {self.location}"

@@ -103,6 +103,15 @@ class ProfileItemsStoreConfig(StoreConfig):
             raise ValueError(f"fields: more than one CatalogItem field (or the key) maps to {', '.join(repeated)}")
         return self
 
+    def lambda_problem(self) -> str | None:
+        if self.catalog is not None:
+            return None
+        return (
+            '[store] kind = "profile-items" has no catalog in the transformer Lambda: profile items exist only in a'
+            " pinrec send with customer-profiles recommendations. Give the Lambda a catalog: a sqlite or dynamodb"
+            " [store], or [store.catalog]"
+        )
+
     def mapping(self) -> dict[str, str]:
         """CatalogItem field (or Attributes.NAME) -> document field, defaults and `fields` together."""
         return {**DEFAULT_FIELDS, **self.fields}
