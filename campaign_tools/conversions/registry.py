@@ -10,7 +10,7 @@ from typing import Any
 from campaign_tools.conversions.base import ConversionStore
 from campaign_tools.conversions.sqlite import open_sqlite
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from transformer.errors import PinrecError
+from transformer import specs
 
 DEFAULT_CONVERSIONS = DEFAULT_LEDGER
 """The send ledger's default file: the conversions table sits beside the ledger's tables."""
@@ -28,17 +28,14 @@ KINDS: tuple[ConversionsKind, ...] = (ConversionsKind("sqlite", "sqlite:PATH", o
 
 
 def usage() -> str:
-    return " or ".join(kind.usage for kind in KINDS)
+    return specs.usage(KINDS)
 
 
 def check_spec(spec: str) -> str:
-    name, _, target = spec.partition(":")
-    if not target or all(kind.kind != name for kind in KINDS):
-        raise PinrecError(f"--conversions must be {usage()}, got {spec!r}")
+    specs.kind_of(spec, KINDS, "--conversions")
     return spec
 
 
 def open_conversions(spec: str, clients: Callable[[str], Any], *, read_only: bool = False) -> ConversionStore:
-    name, _, target = check_spec(spec).partition(":")
-    kind = next(kind for kind in KINDS if kind.kind == name)
+    kind, target = specs.kind_of(spec, KINDS, "--conversions")
     return kind.open(target, clients, read_only)

@@ -10,7 +10,7 @@ from typing import Any
 from campaign_tools.suppression.base import SuppressionList
 from campaign_tools.suppression.dynamodb import open_dynamodb
 from campaign_tools.suppression.sqlite import open_sqlite
-from transformer.errors import PinrecError
+from transformer import specs
 
 DEFAULT_SUPPRESSION = "sqlite:pinrec-suppression.db"
 
@@ -30,17 +30,14 @@ KINDS: tuple[SuppressionKind, ...] = (
 
 
 def usage() -> str:
-    return " or ".join(kind.usage for kind in KINDS)
+    return specs.usage(KINDS)
 
 
 def check_spec(spec: str) -> str:
-    name, _, target = spec.partition(":")
-    if not target or all(kind.kind != name for kind in KINDS):
-        raise PinrecError(f"--suppression must be {usage()}, got {spec!r}")
+    specs.kind_of(spec, KINDS, "--suppression")
     return spec
 
 
 def open_suppression(spec: str, clients: Callable[[str], Any], *, read_only: bool = False) -> SuppressionList:
-    name, _, target = check_spec(spec).partition(":")
-    kind = next(kind for kind in KINDS if kind.kind == name)
+    kind, target = specs.kind_of(spec, KINDS, "--suppression")
     return kind.open(target, clients, read_only)

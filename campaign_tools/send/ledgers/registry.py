@@ -7,7 +7,7 @@ from typing import Any
 
 from campaign_tools.send.ledgers import dynamodb, sqlite
 from campaign_tools.send.ledgers.base import Ledger, LedgerKind
-from transformer.errors import PinrecError
+from transformer import specs
 
 KINDS: tuple[LedgerKind, ...] = (
     sqlite.KIND,
@@ -16,20 +16,17 @@ KINDS: tuple[LedgerKind, ...] = (
 
 
 def usage() -> str:
-    return " or ".join(kind.usage for kind in KINDS)
+    return specs.usage(KINDS)
 
 
 def check_spec(spec: str) -> str:
     """`spec` when it names a known ledger kind and a target; PinrecError otherwise."""
-    name, _, target = spec.partition(":")
-    if not target or all(kind.kind != name for kind in KINDS):
-        raise PinrecError(f"--ledger must be {usage()}, got {spec!r}")
+    _kind(spec)
     return spec
 
 
 def _kind(spec: str) -> tuple[LedgerKind, str]:
-    name, _, target = check_spec(spec).partition(":")
-    return next(kind for kind in KINDS if kind.kind == name), target
+    return specs.kind_of(spec, KINDS, "--ledger")
 
 
 def open_ledger(spec: str, clients: Callable[[str], Any], *, durable: bool = True, read_only: bool = False) -> Ledger:
