@@ -12,7 +12,8 @@ campaign-slot`; its `built` folders and `config` relative to /var/task), `PINREC
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ STATE_MACHINE_ENV = "PINREC_STATE_MACHINE_ARN"
 UNIT_PREFIX_ENV = "PINREC_UNIT_PREFIX"
 MAX_CONCURRENCY_ENV = "PINREC_MAX_CONCURRENCY"
 REQUIRED = (CAMPAIGN_ENV, LEDGER_TABLE_ENV, STATE_MACHINE_ENV, UNIT_PREFIX_ENV)
+CLOCK: Callable[[], float] = time.time
+"""The clock slots are judged by, read at each invocation."""
 
 
 @functools.cache
@@ -57,5 +60,6 @@ def handle(
 ) -> dict[str, Any]:
     target = target_of(environment)
     definition = load_campaign(environment[CAMPAIGN_ENV])
-    result = start_slot(definition, read_request(event), target, clients or warm_clients(), stage_dir or STAGE_DIR)
+    request = read_request(event)
+    result = start_slot(definition, request, target, clients or warm_clients(), stage_dir or STAGE_DIR, clock=CLOCK)
     return result.to_dict()

@@ -23,6 +23,16 @@ from cfnlint.api import ManualArgs, lint_file
 
 NO_VALUE = object()
 ROOT = Path(__file__).resolve().parents[2]
+MOTO_REGION = "us-east-1"
+MOTO_ACCOUNT = "123456789012"
+"""Where moto's server (tests/aws_fixtures.py) keeps everything: the stacks are resolved there, so the real handlers
+run against moto with the very ARNs their roles name."""
+
+
+def moto_arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{MOTO_REGION}:{MOTO_ACCOUNT}:{resource}"
+
+
 LINT = ManualArgs(include_checks=["I"], regions=["us-east-1", "eu-west-1", "ap-south-1"])
 Physical = Callable[["Stack", str], str]
 Call = tuple[str, str, dict[str, Any]]

@@ -19,6 +19,9 @@ from cfnlint.decode.cfn_yaml import load as load_template
 
 from campaign_tools.campaigns.aws import DEFAULT_GROUP
 from tests.infra.cfn_policy import (
+    MOTO_ACCOUNT,
+    MOTO_REGION,
+    ROOT,
     Call,
     Stack,
     allows,
@@ -28,6 +31,7 @@ from tests.infra.cfn_policy import (
     lint_findings,
     linted_by_make,
     log_group,
+    moto_arn,
     queue,
     record_calls,
     resources,
@@ -35,10 +39,9 @@ from tests.infra.cfn_policy import (
     role_statements,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "campaigns.yaml"
-REGION = "us-east-1"  # moto_aws's
-ACCOUNT = "123456789012"
+REGION = MOTO_REGION
+ACCOUNT = MOTO_ACCOUNT
 STACK_NAME = "pinrec-spring"
 MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:pinrec-send"
 CODE = {"CodeBucket": "code-bucket", "StateMachineArn": MACHINE, "SegmentBucket": "pinrec-segments"}
@@ -49,8 +52,7 @@ RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{STACK_NAME}-TriggerRule"
 LEDGER = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pinrec-send-ledger"
 
 
-def arn(service: str, resource: str) -> str:
-    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+arn = moto_arn
 
 
 def deploy(parameters: dict[str, Any] | None = None) -> Stack:
@@ -388,7 +390,6 @@ def test_the_slot_function_makes_only_calls_its_role_grants(moto_aws, recorder, 
     """The handler, on the stack's environment (the campaign file where the package puts it, the rest as deployed),
     starts a due unit on moto; every call must be allowed by SlotFunctionRole on exactly the resource it names."""
     import handlers.campaign_slot
-    from campaign_tools.campaigns import slot as slot_module
     from tests.campaign_tools.campaigns.slot_campaigns import SLOT as SLOT_INSTANT
     from tests.campaign_tools.campaigns.slot_campaigns import deploy_on_moto, slot_campaign, slot_input
 
@@ -396,7 +397,7 @@ def test_the_slot_function_makes_only_calls_its_role_grants(moto_aws, recorder, 
     stack = deploy({**SLOT, "StateMachineArn": deployed.state_machine_arn})
     for name, value in _environment(stack, "SlotFunction", slot_campaign(tmp_path)).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(slot_module.time, "time", lambda: SLOT_INSTANT.timestamp() + 5)
+    monkeypatch.setattr("campaign_tools.campaigns.slot_lambda.CLOCK", lambda: SLOT_INSTANT.timestamp() + 5)
     monkeypatch.setattr("campaign_tools.campaigns.slot_lambda.STAGE_DIR", tmp_path / "units")
     recorder.clear()
     result = handlers.campaign_slot.handler(slot_input())

@@ -24,6 +24,9 @@ from moto.events.models import EventPattern
 from campaign_tools.suppression import dynamodb as suppression_dynamodb
 from campaign_tools.unsubscribe.keys import check_key_source, forget_keys, is_deployable, load_key_ring
 from tests.infra.cfn_policy import (
+    MOTO_ACCOUNT,
+    MOTO_REGION,
+    ROOT,
     Call,
     Stack,
     allows,
@@ -33,6 +36,7 @@ from tests.infra.cfn_policy import (
     lint_findings,
     linted_by_make,
     log_group,
+    moto_arn,
     queue,
     record_calls,
     resources,
@@ -40,10 +44,9 @@ from tests.infra.cfn_policy import (
     role_statements,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "infra" / "events.yaml"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's
+REGION = MOTO_REGION
+ACCOUNT = MOTO_ACCOUNT
 STACK_NAME = "pinrec-events"
 BASE = {"CodeBucket": "code-bucket", "EventsCodeKey": "pinrec/events.zip", "UnsubscribeCodeKey": "pinrec/unsub.zip"}
 SSM_KEY = {**BASE, "UnsubscribeKeyParameterName": "/pinrec/unsubscribe-key"}
@@ -64,8 +67,7 @@ SES_EVENT_TYPES = {
 """Every SES event type (CloudFormation's spelling of SEND, DELIVERY, ... SUBSCRIPTION)."""
 
 
-def arn(service: str, resource: str) -> str:
-    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+arn = moto_arn
 
 
 def _named(name: Callable[[Stack], str], make_arn: Callable[[Stack, str], str]) -> Callable[[Stack, str], str]:

@@ -34,14 +34,14 @@ from campaign_tools.send.settings import SendSettings
 from campaign_tools.suppression.dynamodb import create_suppression_table
 from campaign_tools.templates.build import build_template, write_build
 from campaign_tools.templates.manifest import load_template as load_message_template
-from tests.infra.cfn_policy import Stack, allows, grants, role_statements
+from tests.infra.cfn_policy import MOTO_ACCOUNT, MOTO_REGION, Stack, allows, grants, moto_arn, role_statements
 from transformer.config import CONFIG_ENV_VAR
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 TEMPLATE = INFRA / "send-statemachine.yaml"
 DOCUMENTED_CONFIG = INFRA / "pinrec.dynamodb.toml"
-REGION = "us-east-1"
-ACCOUNT = "123456789012"  # moto's
+REGION = MOTO_REGION
+ACCOUNT = MOTO_ACCOUNT
 STACK_NAME = "pinrec-send"
 LEDGER = "pinrec-send-ledger"
 SUPPRESSION = "pinrec-suppression"
@@ -312,8 +312,7 @@ def deployed_role(deployment: Deployment) -> list[dict[str, Any]]:
     return role_statements(stack, "SendFunctionRole")
 
 
-def arn(service: str, resource: str) -> str:
-    return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
+arn = moto_arn
 
 
 def checked_resources(call: Call, deployment: Deployment) -> list[str]:
