@@ -22,6 +22,7 @@ from bench import aws, data, events, subprocesses
 from bench import send as send_bench
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.data import Campaign
+from bench.kept import carry_over
 from bench.latency import CountingStore, LatencyResult, batch_latency
 from bench.loading import load_with_cli, write_jsonl
 from bench.naive import dynamodb_lookup, sqlite_lookup
@@ -120,15 +121,39 @@ def main() -> int:
     text = render(report, scale, command, minutes)
     print(text.split("\n## 2.", 1)[0])  # the targets and the batch-latency tables
     if output is not None:
-        output.write_text(text, encoding="utf-8")
+        write_keeping(output, text, GENERATED_HEADINGS)
         if not arguments.quick:  # the send figures in full beside it (a quick run shows them in its targets)
-            output.with_name(send_bench.RESULTS.name).write_text(
-                send_bench.results(report["send"], command), encoding="utf-8"
+            write_keeping(
+                output.with_name(send_bench.RESULTS.name),
+                send_bench.results(report["send"], command),
+                send_bench.GENERATED_HEADINGS,
             )
         say(f"wrote {output} after {minutes:.1f} min")
     else:
         say(f"done after {minutes:.1f} min")
     return 0
+
+
+GENERATED_HEADINGS = (
+    "Targets",
+    "1. Batch latency",
+    "2. Cold start",
+    "3. Campaign simulation",
+    "4. Loader throughput",
+    "5. Memory with a full cache",
+    "Where a target is missed",
+    "Store requests per batch",
+    "Delivery events ingestion",
+)
+"""The sections `render` writes (some only when they apply); the others of RESULTS.md are kept (bench/kept.py)."""
+
+
+def write_keeping(path: Path, text: str, generated_headings: tuple[str, ...]) -> None:
+    """Write the report to `path`, keeping the sections and footnoted targets of the one there that it does not
+    generate."""
+    if path.exists():
+        text = carry_over(text, path.read_text(encoding="utf-8"), generated_headings)
+    path.write_text(text, encoding="utf-8")
 
 
 def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:

@@ -17,10 +17,11 @@ stops the run after that message; any other is that message's failure, retried b
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
-import tempfile
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -51,21 +52,31 @@ def file_name(identifier: str) -> str:
     return name
 
 
-def write_atomically(path: Path, data: bytes, modified: float) -> None:
-    """`path` holds `data` whole (or keeps what it held), with `modified` as its modification time."""
+WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+FILE_MODE = 0o600
+"""The outbox holds people's addresses and messages: readable by their owner only."""
+
+
+def write_atomically(path: str, data: bytes, modified: float, temporary: str) -> None:
+    """`path` holds `data` whole (or keeps what it held), with `modified` as its modification time. `temporary` is a
+    name in the same folder that only this writer uses (one per thread); it is written first, then renamed."""
     try:
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
+        handle = os.open(temporary, WRITE_FLAGS, FILE_MODE)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX, suffix=path.suffix)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle = os.open(temporary, WRITE_FLAGS, FILE_MODE)
     try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
             os.utime(handle, (modified, modified))
+        finally:
+            os.close(handle)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         raise
 
 
@@ -108,40 +119,49 @@ class OutboxDeliverer:
         self.sender = sender
         self._clock = clock
         self._started = clock()
-        self._cleaned: set[Path] = set()
+        self._folders: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        self._token = secrets.token_hex(6)
+        """Names this deliverer's temporary files apart from any other run's writing to the same folders."""
 
     def describe(self) -> str:
         return f"outbox {self.directory}"
 
-    def _clean_once(self, folder: Path) -> None:
+    def _folder(self, campaign_id: str) -> tuple[str, str]:
+        """(folder name, folder path) of a campaign; the first delivery into it removes killed runs' leftovers."""
+        known = self._folders.get(campaign_id)
+        if known is not None:
+            return known
         with self._lock:
-            if folder not in self._cleaned:
-                remove_leftovers(folder, self._started)
-                self._cleaned.add(folder)
+            if campaign_id not in self._folders:
+                folder_name = file_name(campaign_id)
+                folder = os.path.join(self.directory, folder_name)
+                remove_leftovers(Path(folder), self._started)
+                self._folders[campaign_id] = (folder_name, folder)
+            return self._folders[campaign_id]
 
     def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
-        folder_name = file_name(campaign_id)
-        folder = self.directory / folder_name
         now = int(self._clock())
         written = self.sender.outbox_file(message, campaign_id, endpoint_id, now)
         name = f"{file_name(endpoint_id)}.{written.extension}"
-        path = folder / name
         try:
-            if folder not in self._cleaned:
-                self._clean_once(folder)
+            folder_name, folder = self._folder(campaign_id)
+            path = os.path.join(folder, name)
             created = _first_written(path) or now
             if created != now:
                 written = self.sender.outbox_file(message, campaign_id, endpoint_id, created)
-            write_atomically(path, written.data, created)
+            temporary = os.path.join(
+                folder, f"{TEMPORARY_PREFIX}{self._token}-{threading.get_ident():x}.{written.extension}"
+            )
+            write_atomically(path, written.data, created, temporary)
         except OSError as error:
             raise delivery_error(error) from None
         return Delivered(f"{folder_name}{os.sep}{name}")
 
 
-def _first_written(path: Path) -> int | None:
+def _first_written(path: str) -> int | None:
     """When an earlier delivery wrote `path` (its modification time), or None when there is no such file."""
     try:
-        return int(path.stat().st_mtime)
+        return int(os.stat(path).st_mtime)
     except FileNotFoundError:
         return None

@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -128,6 +128,7 @@ class CampaignRun:
         self._lock = threading.Lock()
         self._stop: str | None = None
         self._stop_error: DeliveryError | None = None
+        self._delivering_batch: Future[None] | None = None
 
     def record_segment_skip(self, endpoint_id: str, reason: SkipReason) -> None:
         if reason in RECORDED_SEGMENT_SKIPS:
@@ -136,17 +137,27 @@ class CampaignRun:
     def run(self, endpoints: Iterable[SegmentEndpoint]) -> RunSummary:
         started = time.monotonic()
         try:
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            # `batch_runner` delivers one claimed batch while this thread prepares the next (see _send_claimed).
+            with (
+                ThreadPoolExecutor(max_workers=self.workers) as pool,
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinrec-batch") as batch_runner,
+            ):
                 try:
                     for chunk in batches(endpoints):
-                        self._run_batch(chunk, pool)
+                        self._run_batch(chunk, pool, batch_runner)
                         if self._progress is not None:
                             self._progress(self.summary.processed)
                         if self._stop is not None:
                             break
+                    self._finish_delivering()
                 except KeyboardInterrupt:
                     # Deliveries under way finish and are recorded; the queued ones are not started.
                     self._stop = "interrupted"
+                    self._finish_delivering()
+                    raise
+                except BaseException:
+                    self._stop = self._stop or "error"
+                    self._finish_delivering(raise_error=False)
                     raise
         finally:
             self.summary.seconds = time.monotonic() - started
@@ -159,33 +170,57 @@ class CampaignRun:
             )
         return self.summary
 
-    def _count(self, counter: Counter[str] | None, reason: str = "") -> None:
+    def _finish_delivering(self, *, raise_error: bool = True) -> None:
+        """Wait until the batch being delivered is delivered and recorded; its error, if any, is raised here."""
+        delivering, self._delivering_batch = self._delivering_batch, None
+        if delivering is None:
+            return
+        if raise_error:
+            delivering.result()
+        else:
+            delivering.exception()
+
+    def _count(self, counter: Counter[str] | None, reason: str = "", count: int = 1) -> None:
         with self._lock:
             if counter is None:
-                self.summary.sent += 1
+                self.summary.sent += count
             else:
-                counter[reason] += 1
+                counter[reason] += count
 
-    def _run_batch(self, chunk: list[SegmentEndpoint], pool: ThreadPoolExecutor) -> None:
+    def _run_batch(
+        self, chunk: list[SegmentEndpoint], pool: ThreadPoolExecutor, batch_runner: ThreadPoolExecutor
+    ) -> None:
         sent = self.ledger.sent_among(self.campaign_id, [item.endpoint_id for item in chunk])
-        for item in chunk:
-            if item.endpoint_id in sent:
-                self.summary.skipped[Claim.ALREADY_SENT] += 1
+        already_sent = sum(1 for item in chunk if item.endpoint_id in sent)
+        if already_sent:
+            self._count(self.summary.skipped, Claim.ALREADY_SENT, already_sent)
         todo = [item for item in chunk if item.endpoint_id not in sent]
+        suppressed = PreparedBatch()
         if self.suppression is not None and todo:
-            todo = self._unsuppressed(todo, self.suppression)
-        if not todo:
+            todo, suppressed = self._unsuppressed(todo, self.suppression)
+        prepared = (
+            prepare_batch(todo, self.recommendations.lookup(todo), self.enricher, self.composer) if todo else None
+        )
+        # Everything written to the ledger waits for the batch before: an id it holds may repeat here, and a stop it
+        # met records and claims nothing more.
+        self._finish_delivering()
+        if self._stop is not None:
             return
-        prepared = prepare_batch(todo, self.recommendations.lookup(todo), self.enricher, self.composer)
+        self._record_unsendable(suppressed)
+        if prepared is None:
+            return
         self._record_unsendable(prepared)
         if self.deliverer.idempotent:
-            self._send_claimed(prepared.messages, pool)
+            self._send_claimed(prepared.messages, pool, batch_runner)
         else:
             list(pool.map(self._send_one, prepared.messages))
 
-    def _send_claimed(self, messages: list[tuple[str, Message]], pool: ThreadPoolExecutor) -> None:
-        """An idempotent deliverer's batch: claimed in one ledger transaction, delivered, recorded sent in one.
-        A claim left pending (the run stopped or died before delivering it) is claimed again by the next run."""
+    def _send_claimed(
+        self, messages: list[tuple[str, Message]], pool: ThreadPoolExecutor, batch_runner: ThreadPoolExecutor
+    ) -> None:
+        """An idempotent deliverer's batch: claimed in one ledger transaction, then delivered and recorded sent in
+        one by `batch_runner` while the caller prepares the next batch. A claim left pending (the run stopped or
+        died before delivering it) is claimed again by the next run."""
         if not messages:
             return
         claims = self.ledger.claim_many(
@@ -197,45 +232,45 @@ class CampaignRun:
             if claim is Claim.CLAIMED:
                 claimed.append(entry)
             else:
-                self.summary.skipped[claim] += 1
-        # A deliverer that only does local work (the outbox writing files) is fastest in this thread: worker threads
+                self._count(self.summary.skipped, claim)
+        if claimed:
+            self._delivering_batch = batch_runner.submit(self._deliver_claimed, claimed, pool)
+
+    def _deliver_claimed(self, claimed: list[tuple[str, Message]], pool: ThreadPoolExecutor) -> None:
+        # A deliverer that only does local work (the outbox writing files) delivers in this one thread: worker threads
         # would only take turns holding the interpreter.
         concurrent = getattr(self.deliverer, "concurrent", True)
         delivered = pool.map(self._deliver, claimed) if concurrent else map(self._deliver, claimed)
         sent = [outcome for outcome in delivered if outcome is not None]
         if sent:
             self.ledger.mark_sent_many(self.campaign_id, sent, self._now())
-            with self._lock:
-                self.summary.sent += len(sent)
+            self._count(None, count=len(sent))
 
-    def _unsuppressed(self, todo: list[SegmentEndpoint], suppression: SuppressionFilter) -> list[SegmentEndpoint]:
-        """The endpoints the suppression list lets through; the others are skipped with its reason. When the list
+    def _unsuppressed(
+        self, todo: list[SegmentEndpoint], suppression: SuppressionFilter
+    ) -> tuple[list[SegmentEndpoint], PreparedBatch]:
+        """The endpoints the suppression list lets through, and the others skipped with its reason. When the list
         cannot answer, the batch fails (a later run retries it): nobody is delivered unchecked."""
         try:
             skips = suppression.skips(todo)
         except PinrecError:
-            self._record_unsendable(
-                PreparedBatch(failed=dict.fromkeys((item.endpoint_id for item in todo), SUPPRESSION_UNAVAILABLE))
-            )
-            return []
-        if skips:
-            self._record_unsendable(PreparedBatch(skipped=dict(skips)))
-        return [item for item in todo if item.endpoint_id not in skips]
+            return [], PreparedBatch(failed=dict.fromkeys((item.endpoint_id for item in todo), SUPPRESSION_UNAVAILABLE))
+        return [item for item in todo if item.endpoint_id not in skips], PreparedBatch(skipped=dict(skips))
 
     def _record_unsendable(self, prepared: PreparedBatch) -> None:
         now = self._now()
         if prepared.duplicates:
-            self.summary.skipped[DUPLICATE_IN_BATCH] += prepared.duplicates
+            self._count(self.summary.skipped, DUPLICATE_IN_BATCH, prepared.duplicates)
         for endpoint_id, reason in prepared.skipped.items():
             self.ledger.mark_skipped(self.campaign_id, endpoint_id, reason, now)
-            self.summary.skipped[reason] += 1
+            self._count(self.summary.skipped, reason)
         for endpoint_id, reason in prepared.failed.items():
             claim = self.ledger.claim(self.campaign_id, endpoint_id, now, self.claim_policy)
             if claim is Claim.CLAIMED:
                 self.ledger.mark_failed(self.campaign_id, endpoint_id, reason, now)
-                self.summary.failed[reason] += 1
+                self._count(self.summary.failed, reason)
             else:
-                self.summary.skipped[claim] += 1
+                self._count(self.summary.skipped, claim)
 
     def _send_one(self, entry: tuple[str, Message]) -> None:
         endpoint_id = entry[0]

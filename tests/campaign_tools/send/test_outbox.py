@@ -86,3 +86,31 @@ def test_an_outbox_error_every_message_would_meet_stops_the_run_any_other_fails_
     assert error.fatal == (code in FATAL_ERRNOS)
     assert error.reason == FATAL_ERRNOS.get(code, "outbox_write_failed")
     assert not error.throttled
+
+
+def test_two_runs_writing_one_campaign_folder_never_share_a_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each deliverer (and each of its threads) writes through a temporary name of its own, so two runs into the
+    same folder cannot rename each other's half-written file into place."""
+    first, second = OutboxDeliverer(tmp_path, TextSender()), OutboxDeliverer(tmp_path, TextSender())
+    names: list[str] = []
+    original = os.replace
+
+    def recording_replace(source: str, target: str) -> None:
+        names.append(os.path.basename(source))
+        original(source, target)
+
+    monkeypatch.setattr(os, "replace", recording_replace)
+    first.deliver("c", "a", "x")
+    second.deliver("c", "b", "y")
+    first.deliver("c", "c", "z")
+    monkeypatch.undo()
+    assert names[0] == names[2] != names[1]
+    assert all(name.startswith(".tmp-") and name.endswith(".txt") for name in names)
+    assert sorted(path.name for path in (tmp_path / "c").iterdir()) == ["a.txt", "b.txt", "c.txt"]
+
+
+def test_outbox_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    delivered = OutboxDeliverer(tmp_path, TextSender()).deliver("c", "e", "x")
+    assert (tmp_path / delivered.message_id).stat().st_mode & 0o777 == 0o600

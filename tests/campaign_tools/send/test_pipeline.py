@@ -4,6 +4,7 @@ catalog, a test composer, a recording deliverer, and the real SQLite ledger."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,53 @@ def test_an_endpoint_listed_twice_gets_one_message(tmp_path: Path, make_catalog:
     summary = run.run(read_segment(str(segment), EMAIL, run.summary.segment))
     assert [endpoint for endpoint, _ in deliverer.delivered].count("ep-0") == 1
     assert summary.sent == 60 and summary.skipped == {"duplicate_in_batch": 1, "already_sent": 1}
+
+
+class LocalDeliverer(RecordingDeliverer):
+    """An idempotent deliverer doing local work (as the outbox): claimed batches are delivered one by one."""
+
+    idempotent = True
+    concurrent = False
+
+
+def test_the_next_batch_is_prepared_while_a_claimed_batch_is_delivered(
+    campaign: Callable[..., RunSummary], tmp_path: Path
+) -> None:
+    """The first delivery waits until the second batch is being prepared: without the overlap it would wait alone."""
+    second_batch_prepared = threading.Event()
+    seen_while_delivering: list[bool] = []
+
+    class WaitingDeliverer(LocalDeliverer):
+        def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
+            if not seen_while_delivering:
+                seen_while_delivering.append(second_batch_prepared.wait(timeout=10))
+            return super().deliver(campaign_id, endpoint_id, message)
+
+    class NoticingComposer(PlainComposer):
+        def compose(self, endpoint_id: str, endpoint: Any) -> Any:
+            if endpoint_id == "ep-50":
+                second_batch_prepared.set()
+            return super().compose(endpoint_id, endpoint)
+
+    deliverer = WaitingDeliverer()
+    summary = campaign(deliverer, 100, composer=NoticingComposer("email"))
+    assert seen_while_delivering == [True]
+    assert summary.sent == 100 and len(deliverer.delivered) == 100
+    assert SqliteLedger(tmp_path / "ledger.db").summary("spring", 2e9, 900).sent == 100
+
+
+def test_a_fatal_error_in_a_batch_claims_and_records_nothing_of_the_batch_prepared_meanwhile(
+    campaign: Callable[..., RunSummary], tmp_path: Path
+) -> None:
+    deliverer = LocalDeliverer({"ep-10": [DeliveryError("outbox_full", fatal=True)]})
+    with pytest.raises(DeliveryStopped, match="outbox_full"):
+        campaign(deliverer, 150, missing=(70,))
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    status = ledger.summary("spring", 2e9, 900)
+    assert len(deliverer.delivered) == 10 and status.sent == 10, "the first batch's deliveries before the stop"
+    assert status.failed == {"outbox_full": 1}
+    assert status.skipped == {}, "ep-70 (no recommendations, second batch) is not recorded"
+    assert ledger.sent_among("spring", [f"ep-{n}" for n in range(50, 150)]) == set()
+    resumed = LocalDeliverer()
+    summary = campaign(resumed, 150, missing=(70,))
+    assert summary.sent == 139 and summary.skipped == {"already_sent": 10, "no_recommendations": 1}
