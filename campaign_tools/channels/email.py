@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import email.policy
 import email.utils
+import functools
 import hashlib
 import html
 import re
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit
 
 from campaign_tools.channels.addresses import email as email_addresses
 from campaign_tools.channels.base import (
+    ADDRESS_CACHE_SIZE,
     INVALID_ADDRESS,
     NO_ADDRESS,
     Channel,
@@ -95,6 +97,7 @@ _URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _URL_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]+)?([/?#]|$)")
 
 
+@functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)
 def check_address(address: str) -> str:
     """The recipient as SES is given it (the validator's ASCII form: the domain in IDNA, the local part as written),
     or ComposeError(INVALID_ADDRESS): one addr-spec only, no display name, quoting, IP literal or special-use

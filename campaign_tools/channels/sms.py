@@ -8,6 +8,7 @@ sent in E.164 form (`+12065550100`).
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Mapping
@@ -18,6 +19,7 @@ from pydantic import Field
 
 from campaign_tools.channels.addresses import sms as sms_addresses
 from campaign_tools.channels.base import (
+    ADDRESS_CACHE_SIZE,
     INVALID_ADDRESS,
     NO_ADDRESS,
     Channel,
@@ -60,6 +62,7 @@ _WRITTEN_NUMBER = re.compile(r"\+[0-9 ().-]+")
 them and drop them)."""
 
 
+@functools.lru_cache(maxsize=ADDRESS_CACHE_SIZE)
 def check_address(address: str) -> str:
     """The number in E.164 form, or ComposeError(INVALID_ADDRESS) when it is not a valid international number."""
     import phonenumbers
@@ -106,9 +109,9 @@ class SmsMessage:
 
 def renderer_segment_counter() -> SegmentCounter:
     """The renderer's SMS part counter (GSM-7 / UCS-2, escape and surrogate pairs never split)."""
-    from campaign_tools.rendering import sms_encoding
+    from campaign_tools.rendering import sms_segments
 
-    return lambda text: int(sms_encoding(text).segments)
+    return sms_segments
 
 
 def _sms(message: Message) -> SmsMessage:

@@ -10,6 +10,7 @@ such character with a suggested GSM-7 replacement where a faithful one exists.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -166,6 +167,24 @@ def sms_encoding(text: str) -> SmsInfo:
         non_gsm_chars=offenders,
         suggested_text=_suggest(text, offenders),
     )
+
+
+@lru_cache(maxsize=1)
+def _basic_gsm7() -> re.Pattern[str]:
+    """Text of GSM-7's basic table only (one septet per character, the escape excluded)."""
+    table = (_CODEC.decode(bytes([septet]))[0] for septet in range(128))
+    return re.compile("[" + "".join(re.escape(char) for char in table if char and gsm_septets(char) == 1) + "]*")
+
+
+def sms_segments(text: str) -> int:
+    """`sms_encoding(text).segments`: parts billed. Text of the basic GSM-7 table (most campaign texts) costs a
+    septet per character and is counted from its length, without the per-character walk."""
+    if _basic_gsm7().fullmatch(text):
+        length = len(text)
+        if length <= _SINGLE[GSM7]:
+            return 1 if length else 0
+        return -(-length // _MULTI[GSM7])
+    return sms_encoding(text).segments
 
 
 def _non_gsm(text: str, septets: list[int | None]) -> tuple[NonGsmChar, ...]:

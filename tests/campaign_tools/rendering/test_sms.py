@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign_tools.rendering import sms_encoding
+from campaign_tools.rendering import sms_encoding, sms_segments
 
 ESCAPED = "^{}\\[]~|€"
 
@@ -127,3 +127,22 @@ def test_parts_recompose_the_text_and_fit_their_limit(text: str) -> None:
 @given(text=st.one_of(_gsm_text, _any_text), extra=st.sampled_from(["a", "€", "ж", "😀"]))
 def test_segment_count_never_drops_when_the_text_grows(text: str, extra: str) -> None:
     assert sms_encoding(text + extra).segments >= sms_encoding(text).segments
+
+
+GSM_HEAVY = st.text(
+    alphabet=st.sampled_from(list("@£$¥èéùìòÇØøÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./09:;<=>?¡AZÄÖÑÜ§¿azäöñüà\n\r"))
+    | st.sampled_from(list("^{}\\[]~|€\x0c\x1b’™😀ç"))
+    | st.characters(),
+    max_size=700,
+)
+
+
+@given(GSM_HEAVY)
+def test_the_part_count_is_the_full_encodings_for_any_text(text: str) -> None:
+    assert sms_segments(text) == sms_encoding(text).segments
+
+
+@pytest.mark.parametrize(("length", "parts"), [(0, 0), (1, 1), (160, 1), (161, 2), (306, 2), (307, 3), (459, 3)])
+def test_basic_gsm_text_is_counted_from_its_length_at_the_part_boundaries(length: int, parts: int) -> None:
+    text = ("Hello world, Ünicode ÄÖ @£$ " * 30)[:length]
+    assert sms_segments(text) == parts == sms_encoding(text).segments
