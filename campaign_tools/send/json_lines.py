@@ -25,6 +25,9 @@ MAX_DEPTH = 32
 whatever walks them later."""
 
 
+NOT_FINITE = "a number is not finite"
+
+
 @dataclass(frozen=True, slots=True)
 class MalformedLine:
     """Why one line is not usable, in words that never quote it."""
@@ -34,6 +37,18 @@ class MalformedLine:
 
 def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite_float(literal: str) -> float:
+    """A JSON number with a fraction or exponent, as `json.loads` makes it, unless it overflows to infinity."""
+    number = float(literal)
+    if math.isinf(number):
+        raise _NotFinite
+    return number
 
 
 def value_problem(value: object) -> str | None:
@@ -47,7 +62,7 @@ def value_problem(value: object) -> str | None:
                 return "a string is not Unicode text (a lone surrogate)"
         elif isinstance(item, float):
             if not math.isfinite(item):
-                return "a number is not finite"
+                return NOT_FINITE
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
                 return f"nested deeper than {MAX_DEPTH} levels"
@@ -61,13 +76,24 @@ def parse_line(line: str) -> object:
     if not is_text(line):
         return MalformedLine("not UTF-8 text")
     try:
-        value = json.loads(line, parse_constant=_reject_constant)
+        value = json.loads(line, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         return MalformedLine(f"not JSON ({error.msg} at column {error.colno})")
     except RecursionError:
         return MalformedLine(f"nested deeper than {MAX_DEPTH} levels")
+    except _NotFinite:
+        return MalformedLine(NOT_FINITE)
     except ValueError as error:  # a number too long to convert, NaN or Infinity
         return MalformedLine(f"not JSON ({str(error).partition(':')[0]})")
+    return _checked(line, value)
+
+
+def _checked(line: str, value: object) -> object:
+    """`value` (parsed from `line`, its numbers finite), or a MalformedLine when `value_problem` finds one."""
+    if "\\u" not in line and line.count("{") + line.count("[") <= MAX_DEPTH:
+        # The walk would find nothing: a lone surrogate in a text line comes only from a \u escape, and there are
+        # too few brackets, counted in strings too, to nest deeper than MAX_DEPTH.
+        return value
     problem = value_problem(value)
     return value if problem is None else MalformedLine(problem)
 
