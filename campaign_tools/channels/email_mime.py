@@ -43,11 +43,16 @@ class _Latin1(str):
 
     def translate(self, table: Any) -> str:
         # "=" first (HTML is full of them), then the rare others: their "=XX" is not quoted again.
-        return _UNSAFE.sub(_quoted, self.replace("=", "=3D"))
+        escaped = self.replace("=", "=3D")
+        if not escaped.encode("latin-1").translate(None, _KEPT_BYTES):
+            return escaped  # nothing else to quote: most bodies (a C pass instead of the expression's scan)
+        return _UNSAFE.sub(_quoted, escaped)
 
 
 _QUOTED = list(_BODY_MAP)
 _UNSAFE = re.compile("[" + "".join(re.escape(chr(o)) for o in range(256) if _QUOTED[o] not in (chr(o), "=3D")) + "]")
+_KEPT_BYTES = bytes(o for o in range(256) if _QUOTED[o] in (chr(o), "=3D"))
+"""Characters (as Latin-1 bytes) `_UNSAFE` leaves as they are."""
 
 
 def _quoted(match: re.Match[str]) -> str:

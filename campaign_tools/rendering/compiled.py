@@ -80,12 +80,17 @@ class PlainOptions:
 
 
 def compile_nodes(
-    nodes: list[Any], helpers: Mapping[str, Any], plain: frozenset[str] = frozenset()
+    nodes: list[Any],
+    helpers: Mapping[str, Any],
+    plain: frozenset[str] = frozenset(),
+    left_out: frozenset[str] = frozenset(),
 ) -> CompiledProgram | None:
     """The program as one closure, or None when the engine must render it. `plain` names helpers that read only
-    their arguments, `options.data` and `options.hash`: called outside a block, they get a `PlainOptions`."""
+    their arguments, `options.data` and `options.hash`: called outside a block, they get a `PlainOptions`.
+    `left_out` names helpers that print nothing and whose calls (`{{name ...}}`, not blocks) the closure skips:
+    bookkeeping that only the engine's rendering needs."""
     try:
-        body = _Compiler(helpers, plain).nodes(nodes, 0)
+        body = _Compiler(helpers, plain, left_out).nodes(nodes, 0)
     except NotCompilable:
         return None
 
@@ -189,9 +194,10 @@ def _iterate(items: Any, body: Piece, inverse: Piece, params: list[str], env: En
 
 
 class _Compiler:
-    def __init__(self, helpers: Mapping[str, Any], plain: frozenset[str]) -> None:
+    def __init__(self, helpers: Mapping[str, Any], plain: frozenset[str], left_out: frozenset[str]) -> None:
         self.helpers = helpers
         self.plain = plain
+        self.left_out = left_out
 
     def nodes(self, nodes: list[Any], depth: int) -> Piece:
         if depth > SUPPORTED_DEPTH:
@@ -201,7 +207,8 @@ class _Compiler:
             if isinstance(node, Text):
                 pieces.append(_text(str(node.value)))
             elif isinstance(node, Mustache):
-                pieces.append(self.mustache(node, depth + 1))
+                if node.call["name"] not in self.left_out:
+                    pieces.append(self.mustache(node, depth + 1))
             elif isinstance(node, Block):
                 pieces.append(self.block(node, depth + 1))
             else:

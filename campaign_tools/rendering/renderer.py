@@ -141,28 +141,43 @@ class PinpointRenderer:
             if program.render is not None:
                 text = program.render(endpoint, escape)
             else:
-                text = render_program(
-                    program.nodes,
-                    endpoint,
-                    data=None,
-                    helpers=self._helpers,
-                    partials={},
-                    escape_html=escape,
-                    strict=False,
-                )
+                text = self._engine(program, endpoint, escape)
         except TemplateRenderError:
             raise
         except (HelperError, ValueError, RecursionError) as err:
-            raise TemplateRenderError(name, state.line or None, _reason(err)) from err
+            line = state.line if program.render is None else self._failing_line(program, endpoint, escape, state)
+            raise TemplateRenderError(name, line or None, _reason(err)) from err
         finally:
             _STATE.reset(token)
         return Rendered(text, tuple(state.hits.values()))
+
+    def _engine(self, program: Program, endpoint: Mapping[str, Any], escape: bool) -> str:
+        return str(
+            render_program(
+                program.nodes, endpoint, data=None, helpers=self._helpers, partials={}, escape_html=escape, strict=False
+            )
+        )
+
+    def _failing_line(self, program: Program, endpoint: Mapping[str, Any], escape: bool, state: _RenderState) -> int:
+        """The line a compiled program failed on: compiled programs leave the line markers out (they are most of a
+        program's calls), so the engine renders the same program again, markers and all, up to the same error."""
+        again = _RenderState(program, state.template, state.defaults, state.encode)
+        token = _STATE.set(again)
+        try:
+            self._engine(program, endpoint, escape)
+        except (HelperError, ValueError, RecursionError):
+            return again.line
+        finally:
+            _STATE.reset(token)
+        return 0
 
     def _compile_uncached(self, source: str, name: str) -> Program:
         program = compile_program(source, template=name, helper_names=self._helper_names)
         if not self._compiled:
             return program
-        return replace(program, render=compile_nodes(program.nodes, self._helpers, PLAIN_HELPERS))
+        return replace(
+            program, render=compile_nodes(program.nodes, self._helpers, PLAIN_HELPERS, frozenset({LINE_MARKER}))
+        )
 
 
 def _index(defaults: Mapping[str, str] | None) -> dict[Segments, str]:

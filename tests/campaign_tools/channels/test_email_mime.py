@@ -72,3 +72,12 @@ def test_plain_messages_take_the_direct_way() -> None:
     assert plain_email_mime(headers, "<p>x</p>", "x", "b", email_channel.EML_POLICY) is not None
     for odd in ([("From", "A <a@b.com>")], [("From", "a@b.com"), ("To", "c@d.com"), ("Subject", "Zoë")]):
         assert plain_email_mime(odd, "<p>x</p>", "x", "b", email_channel.EML_POLICY) is None
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=255), max_size=300) | st.text(alphabet="ab=<> \t\n", max_size=300))
+def test_quoting_is_the_packages_table_whether_or_not_anything_but_equals_signs_needs_it(body: str) -> None:
+    from email import quoprimime
+
+    from campaign_tools.channels.email_mime import _Latin1
+
+    assert _Latin1(body).translate(None) == body.translate(quoprimime._QUOPRI_BODY_ENCODE_MAP)  # type: ignore[attr-defined]
