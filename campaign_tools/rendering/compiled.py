@@ -84,13 +84,16 @@ def compile_nodes(
     helpers: Mapping[str, Any],
     plain: frozenset[str] = frozenset(),
     left_out: frozenset[str] = frozenset(),
+    direct: Mapping[str, Callable[[list[Getter]], Getter | None]] | None = None,
 ) -> CompiledProgram | None:
     """The program as one closure, or None when the engine must render it. `plain` names helpers that read only
     their arguments, `options.data` and `options.hash`: called outside a block, they get a `PlainOptions`.
     `left_out` names helpers that print nothing and whose calls (`{{name ...}}`, not blocks) the closure skips:
-    bookkeeping that only the engine's rendering needs."""
+    bookkeeping that only the engine's rendering needs. `direct` gives, for some plain helpers, a closure maker
+    that takes the call's argument getters and returns the call's getter, or None to call the helper as usual (for
+    calls without a hash)."""
     try:
-        body = _Compiler(helpers, plain, left_out).nodes(nodes, 0)
+        body = _Compiler(helpers, plain, left_out, direct or {}).nodes(nodes, 0)
     except NotCompilable:
         return None
 
@@ -194,10 +197,17 @@ def _iterate(items: Any, body: Piece, inverse: Piece, params: list[str], env: En
 
 
 class _Compiler:
-    def __init__(self, helpers: Mapping[str, Any], plain: frozenset[str], left_out: frozenset[str]) -> None:
+    def __init__(
+        self,
+        helpers: Mapping[str, Any],
+        plain: frozenset[str],
+        left_out: frozenset[str],
+        direct: Mapping[str, Callable[[list[Getter]], Getter | None]],
+    ) -> None:
         self.helpers = helpers
         self.plain = plain
         self.left_out = left_out
+        self.direct = direct
 
     def nodes(self, nodes: list[Any], depth: int) -> Piece:
         if depth > SUPPORTED_DEPTH:
@@ -313,7 +323,9 @@ class _Compiler:
 
             return fail
         if block is None and name in self.plain:
-            return self.plain_call(helper, arguments, hashed)
+            maker = self.direct.get(name)
+            made = maker(arguments) if maker is not None and not hashed else None
+            return made if made is not None else self.plain_call(helper, arguments, hashed)
         is_block = block is not None
         body = self.nodes(block.body, depth) if block is not None else None
         inverse = self.nodes(block.inverse, depth) if block is not None else None

@@ -176,7 +176,14 @@ class PinpointRenderer:
         if not self._compiled:
             return program
         return replace(
-            program, render=compile_nodes(program.nodes, self._helpers, PLAIN_HELPERS, frozenset({LINE_MARKER}))
+            program,
+            render=compile_nodes(
+                program.nodes,
+                self._helpers,
+                PLAIN_HELPERS,
+                left_out=frozenset({LINE_MARKER}),
+                direct={PRINT_HELPER: _compiled_print},
+            ),
         )
 
 
@@ -230,14 +237,28 @@ def _mark_branch(args: list[Any], options: HelperOptions) -> str:
 
 
 def _print(args: list[Any], options: HelperOptions) -> Any:
-    value = _substitute_default(args, options)
+    return _printed(_with_default(*args))
+
+
+def _compiled_print(arguments: list[Callable[[Any], Any]]) -> Callable[[Any], Any] | None:
+    """`{{pinrec:print value id}}` in a compiled program: what `_print` does, with no argument list or options."""
+    if len(arguments) != 2:
+        return None
+    value_of, default_of = arguments
+    return lambda env: _printed(_with_default(value_of(env), default_of(env)))
+
+
+def _printed(value: Any) -> Any:
     text = value if isinstance(value, SafeString) else to_text(value)
     encode = _STATE.get().encode
     return text if encode is None else SafeString(encode(str(text)))
 
 
 def _substitute_default(args: list[Any], options: HelperOptions) -> Any:
-    value, default_id = args
+    return _with_default(*args)
+
+
+def _with_default(value: Any, default_id: Any) -> Any:
     if default_id != NO_DEFAULT and has_no_value(value):
         state = _STATE.get()
         for key in state.program.default_keys[default_id]:
