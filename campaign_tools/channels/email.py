@@ -23,7 +23,7 @@ import hashlib
 import html
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import parseaddr
@@ -183,7 +183,7 @@ def email_mime(message: EmailMessage, settings: EmailSettings, identity: tuple[s
     from_address = settings.from_address or DEFAULT_FROM
     # The digest covers the message, so a changed message gets a new Message-ID.
     listed = (message.list_management,) if message.list_management is not None else ()
-    seed = repr((identity, message, settings, *listed)).encode("utf-8", "surrogatepass")
+    seed = _tuple_repr((identity, message, settings, *listed)).encode("utf-8", "surrogatepass")
     digest = hashlib.sha256(seed).hexdigest()
     domain = email.utils.parseaddr(from_address)[1].rpartition("@")[2] or MESSAGE_ID_DOMAIN
     date = email.utils.format_datetime(datetime.fromtimestamp(int(created), UTC))
@@ -211,6 +211,38 @@ def email_mime(message: EmailMessage, settings: EmailSettings, identity: tuple[s
     if mime.is_multipart():
         mime.set_boundary(f"=_pinrec_{digest[:32]}")
     return mime.as_bytes()
+
+
+_REPR_KEPT = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+"""ASCII that `repr` writes as it is or as `\\t`, `\\n`, `\\r`."""
+
+
+def str_repr(text: str) -> str:
+    """`repr(text)`, in a few C passes for printable ASCII text (most messages) instead of `repr`'s character walk."""
+    if not text.isascii() or text.encode("ascii").translate(None, _REPR_KEPT):
+        return repr(text)
+    quote = '"' if "'" in text and '"' not in text else "'"
+    body = text.replace("\\", "\\\\")
+    if quote == "'":
+        body = body.replace("'", "\\'")
+    body = body.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return f"{quote}{body}{quote}"
+
+
+def message_repr(message: EmailMessage) -> str:
+    """`repr(message)` (the dataclass's), its text fields through `str_repr`."""
+    shown = (
+        f"{item.name}={str_repr(value) if type(value) is str else repr(value)}"
+        for item in fields(message)
+        if item.repr
+        for value in (getattr(message, item.name),)
+    )
+    return f"{type(message).__qualname__}({', '.join(shown)})"
+
+
+def _tuple_repr(values: tuple[Any, ...]) -> str:
+    """`repr(values)` (two or more), an EmailMessage among them through `message_repr`: the Message-ID's digest."""
+    return f"({', '.join(message_repr(value) if type(value) is EmailMessage else repr(value) for value in values)})"
 
 
 def _content(data: str) -> dict[str, str]:

@@ -81,3 +81,25 @@ def test_quoting_is_the_packages_table_whether_or_not_anything_but_equals_signs_
     from campaign_tools.channels.email_mime import _Latin1
 
     assert _Latin1(body).translate(None) == body.translate(quoprimime._QUOPRI_BODY_ENCODE_MAP)  # type: ignore[attr-defined]
+
+
+TEXTS = st.text() | st.text(alphabet=string.printable + "'\"\\\x00\x7f") | st.text(alphabet="'\"\\ab\t\n\r")
+
+
+@given(TEXTS)
+def test_the_fast_repr_of_text_is_reprs(text: str) -> None:
+    assert email_channel.str_repr(text) == repr(text)
+
+
+@given(subject=TEXTS, html=TEXTS, text=st.none() | TEXTS, sender=senders)
+def test_the_message_id_digest_covers_the_same_text_as_before(
+    subject: str, html: str, text: str | None, sender: str | None
+) -> None:
+    """The Message-ID and boundary are a hash of repr((identity, message, settings)): computed faster, the same."""
+    message = EmailMessage(
+        to="a@b.com", subject=subject, html=html, text=text, unsubscribe_url="https://x.example/u", headers=()
+    )
+    settings_ = EmailSettings(from_address=sender)
+    values = (("spring", "ep-1"), message, settings_)
+    assert email_channel.message_repr(message) == repr(message)
+    assert email_channel._tuple_repr(values) == repr(values)
