@@ -77,3 +77,12 @@ CONTEXT = {"a": "<A&'>", "b": "", "n": 0, "t": True, "l": ["x", "<y>", 3, 2.5, N
 def test_random_templates_render_alike_compiled_or_interpreted(template: str, escape: bool) -> None:
     compiled, engine = renderers()
     assert outcome(compiled, template, CONTEXT, escape) == outcome(engine, template, CONTEXT, escape)
+
+
+@given(st.text() | st.text(alphabet="&<>\"'`=a;#x"))
+def test_printed_values_are_escaped_as_the_engine_escapes_them(text: str) -> None:
+    from dotpromptz_handlebars._render import _ESCAPE
+
+    from campaign_tools.rendering.compiled import _escaped
+
+    assert _escaped(text) == text.translate(_ESCAPE)
