@@ -340,6 +340,9 @@ def settle(folder: Path, seconds: float = 180.0) -> float:
         time.sleep(2)
 
 
+RAM_FOLDER = Path("/dev/shm")
+"""A RAM-backed file system (Linux): the outbox's file writes without the disk's cost, pinrec's pipeline at its own
+pace."""
 TRASH: list[Path] = []
 """Outboxes of the suite's runs, removed when it ends rather than between runs (see `settle`)."""
 
@@ -352,8 +355,11 @@ def measure(  # noqa: PLR0917 - the bench's knobs
     processes: int = 1,
     repo: Path = REPO,
     settle_seconds: float = 180.0,
+    under: str | None = None,
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="pinrec-bench-send-") as folder:
+    """One `pinrec send` in a fresh child; `under`: the folder to work (and write the outbox) in, else the
+    temporary folder's disk."""
+    with tempfile.TemporaryDirectory(prefix="pinrec-bench-send-", dir=under) as folder:
         prepare(Path(folder), endpoints, channel)
         settled_us = settle(Path(folder), settle_seconds)
         options = ["--target", target, "--channel", channel, "--compose-processes", str(processes)]
@@ -363,7 +369,7 @@ def measure(  # noqa: PLR0917 - the bench's knobs
         figures["file_creation_us"] = settled_us
         outbox = Path(folder) / "outbox"
         if outbox.exists():
-            kept = Path(tempfile.gettempdir()) / f"pinrec-bench-outbox-{os.getpid()}-{len(TRASH)}"
+            kept = Path(under or tempfile.gettempdir()) / f"pinrec-bench-outbox-{os.getpid()}-{len(TRASH)}"
             outbox.rename(kept)
             TRASH.append(kept)
         sent = max(figures["sent"], 1)
@@ -409,6 +415,10 @@ def suite(scale: Scale, baseline: Path | None = None) -> dict[str, Any]:
             report[f"baseline_{channel}"] = measure(
                 endpoints, channel=channel, repo=baseline, settle_seconds=scale.settle_seconds
             )
+    if RAM_FOLDER.is_dir() and os.access(RAM_FOLDER, os.W_OK):
+        for channel, endpoints in (("email", scale.email), ("sms", scale.sms)):
+            say(f"send bench: {endpoints:,} {channel} endpoints to an outbox in {RAM_FOLDER}")
+            report[f"ram_{channel}"] = measure(endpoints, channel=channel, settle_seconds=0, under=str(RAM_FOLDER))
     say(f"send bench: {scale.memory:,} SMS endpoints for peak memory")
     report["memory"] = measure(scale.memory, channel="sms", settle_seconds=scale.settle_seconds)
     report["recommendations"] = measure_recommendations(scale.memory)
@@ -433,17 +443,29 @@ def _baseline(report: dict[str, Any], name: str) -> dict[str, Any]:
     return dict(measured) if measured else dict(BASELINE[name])
 
 
+def _verdict(report: dict[str, Any], channel: str) -> str:
+    goal, disk, ram = TARGETS[channel], report[channel], report.get(f"ram_{channel}")
+    if disk["rate"] >= goal:
+        return "met"
+    if ram is not None and ram["rate"] >= goal:
+        return "met with the outbox in RAM; **missed** on this disk"
+    return "**missed**"
+
+
 def target_rows(report: dict[str, Any]) -> list[str]:
     """Rows for the targets table of bench/RESULTS.md: | target | goal | measured | |."""
     rows = []
     for channel in ("email", "sms"):
         figures, baseline = report[channel], _baseline(report, channel)
-        goal = TARGETS[channel]
+        ram = report.get(f"ram_{channel}")
+        in_ram = f"; outbox in RAM ({RAM_FOLDER}): {ram['rate']:,.0f}/s" if ram is not None else ""
         rows.append(
-            f"| send {channel} to the outbox, {TEMPLATE}, per process (baseline {baseline['cpu_rate']:,.0f}/s) | "
-            f"≥ {goal:,.0f}/s | {figures['cpu_rate']:,.0f}/s per CPU second ({figures['rate']:,.0f}/s wall on the "
-            f"shared machine); pinrec's own {1000 / figures['own_cpu_ms']:,.0f}/s: {figures['own_cpu_ms']:.2f} ms "
-            f"+ outbox {figures['delivery_cpu_ms']:.2f} ms per message | {_met(figures['cpu_rate'], goal)} |"
+            f"| send {channel} to the outbox, {TEMPLATE}, one process (baseline {baseline['rate']:,.0f}/s) | "
+            f"≥ {TARGETS[channel]:,.0f}/s | outbox on disk: {figures['rate']:,.0f}/s ({figures['cpu_rate']:,.0f}/s "
+            f"per CPU second), the disk creating a file in {figures.get('file_creation_us', 0):,.0f} µs when the "
+            f"run began{in_ram}; pinrec's own {figures['own_cpu_ms']:.2f} ms CPU per message "
+            f"({1000 / figures['own_cpu_ms']:,.0f}/s) + the outbox's {figures['delivery_cpu_ms']:.2f} ms | "
+            f"{_verdict(report, channel)} |"
         )
     memory = report["memory"]
     rows.append(
@@ -467,19 +489,26 @@ def results(report: dict[str, Any], command: str) -> str:
     lines = [
         "# pinrec send benchmark results",
         "",
-        f"Command: `{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: 2 shared cores, "
-        f"Python {sys.version.split()[0]}; load average at the end {load}: other jobs ran alongside, so wall-clock "
-        "rates move by ±50% between runs; CPU time is the steadier measure.",
+        f"Command: `{command}` — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: 2 cores shared with "
+        f"other jobs, Python {sys.version.split()[0]}; load average at the end {load}.",
         "",
         "Each run is a fresh child process running the real `pinrec send` to the outbox with the shipped "
         f"`{TEMPLATE}` template (28 KB email: subject, HTML and text part, List-Unsubscribe; the SMS body), `file:` "
         f"recommendations (5 ids per endpoint), a {CATALOG_ITEMS:,}-item SQLite catalog enriched by the in-process "
-        "transformer and a SQLite ledger. 1% of the segment is opted out. Rates are messages sent ÷ the run (from "
-        "the first endpoint read to the last one recorded; setup such as building the template and indexing the "
-        "recommendations file is excluded), per wall-clock second and per CPU second of the process (what one "
-        "core of its own gives). *Outbox* is the time inside the deliverer: writing the message as the target "
-        "takes it (the `.eml` or the JSON request) into its file. *pinrec's own* is everything else: segment, "
-        "recommendations, transformer, rendering, ledger. The two add up to the run.",
+        "transformer and a SQLite ledger. 1% of the segment is opted out. The process has two threads at work: one "
+        "prepares each batch of 50 (segment, suppression, recommendations, transformer, rendering, ledger claims) "
+        "while the other writes the batch before into the outbox and records it sent. Rates are messages sent ÷ the "
+        "run (from the first endpoint read to the last one recorded; setup such as building the template and "
+        "indexing the recommendations file is excluded): per wall-clock second (the rate of the process: the "
+        "targets) and per CPU second (both threads' CPU). *Outbox* is the CPU spent inside the deliverer, writing "
+        "each message as the target takes it (the `.eml` or the JSON request) into its file; *pinrec's own* is "
+        "the rest of the process's CPU.",
+        "",
+        "The outbox's cost is the file system's: on this virtual machine's ext4 disk, creating a file costs from "
+        "~20 µs to over 700 µs as the host's I/O and the kernel's reclaim of earlier writes come and go. Each run "
+        "therefore starts once creating a file is back near its usual cost (the bench probes it, waiting up to "
+        "three minutes; the figure measured is given), outboxes are removed only after the suite, and the same "
+        f"runs are repeated with the work folder in {RAM_FOLDER} (RAM): the pipeline without the disk.",
         "",
         "## Targets",
         "",
@@ -489,27 +518,32 @@ def results(report: dict[str, Any], command: str) -> str:
         "",
         f"## Throughput against the baseline ({source})",
         "",
-        "| channel | endpoints | messages/s per CPU second | messages/s wall | pinrec's own ms/message (CPU) | "
-        "outbox ms/message (CPU) | pinrec's own messages/s | peak RSS |",
-        "|---|---|---|---|---|---|---|---|",
+        "| channel | outbox folder | endpoints | messages/s (wall) | messages/s per CPU second | pinrec's own "
+        "ms/message (CPU) | outbox ms/message (CPU) | creating a file at the start | peak RSS |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for channel, name in (("email", "email"), ("sms", "SMS")):
-        figures, baseline = report[channel], _baseline(report, channel)
-        lines.append(
-            f"| {name} | {figures['endpoints']:,} | **{figures['cpu_rate']:,.0f}** (was {baseline['cpu_rate']:,.0f}) "
-            f"| {figures['rate']:,.0f} (was {baseline['rate']:,.0f}) | {figures['own_cpu_ms']:.2f} (was "
-            f"{baseline['own_cpu_ms']:.2f}) | {figures['delivery_cpu_ms']:.2f} (was "
-            f"{baseline['delivery_cpu_ms']:.2f}) | {1000 / figures['own_cpu_ms']:,.0f} | "
-            f"{figures['peak_rss_mib']:.0f} MiB |"
-        )
+        baseline = _baseline(report, channel)
+        for key, folder in ((channel, "disk"), (f"ram_{channel}", f"RAM ({RAM_FOLDER})")):
+            figures = report.get(key)
+            if figures is None:
+                continue
+            was = key == channel
+            lines.append(
+                f"| {name} | {folder} | {figures['endpoints']:,} | **{figures['rate']:,.0f}**"
+                + (f" (was {baseline['rate']:,.0f})" if was else "")
+                + f" | {figures['cpu_rate']:,.0f}"
+                + (f" (was {baseline['cpu_rate']:,.0f})" if was else "")
+                + f" | {figures['own_cpu_ms']:.2f}"
+                + (f" (was {baseline['own_cpu_ms']:.2f})" if was else "")
+                + f" | {figures['delivery_cpu_ms']:.2f}"
+                + (f" (was {baseline['delivery_cpu_ms']:.2f})" if was else "")
+                + f" | {figures.get('file_creation_us', 0):,.0f} µs | {figures['peak_rss_mib']:.0f} MiB |"
+            )
     lines += [
         "",
-        "Wall-clock split of the same runs (ms per message, pinrec's own + outbox): "
-        + "; ".join(
-            f"{name} {report[channel]['own_ms']:.2f} + {report[channel]['delivery_ms']:.2f}"
-            for channel, name in (("email", "email"), ("sms", "SMS"))
-        )
-        + ".",
+        "The baseline sent each batch's messages in turn after preparing it; the two threads now overlap the "
+        "outbox's file writes (the kernel's work, outside Python's lock) with the next batch's preparation.",
         "",
         "## Memory",
         "",
