@@ -65,7 +65,7 @@ class Scale:
 
 
 FULL = Scale(email=5_000, sms=20_000, memory=1_000_000, settle_seconds=180.0)
-QUICK = Scale(email=300, sms=1_000, memory=5_000, settle_seconds=10.0)
+QUICK = Scale(email=300, sms=1_000, memory=5_000, settle_seconds=5.0)
 
 
 class BenchComposer:
