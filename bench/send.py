@@ -7,6 +7,7 @@
     python bench/send.py --channel sms --endpoints 20000          # one measurement, printed
     python bench/send.py --endpoints 20000 --target ses           # SES v2 through moto's server on loopback
     python bench/send.py --composer bench # a ≈2 KB composer that needs no template engine
+    python bench/send.py --channel sms --endpoints 20000 --under /dev/shm     # the outbox in RAM: no disk cost
 
 Each run is a fresh child process (its peak RSS is its own) running `pinrec send` with one delivery worker, so the
 time inside the deliverer (the outbox writing files: the delivery target's cost) and everything else (pinrec's own
@@ -574,6 +575,7 @@ def main() -> int:
     parser.add_argument("--composer", choices=["template", "bench"], default="template")
     parser.add_argument("--compose-processes", type=int, default=1, help="pinrec send --compose-processes")
     parser.add_argument("--baseline", type=Path, help="a checkout of the code before, measured alongside (suite)")
+    parser.add_argument("--under", help="work (and write the outbox) in this folder, e.g. /dev/shm (--endpoints)")
     parser.add_argument("--probe-recommendations", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
@@ -586,7 +588,12 @@ def main() -> int:
         return 0
     if arguments.endpoints:
         figures = measure(
-            arguments.endpoints, arguments.target, template, arguments.channel, arguments.compose_processes
+            arguments.endpoints,
+            arguments.target,
+            template,
+            arguments.channel,
+            arguments.compose_processes,
+            under=arguments.under,
         )
         print(json.dumps({key: value for key, value in figures.items() if key != "summary"}, indent=1))
         print(figures["summary"])
