@@ -153,7 +153,7 @@ class CampaignRun:
                 except KeyboardInterrupt:
                     # Deliveries under way finish and are recorded; the queued ones are not started.
                     self._stop = "interrupted"
-                    self._finish_delivering()
+                    self._finish_delivering(raise_error=False)
                     raise
                 except BaseException:
                     self._stop = self._stop or "error"

@@ -287,3 +287,32 @@ def test_a_fatal_error_in_a_batch_claims_and_records_nothing_of_the_batch_prepar
     resumed = LocalDeliverer()
     summary = campaign(resumed, 150, missing=(70,))
     assert summary.sent == 139 and summary.skipped == {"already_sent": 10, "no_recommendations": 1}
+
+
+def test_an_interrupt_while_a_batch_is_delivered_records_every_delivered_message(
+    campaign: Callable[..., RunSummary], tmp_path: Path
+) -> None:
+    """Ctrl-C while the next batch composes: the messages delivered are recorded sent, the queued ones are not
+    started, and the interrupt (not a delivery error) is what the caller sees."""
+    delivering = threading.Event()
+
+    class NoticedDeliverer(LocalDeliverer):
+        def deliver(self, campaign_id: str, endpoint_id: str, message: Message) -> Delivered:
+            delivered = super().deliver(campaign_id, endpoint_id, message)
+            delivering.set()
+            return delivered
+
+    class InterruptedComposer(PlainComposer):
+        def compose(self, endpoint_id: str, endpoint: Any) -> Any:
+            if endpoint_id == "ep-60":
+                assert delivering.wait(timeout=10)
+                raise KeyboardInterrupt
+            return super().compose(endpoint_id, endpoint)
+
+    deliverer = NoticedDeliverer()
+    with pytest.raises(KeyboardInterrupt):
+        campaign(deliverer, 100, composer=InterruptedComposer("email"))
+    ledger = SqliteLedger(tmp_path / "ledger.db")
+    delivered = {endpoint for endpoint, _ in deliverer.delivered}
+    assert 1 <= len(delivered) <= 50 and delivered <= {f"ep-{n}" for n in range(50)}
+    assert ledger.sent_among("spring", [f"ep-{n}" for n in range(100)]) == delivered
