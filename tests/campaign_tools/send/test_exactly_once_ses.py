@@ -55,7 +55,9 @@ class SesSpy:
     kill_after: int | None = None
     requests: int = 0
     accepted: dict[str, tuple[dict[str, str], float]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Condition = field(default_factory=threading.Condition)
+    in_flight: int = 0
+    """Requests moto is handling: a killed send's last requests may still be accepted after it died."""
 
     def arm(self, pid: int, *, before: int | None = None, after: int | None = None) -> None:
         with self.lock:
@@ -72,7 +74,22 @@ class SesSpy:
             os.kill(self.pid, signal.SIGKILL)
             self.pid = None
 
+    def settled(self, timeout: float = 30.0) -> None:
+        """Wait until moto has finished every request it received (what SES accepts, it publishes events of)."""
+        with self.lock:
+            assert self.lock.wait_for(lambda: self.in_flight == 0, timeout), "moto still handling requests"
+
     def handle(self, original: Callable[[Any], str], response: Any) -> str:
+        with self.lock:
+            self.in_flight += 1
+        try:
+            return self._handle(original, response)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+                self.lock.notify_all()
+
+    def _handle(self, original: Callable[[Any], str], response: Any) -> str:
         tags = {tag["Name"]: tag["Value"] for tag in json.loads(response.body).get("EmailTags", [])}
         with self.lock:
             self.requests += 1
@@ -152,7 +169,10 @@ def parse_send_event(record: dict[str, Any]) -> DeliveryEvent:
 
 
 def replay_events(spy: SesSpy, ledger: Path) -> int:
-    """Every Send event of the messages SES accepted so far, into the ledger (again: duplicates change nothing)."""
+    """Every Send event of the messages SES accepted so far, into the ledger (again: duplicates change nothing).
+    Requests a killed send left in flight are finished first: SES publishes the events of every message it
+    accepted, those accepted as the sender died included (within the send's --event-grace, which the re-run waits)."""
+    spy.settled()
     records = []
     for message in sent_by_ses():
         tags, accepted_at = spy.accepted[message.id]
