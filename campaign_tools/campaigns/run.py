@@ -39,21 +39,13 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import Ledger
 from campaign_tools.send.run import SendRun, client_factory
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
+from campaign_tools.settings import SETTINGS_CONFIG, Settings, check_with
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 from transformer.files import is_s3_url
 
 DEFAULT_STAGE_DIR = "pinrec-campaign-units"
 QUIET_TIME = "quiet_time"
-
-
-def _spec(value: str) -> list[str]:
-    try:
-        ledger_registry.check_spec(value)
-    except PinrecError as error:
-        return [str(error)]
-    return []
 
 
 @dataclass(frozen=True)
@@ -89,7 +81,7 @@ class CampaignRunSettings(Settings):
     """The instant slots are judged at (default: the clock)."""
     segment: str | None = None
     segment_format: Literal["jsonl", "csv"] | None = None
-    ledger: Annotated[str, rule(_spec)] | None = None
+    ledger: Annotated[str, check_with(ledger_registry.check_spec)] | None = None
     """The send ledger (and the limits beside it); None: the campaign file's `ledger`, else the default."""
     outbox: str | None = None
     deliver: bool = False

@@ -229,20 +229,23 @@ def str_repr(text: str) -> str:
     return f"{quote}{body}{quote}"
 
 
+_SHOWN_FIELDS = tuple(item.name for item in fields(EmailMessage) if item.repr)
+
+
 def message_repr(message: EmailMessage) -> str:
     """`repr(message)` (the dataclass's), its text fields through `str_repr`."""
-    shown = (
-        f"{item.name}={str_repr(value) if type(value) is str else repr(value)}"
-        for item in fields(message)
-        if item.repr
-        for value in (getattr(message, item.name),)
-    )
+    shown = (f"{name}={_value_repr(getattr(message, name))}" for name in _SHOWN_FIELDS)
     return f"{type(message).__qualname__}({', '.join(shown)})"
+
+
+def _value_repr(value: object) -> str:
+    return str_repr(value) if type(value) is str else repr(value)
 
 
 def _tuple_repr(values: tuple[Any, ...]) -> str:
     """`repr(values)` (two or more), an EmailMessage among them through `message_repr`: the Message-ID's digest."""
-    return f"({', '.join(message_repr(value) if type(value) is EmailMessage else repr(value) for value in values)})"
+    shown = (message_repr(value) if type(value) is EmailMessage else repr(value) for value in values)
+    return f"({', '.join(shown)})"
 
 
 def _content(data: str) -> dict[str, str]:

@@ -27,20 +27,12 @@ from campaign_tools.engagement.store import EngagementStore, engagement_store
 from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import Ledger, MessageEvent
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
+from campaign_tools.settings import SETTINGS_CONFIG, Settings, check_with
 from transformer.aws import AwsOptions, ClientTuning, client
 from transformer.errors import PinrecError
 
 TRACKING_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,255}$"
 EVENT_TYPE = r"^[A-Za-z0-9][A-Za-z0-9 _.:-]{0,255}$"
-
-
-def _ledger_problems(spec: str) -> list[str]:
-    try:
-        ledger_registry.check_spec(spec)
-    except PinrecError as error:
-        return [str(error)]
-    return []
 
 
 @settings_dataclass(frozen=True, kw_only=True, config=SETTINGS_CONFIG)
@@ -49,12 +41,12 @@ class ForwardSettings(Settings):
     """The sends (or campaigns: all their units) whose clicks are forwarded."""
     tracking_id: Annotated[str, Field(pattern=TRACKING_ID)]
     """The event tracker's tracking id (`aws personalize describe-event-tracker`), not its ARN."""
-    ledger: Annotated[str, rule(_ledger_problems)] = DEFAULT_LEDGER
+    ledger: Annotated[str, check_with(ledger_registry.check_spec)] = DEFAULT_LEDGER
     click_event_type: Annotated[str, Field(pattern=EVENT_TYPE)] = DEFAULT_CLICK_EVENT_TYPE
     """The EVENT_TYPE a click is recorded as in the interactions dataset."""
     conversion_types: tuple[Annotated[str, Field(pattern=EVENT_TYPE)], ...] = ()
     """Conversion event types forwarded (with their item, as their own EVENT_TYPE); empty: conversions are not."""
-    conversions: Annotated[str, rule(_conversions_problems)] = DEFAULT_CONVERSIONS
+    conversions: Annotated[str, check_with(conversions_registry.check_spec)] = DEFAULT_CONVERSIONS
     conversion_window_hours: Annotated[float, Field(gt=0)] = 168.0
     """A conversion is attributed to the latest send that reached its endpoint (or user) at most this long before."""
     concurrency: Annotated[int, Field(ge=1, le=64)] = 8
@@ -68,14 +60,6 @@ class ForwardSettings(Settings):
 
     def aws(self) -> AwsOptions:
         return AwsOptions(region=self.region, profile=self.profile, endpoint_url=self.endpoint_url)
-
-
-def _conversions_problems(spec: str) -> list[str]:
-    try:
-        conversions_registry.check_spec(spec)
-    except PinrecError as error:
-        return [str(error)]
-    return []
 
 
 def send_ids(ledger: Ledger, campaign_id: str) -> list[str]:

@@ -17,19 +17,11 @@ from campaign_tools.send.ledgers import registry as ledger_registry
 from campaign_tools.send.ledgers.base import DEFAULT_LEASE_SECONDS, Ledger, State
 from campaign_tools.send.run import client_factory
 from campaign_tools.send.settings import DEFAULT_LEDGER
-from campaign_tools.settings import SETTINGS_CONFIG, Settings, rule
+from campaign_tools.settings import SETTINGS_CONFIG, Settings, check_with, rule
 from transformer.aws import AwsOptions
 from transformer.errors import PinrecError
 
 SENT_AMONG_CHUNK = 500
-
-
-def _ledger_problems(spec: str) -> list[str]:
-    try:
-        ledger_registry.check_spec(spec)
-    except PinrecError as error:
-        return [str(error)]
-    return []
 
 
 def _html_problems(path: Path | None) -> list[str]:
@@ -43,7 +35,7 @@ class ReportSettings(Settings):
     """What `pinrec send report` reads and writes."""
 
     campaign_id: Annotated[str, Field(min_length=1)]
-    ledger: Annotated[str, rule(_ledger_problems)] = DEFAULT_LEDGER
+    ledger: Annotated[str, check_with(ledger_registry.check_spec)] = DEFAULT_LEDGER
     html: Annotated[Path | None, rule(_html_problems)] = None
     """Write the HTML report here (needs the `pinrec[report]` extra)."""
     lease_seconds: Annotated[float, Field(gt=0)] = DEFAULT_LEASE_SECONDS

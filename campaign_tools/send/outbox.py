@@ -80,7 +80,7 @@ def write_atomically(path: str, data: bytes, modified: float, temporary: str) ->
         raise
 
 
-def remove_leftovers(folder: Path, before: float) -> int:
+def remove_leftovers(folder: str | os.PathLike[str], before: float) -> int:
     """Remove the temporary files in `folder` last written before `before` (left by killed runs); how many."""
     removed = 0
     try:
@@ -136,7 +136,7 @@ class OutboxDeliverer:
             if campaign_id not in self._folders:
                 folder_name = file_name(campaign_id)
                 folder = os.path.join(self.directory, folder_name)
-                remove_leftovers(Path(folder), self._started)
+                remove_leftovers(folder, self._started)
                 self._folders[campaign_id] = (folder_name, folder)
             return self._folders[campaign_id]
 
