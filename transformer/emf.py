@@ -18,6 +18,11 @@ Metric = tuple[str, str, float]
 _Key = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 
 
+def _dimensions(dimensions: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The dimensions CloudWatch gets: as Powertools' `add_dimension`, one with a blank name or value is left out."""
+    return tuple((name, value) for name, value in dimensions.items() if name.strip() and value.strip())
+
+
 def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":")).replace("%", "%%")  # a %-format template's fixed text
 
@@ -27,7 +32,7 @@ class EmfWriter:
 
     def __init__(self, namespace: str, dimensions: Mapping[str, str]) -> None:
         self._namespace = namespace
-        self._dimensions = tuple(dimensions.items())
+        self._dimensions = _dimensions(dimensions)
         self._templates: dict[_Key, str] = {}
         self.last: Sequence[Metric] = ()
         """The metrics of the last document emitted (for tests and the benchmark)."""
@@ -51,7 +56,7 @@ class EmfWriter:
         """The EMF document of `metrics`, dimensioned by the writer's dimensions, or `dimensions` when given."""
         key = (tuple((name, unit) for name, unit, _ in metrics), self._dimensions)
         if dimensions is not None:
-            key = (key[0], tuple(dimensions.items()))
+            key = (key[0], _dimensions(dimensions))
         template = self._templates.get(key)
         if template is None:
             template = self._templates[key] = self._template(key)
