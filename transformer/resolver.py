@@ -66,7 +66,7 @@ class CatalogResolver:
         started = self._clock()
         lookup = self._cache.lookup(ids)
         stats.cache_hits = len(lookup.fresh)
-        resolved: dict[str, Cached] = dict(lookup.fresh)
+        resolved: dict[str, Cached] = lookup.fresh  # the lookup's own dict, made for this batch
         absent = lookup.absent  # an id that is not an item id is never cached, so it is always absent
         if not all(map(is_item_id, absent)):
             invalid = [item_id for item_id in absent if not is_item_id(item_id)]
