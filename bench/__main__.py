@@ -326,7 +326,9 @@ def render(report: dict[str, Any], scale: Scale, command: str, minutes: float) -
         f"ttl_seconds = {CACHE['ttl_seconds']}, max_items = {CACHE['max_items']:,}. "
         "Times are a batch through the deployed handler (`handlers.transformer.lambda_handler`: Powertools' Lambda "
         "context for the logger, enrichment, the batch's EMF document and its log line at INFO, written to /dev/null) "
-        "unless marked 'enrichment alone' (`Transformer.enrich_event`); the naive baseline is enrichment alone. "
+        "unless marked 'enrichment alone' (`Transformer.enrich_event`); the naive baseline is enrichment alone, its "
+        "batches spread through the cold, hot and steady phases (one after every few of pinrec's samples), so that "
+        "both sides of a ratio are measured over the same stretch of the run. "
         "Figures are median / p95 in milliseconds.",
         "",
         "## Targets",

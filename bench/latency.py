@@ -1,5 +1,9 @@
 """Batch latency through the deployed Lambda handler, cache cold / hot / steady, against the naive baseline on the
-same store, in the same run."""
+same store, in the same run.
+
+The naive batches are spread through the run (one after every few of pinrec's samples) rather than measured in one
+block: this machine's speed flips between two levels ~1.6x apart for a fraction of a second at a time (bench/RESULTS.md,
+"Run-to-run variation"), and a ratio of two medians taken at different moments measures the flip as much as the code."""
 
 from __future__ import annotations
 
@@ -73,6 +77,33 @@ class CountingStore:
         self.inner.close()
 
 
+class SpreadBaseline:
+    """Runs one naive batch after every `every` of pinrec's samples (`tick`), until `runs` are taken; `finish` takes
+    any left over, so the baseline always has `runs` samples."""
+
+    def __init__(self, naive: NaiveTransformer, campaign: Campaign, runs: int, our_samples: int) -> None:
+        self.naive = naive
+        self._campaign = campaign
+        self._runs = runs
+        self._every = max(1, our_samples // max(runs, 1))
+        self._ticks = 0
+        self.samples: list[float] = []
+
+    def tick(self) -> None:
+        self._ticks += 1
+        if self._ticks % self._every == 0 and len(self.samples) < self._runs:
+            self._sample()
+
+    def finish(self) -> list[float]:
+        while len(self.samples) < self._runs:
+            self._sample()
+        return self.samples
+
+    def _sample(self) -> None:
+        event = self._campaign.event()
+        self.samples.append(timed(lambda: self.naive.handle(event)))
+
+
 @dataclass
 class LatencyResult:
     store: str
@@ -115,9 +146,14 @@ def batch_latency(
 ) -> LatencyResult:
     """`store` must count its BatchGetItem(-equivalent) requests in `.calls`."""
     campaign = Campaign(catalog_size, seed=SEED + 1)
-    naive = NaiveTransformer(config, naive_lookup)
+    baseline = SpreadBaseline(
+        NaiveTransformer(config, naive_lookup),
+        Campaign(catalog_size, seed=SEED + 3),
+        naive_runs,
+        our_samples=cold_runs + hot_runs + steady_runs * 2,
+    )
 
-    progress(f"{name}: cache cold x{cold_runs}")
+    progress(f"{name}: cache cold x{cold_runs} (the {naive_runs} naive batches spread through every phase)")
     cold, cold_calls, cold_expected = [], 0, 0
     for _ in range(cold_runs):
         transformer = Transformer(config, store=store)
@@ -126,7 +162,8 @@ def batch_latency(
         cold.append(timed(lambda t=transformer, e=event: HANDLER(t, e)))
         cold_calls += store.calls - before
         cold_expected += math.ceil(transformer.resolver.last.store_ids / 100)
-    identical = HANDLER(transformer, event) == naive.handle(event)
+        baseline.tick()
+    identical = HANDLER(transformer, event) == baseline.naive.handle(event)
 
     progress(f"{name}: cache hot x{hot_runs}, through the handler and enrichment alone, alternating")
     before = store.calls
@@ -134,6 +171,7 @@ def batch_latency(
     for _ in range(hot_runs):
         hot.append(timed(lambda t=transformer, e=event: HANDLER(t, e)))
         hot_enrich.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
+        baseline.tick()
     hot_calls = store.calls - before
 
     progress(f"{name}: steady state, warm-up {warmup} batches")
@@ -147,6 +185,7 @@ def batch_latency(
         event = campaign.event()
         steady_events.append(event)
         before = store.calls
+        baseline.tick()
         if run % 2:
             steady_enrich.append(timed(lambda t=transformer, e=event: t.enrich_event(e)))
             continue
@@ -163,11 +202,7 @@ def batch_latency(
         fresh = copy.deepcopy(event)  # new objects, as an invocation's event is
         again.append(timed(lambda t=transformer, e=fresh: t.enrich_event(e)))
 
-    progress(f"{name}: naive baseline x{naive_runs}")
-    naive_times = []
-    for _ in range(naive_runs):
-        event = campaign.event()
-        naive_times.append(timed(lambda e=event: naive.handle(e)))
+    naive_times = baseline.finish()
     return LatencyResult(
         store=name,
         cold=summarise(cold),
