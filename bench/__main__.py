@@ -23,9 +23,9 @@ from bench import send as send_bench
 from bench.campaign import CampaignResult, hit_ratio_model, simulate
 from bench.data import Campaign
 from bench.kept import carry_over
-from bench.latency import CountingStore, LatencyResult, batch_latency
+from bench.latency import LatencyResult, batch_latency, sqlite_latency
 from bench.loading import load_with_cli, write_jsonl
-from bench.naive import dynamodb_lookup, sqlite_lookup
+from bench.naive import dynamodb_lookup
 from bench.observability import observability_cost
 from bench.timing import Timing
 from transformer.config import PinrecConfig, parse_config
@@ -186,19 +186,8 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     sqlite_config = config_for({"kind": "sqlite", "path": str(sqlite_path)}, work)
     # The handler module reads its configuration when first imported (bench.latency.ThroughHandler).
     os.environ["PINREC_CONFIG"] = str(sqlite_toml)
-    cold, hot, warmup, steady, naive = scale.sqlite_runs
-    report["sqlite"] = batch_latency(
-        "SQLite",
-        sqlite_config,
-        CountingStore(SqliteItemStore(sqlite_path)),
-        sqlite_lookup(str(sqlite_path)),
-        cold_runs=cold,
-        hot_runs=hot,
-        warmup=warmup,
-        steady_runs=steady,
-        naive_runs=naive,
-        catalog_size=scale.catalog,
-        progress=say,
+    report["sqlite"] = sqlite_latency(
+        sqlite_config, sqlite_path, scale.sqlite_runs, catalog_size=scale.catalog, progress=say
     )
     dynamodb_store = {"kind": "dynamodb", "table": "catalog", "region": aws.REGION, "endpoint_url": endpoint}
     dynamodb_config = config_for(dynamodb_store, work)

@@ -11,12 +11,13 @@ import contextlib
 import copy
 import math
 import os
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from bench.data import SEED, Campaign
-from bench.naive import NaiveTransformer
+from bench.naive import NaiveTransformer, sqlite_lookup
 from bench.timing import Timing, summarise, timed
 from transformer.config import PinrecConfig
 from transformer.service import Transformer
@@ -223,4 +224,30 @@ def batch_latency(
         hot_calls=hot_calls,
         steady_hit_ratio=hits / unique,
         identical_output=identical,
+    )
+
+
+def sqlite_latency(
+    config: PinrecConfig,
+    catalog: Path,
+    runs: Sequence[int],
+    *,
+    catalog_size: int,
+    progress: Callable[[str], None],
+) -> LatencyResult:
+    """`batch_latency` of a SQLite catalog file: its store counted, the naive baseline reading the same file; `runs`
+    as `Scale.sqlite_runs` (cold, hot, warm-up, steady, naive)."""
+    cold, hot, warmup, steady, naive = runs
+    return batch_latency(
+        "SQLite",
+        config,
+        CountingStore(SqliteItemStore(catalog)),
+        sqlite_lookup(str(catalog)),
+        cold_runs=cold,
+        hot_runs=hot,
+        warmup=warmup,
+        steady_runs=steady,
+        naive_runs=naive,
+        catalog_size=catalog_size,
+        progress=progress,
     )

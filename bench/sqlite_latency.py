@@ -22,10 +22,8 @@ TREE = Path(__file__).resolve().parent.parent
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(TREE))
     from bench.__main__ import FULL, config_for, quiet_logs, write_toml
-    from bench.latency import CountingStore, batch_latency
+    from bench.latency import sqlite_latency
     from bench.loading import load_with_cli, write_jsonl
-    from bench.naive import sqlite_lookup
-    from transformer.stores.sqlite import SqliteItemStore
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/pinrec-sqlite-latency"))
@@ -43,17 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         write_jsonl(work / "catalog.jsonl", arguments.catalog)
         print(load_with_cli(str(work / "catalog.jsonl"), "--config", str(toml))[1], file=sys.stderr)
     os.environ["PINREC_CONFIG"] = str(toml)  # the handler module reads it when first imported
-    cold, hot, warmup, steady, naive = arguments.runs
-    result = batch_latency(
-        "SQLite",
+    result = sqlite_latency(
         config_for({"kind": "sqlite", "path": str(catalog)}, work),
-        CountingStore(SqliteItemStore(catalog)),
-        sqlite_lookup(str(catalog)),
-        cold_runs=cold,
-        hot_runs=hot,
-        warmup=warmup,
-        steady_runs=steady,
-        naive_runs=naive,
+        catalog,
+        arguments.runs,
         catalog_size=_items(catalog),
         progress=lambda _: None,
     )
