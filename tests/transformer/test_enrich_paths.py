@@ -73,7 +73,7 @@ def test_a_well_formed_batch_of_known_items_takes_the_whole_batch_path_and_gives
     assert batch is not None
     ids = batch.unique_ids
     assert ids == collect_item_ids(endpoints)
-    fast = _all_known(endpoints, batch, resolve(ids), policy, len(ids))
+    fast = _all_known(endpoints, batch, resolve(ids), policy)
     enough = all(len(body["RecommendationItems"]) >= policy.min_items for body in endpoints.values())
     assert (fast is not None) == enough
     assert enrich(endpoints, resolve, policy) == per_endpoint(endpoints, policy)
@@ -92,7 +92,7 @@ def test_an_unknown_item_a_short_row_or_too_few_items_leave_the_batch_to_the_per
         endpoints = {"a": {"RecommendationItems": ["item-0", "item-2"]}, "b": {"RecommendationItems": odd}}
         batch = _well_formed(endpoints)
         assert batch is not None
-        assert _all_known(endpoints, batch, resolve(["item-0", "item-1", "item-2", *odd]), policy, 4) is None
+        assert _all_known(endpoints, batch, resolve(["item-0", "item-1", "item-2", *odd]), policy) is None
         assert enrich(endpoints, resolve, policy) == per_endpoint(endpoints, policy)
 
 
