@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import OrderedDict
 
 from hypothesis import given, settings
@@ -54,6 +55,19 @@ def test_a_warm_lookup_in_the_same_epoch_reorders_nothing() -> None:
     assert list(cache._entries)[-1] == "k0"
 
 
+def test_a_key_hit_after_more_than_an_epoch_of_changes_is_moved() -> None:
+    """40 items, epochs of 10: a key hit 16 changes after its insert is moved to the recent end, so it outlives the
+    30 keys (40 - 10) the epochs promise; left where it was, the 24 keys in front of it would go first and it 25th."""
+    model = [f"k{index}" for index in range(40)] + [f"n{index}" for index in range(16)]
+    cache: TtlLruCache[int] = TtlLruCache(ttl_seconds=60, max_items=40, clock=Clock())
+    for key in model:
+        cache.put_many({key: 0})
+    assert cache.lookup(["n0"]).fresh == {"n0": 0}
+    for index in range(40 - 40 // EPOCHS_PER_CAPACITY):
+        cache.put_many({f"m{index}": 0})
+    assert "n0" in cache._entries
+
+
 operations = st.lists(
     st.one_of(
         st.tuples(st.just("put"), st.lists(st.integers(0, 60), min_size=1, max_size=4, unique=True)),
@@ -69,6 +83,19 @@ operations = st.lists(
 def test_against_a_model_bounded_exact_values_and_recently_used_entries_kept(
     max_items: int, steps: list[tuple[str, list[int]]]
 ) -> None:
+    replay(max_items, steps)
+
+
+def test_a_long_seeded_run_against_the_model() -> None:
+    generator = random.Random(16)
+    for max_items in (12, 40, 100):
+        kinds = ["put", "get", "get", "get"]
+        steps = [(generator.choice(kinds), [generator.randrange(max_items * 2)]) for _ in range(4_000)]
+        replay(max_items, steps)
+
+
+def replay(max_items: int, steps: list[tuple[str, list[int]]]) -> None:
+    """Run `steps` on a cache and on a model of it, checking the cache against the model after each."""
     ttl = 5.0
     clock = Clock()
     cache: TtlLruCache[tuple[int, int]] = TtlLruCache(ttl_seconds=ttl, max_items=max_items, clock=clock)
