@@ -17,14 +17,18 @@ from typing import Any
 from tests.store_fixtures import aws, create_table  # noqa: F401
 
 PROBE = """
-import json, sys
+import gc, json, sys
 import handlers.transformer
 print(json.dumps({
     "boto3": "boto3" in sys.modules,
     "botocore.client": "botocore.client" in sys.modules,
     "store": type(handlers.transformer.transformer.store).__name__,
+    "young_threshold": gc.get_threshold()[0],
+    "frozen": gc.get_freeze_count() > 1000,
 }))
 """
+GC = {"young_threshold": 20_000, "frozen": True}
+"""The cold start's objects frozen out of collections, the youngest generation collected less often."""
 
 
 def cold_start(config: Path, **environment: str) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def test_a_sqlite_cold_start_never_imports_boto3(make_catalog: Any, tmp_path: Pa
     catalog = make_catalog([{"id": "a", "name": "A"}])
     config = tmp_path / "pinrec.toml"
     config.write_text(f'[store]\nkind = "sqlite"\npath = "{catalog}"\n[attributes.Name]\nfield = "name"\n')
-    assert cold_start(config) == {"boto3": False, "botocore.client": False, "store": "SqliteItemStore"}
+    assert cold_start(config) == {"boto3": False, "botocore.client": False, "store": "SqliteItemStore", **GC}
 
 
 def test_a_dynamodb_cold_start_opens_the_dynamodb_store(aws: str, tmp_path: Path) -> None:  # noqa: F811
@@ -53,4 +57,5 @@ def test_a_dynamodb_cold_start_opens_the_dynamodb_store(aws: str, tmp_path: Path
         "boto3": True,
         "botocore.client": True,
         "store": "DynamoDbItemStore",
+        **GC,
     }
