@@ -194,17 +194,12 @@ def run(scale: Scale, work: Path, endpoint: str) -> dict[str, Any]:
     )
     dynamodb_store = {"kind": "dynamodb", "table": "catalog", "region": aws.REGION, "endpoint_url": endpoint}
     dynamodb_config = config_for(dynamodb_store, work)
-    cold, hot, warmup, steady, naive = scale.dynamodb_runs
     report["dynamodb"] = batch_latency(
         "DynamoDB (moto)",
         dynamodb_config,
         DynamoDbItemStore("catalog", aws=AwsOptions(region=aws.REGION, endpoint_url=endpoint)),
         dynamodb_lookup(aws.client("dynamodb", endpoint), "catalog"),
-        cold_runs=cold,
-        hot_runs=hot,
-        warmup=warmup,
-        steady_runs=steady,
-        naive_runs=naive,
+        scale.dynamodb_runs,
         catalog_size=scale.dynamodb_catalog,
         progress=say,
     )

@@ -140,16 +140,14 @@ def batch_latency(
     config: PinrecConfig,
     store: Any,
     naive_lookup: Callable[[str], Any],
+    runs: Sequence[int],
     *,
-    cold_runs: int,
-    hot_runs: int,
-    warmup: int,
-    steady_runs: int,
-    naive_runs: int,
     catalog_size: int,
     progress: Callable[[str], None],
 ) -> LatencyResult:
-    """`store` must count its BatchGetItem(-equivalent) requests in `.calls`."""
+    """`store` must count its BatchGetItem(-equivalent) requests in `.calls`; `runs` as `Scale.sqlite_runs`: the
+    samples cold, hot, the warm-up batches, the samples steady and naive."""
+    cold_runs, hot_runs, warmup, steady_runs, naive_runs = runs
     campaign = Campaign(catalog_size, seed=SEED + 1)
     baseline = SpreadBaseline(
         NaiveTransformer(config, naive_lookup),
@@ -235,19 +233,7 @@ def sqlite_latency(
     catalog_size: int,
     progress: Callable[[str], None],
 ) -> LatencyResult:
-    """`batch_latency` of a SQLite catalog file: its store counted, the naive baseline reading the same file; `runs`
-    as `Scale.sqlite_runs` (cold, hot, warm-up, steady, naive)."""
-    cold, hot, warmup, steady, naive = runs
-    return batch_latency(
-        "SQLite",
-        config,
-        CountingStore(SqliteItemStore(catalog)),
-        sqlite_lookup(str(catalog)),
-        cold_runs=cold,
-        hot_runs=hot,
-        warmup=warmup,
-        steady_runs=steady,
-        naive_runs=naive,
-        catalog_size=catalog_size,
-        progress=progress,
-    )
+    """`batch_latency` of a SQLite catalog file: its store counted, the naive baseline reading the same file."""
+    store = CountingStore(SqliteItemStore(catalog))
+    lookup = sqlite_lookup(str(catalog))
+    return batch_latency("SQLite", config, store, lookup, runs, catalog_size=catalog_size, progress=progress)

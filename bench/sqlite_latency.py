@@ -10,9 +10,7 @@ folder compares them on one catalog. Prints one line of medians (ms) and ratios.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import sqlite3
 import sys
 from pathlib import Path
 
@@ -24,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench.__main__ import FULL, config_for, quiet_logs, write_toml
     from bench.latency import sqlite_latency
     from bench.loading import load_with_cli, write_jsonl
+    from transformer.stores.sqlite import sqlite_stats
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=Path("/tmp/pinrec-sqlite-latency"))
@@ -45,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         config_for({"kind": "sqlite", "path": str(catalog)}, work),
         catalog,
         arguments.runs,
-        catalog_size=_items(catalog),
+        catalog_size=sqlite_stats(catalog, str(catalog)).figures["items"],
         progress=lambda _: None,
     )
     print(
@@ -56,12 +55,6 @@ def main(argv: list[str] | None = None) -> int:
         f"steady all cached {result.steady_cached.median_ms:.3f} | identical to naive: {result.identical_output}"
     )
     return 0
-
-
-def _items(catalog: Path) -> int:
-    with contextlib.closing(sqlite3.connect(catalog)) as connection:
-        count: int = connection.execute("SELECT count(*) FROM items").fetchone()[0]
-    return count
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ policies = st.builds(
 
 def per_endpoint(endpoints: dict[str, Any], policy: Policy) -> Enrichment:
     ids = list(dict.fromkeys(item for body in endpoints.values() for item in _ids(body) if isinstance(item, str)))
-    return _each_endpoint(endpoints, {item: VALUES[item] for item in ids if item in VALUES}, policy, len(ids))
+    return _each_endpoint(endpoints, resolve(ids), policy, len(ids))
 
 
 def _ids(body: object) -> list[object]:
