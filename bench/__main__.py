@@ -524,7 +524,9 @@ def notes(report: dict[str, Any]) -> list[str]:
                 "scattered in memory, where the hot batch "
                 f"({result.hot_enrich.median_ms:.3f} ms) touches the same few in the CPU's caches. The misses "
                 f"({1 - result.steady_hit_ratio:.1%} of a batch's unique ids, read from the stored values) add "
-                f"the rest: {result.steady_enrich.median_ms - result.steady_cached.median_ms:.3f} ms."
+                f"the rest: {result.steady_enrich.median_ms - result.steady_cached.median_ms:.3f} ms. Building the "
+                "response in C would not reach the target either (16.7–17.7× in paired runs: section 'Issue 16, "
+                "fourth round')."
             )
         if result.ratio(result.hot) < 60:
             out.append(
@@ -533,14 +535,17 @@ def notes(report: dict[str, Any]) -> list[str]:
                 f"{result.hot_enrich.median_ms:.3f} ms of enrichment (collecting ~157 ids, their cache lookups, "
                 f"50 endpoints of 10 lists each built in whole-batch passes) and {overhead:.3f} ms of handler, "
                 "logs and metrics (building the response's ~550 new lists and dicts takes ~0.06 ms of it, measured alone: "
-                "section 'Issue 16, third round')."
+                "section 'Issue 16, third round'). Built in C, the response took the hot batch to 69.8–71.5× in "
+                "paired runs (`python -m bench.native_builder`; pinrec ships no native code: section 'Issue 16, "
+                "fourth round')."
             )
     if loaded / load_seconds < 100_000:
         out.append(
             f"- SQLite load rate {loaded / load_seconds:,.0f} items/s: bounded by per-line Python work on one core "
             "(read and decode the line, parse it with orjson, check the key and the number range, build the "
-            "record: ~8 µs) plus the SQLite insert (~3 µs); the figure also depends on what else the shared "
-            "machine runs (see the load average above)."
+            "record: ~8 µs) plus the SQLite insert (~3 µs), with the collector's youngest generation run every "
+            "20,000 allocations instead of 700 during the load (`transformer.collector`); the figure also depends "
+            "on what else the shared machine runs (see the load average above)."
         )
     if len(out) == 2:
         out.append("- None: every target above was met in this run.")

@@ -13,20 +13,18 @@ from __future__ import annotations
 import gc
 from typing import Any
 
+from transformer.collector import collect_young_less_often
 from transformer.observability import logger, record_cold_start
 from transformer.service import Transformer
 
 transformer = Transformer.from_config_file()
 
-YOUNG_COLLECTION_THRESHOLD = 20_000
-"""Container objects allocated (net) before the collector's youngest generation runs. A warm batch makes ~1,100
-short-lived ones and almost no reference cycles (refcounting frees them), so Python's default of 700 ran a
-collection in nearly every batch for nothing; steady batches take 5–15% less with it raised (bench/RESULTS.md)."""
-
 # This module is the function's entry point and owns its process: what the cold start built (modules, the
-# configuration, the catalog connection) lives as long as the container, so no collection need scan it again.
+# configuration, the catalog connection) lives as long as the container, so no collection need scan it again; a
+# warm batch's ~1,100 short-lived objects ran a collection in nearly every batch at Python's default threshold
+# (steady batches take 5-15% less with it raised: bench/RESULTS.md).
 gc.freeze()
-gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
+collect_young_less_often()
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -17,6 +17,7 @@ from campaign_tools.catalog.sources import OpenedSource, SourceFormat, open_sour
 from campaign_tools.catalog.target import CatalogTarget, sdk_errors
 from campaign_tools.settings import InvalidSettings, SettingsModel
 from transformer.aws import AwsOptions
+from transformer.collector import young_collections_less_often
 from transformer.stores.base import CatalogLoadError, InvalidRecord, LoadOptions, LoadSummary, Progress, Record, Reject
 
 
@@ -120,7 +121,11 @@ def load_catalog(
         attributes=target.attributes,
     )
     try:
-        with sdk_errors(), open_source(settings.source, settings.format, aws=settings.source_aws) as opened:
+        with (
+            sdk_errors(),
+            young_collections_less_often(),
+            open_source(settings.source, settings.format, aws=settings.source_aws) as opened,
+        ):
             summary = target.store.load(_records(opened, target.key, rejections, settings.string_columns), options)
     except InvalidRecord as problem:
         raise problem.named(label, hint=True) from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.store_fixtures import aws, create_table  # noqa: F401
+from transformer.collector import YOUNG_COLLECTION_THRESHOLD
 
 PROBE = """
 import gc, json, sys
@@ -27,7 +28,7 @@ print(json.dumps({
     "frozen": gc.get_freeze_count() > 1000,
 }))
 """
-GC = {"young_threshold": 20_000, "frozen": True}
+GC = {"young_threshold": YOUNG_COLLECTION_THRESHOLD, "frozen": True}
 """The cold start's objects frozen out of collections, the youngest generation collected less often."""
 
 
