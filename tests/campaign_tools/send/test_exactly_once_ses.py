@@ -365,7 +365,9 @@ def test_sigkill_at_random_points_through_ses_with_events_replayed_sends_each_re
         time.sleep(LEASE + GRACE)
         replay_events(ses, ledger)  # the events of what SES accepted since arrive within the grace too
     else:
-        pytest.fail(f"the campaign did not finish within {MAX_RUNS} runs")
+        states = Counter(state for state, _ in ledger_rows(ledger).values())
+        pending = sorted(endpoint for endpoint, (state, _) in ledger_rows(ledger).items() if state == "pending")
+        pytest.fail(f"the campaign did not finish within {MAX_RUNS} runs: rows {dict(states)}, pending {pending[:10]}")
     print(f"kills: {dict(kills)}; messages SES accepted that a killed run never recorded: {accepted_unrecorded}")
     assert sum(kills.values()) >= 6, "the kills land while messages are being sent"
     assert accepted_unrecorded >= 1, "some kills fell between SES accepting and the ledger recording"
