@@ -316,11 +316,16 @@ def test_a_send_killed_around_ses_accepting_is_settled_by_its_events_without_ret
 ENDPOINTS = 200
 MAX_RUNS = 40
 KILLS = 12
+LEFT_AFTER_A_KILL = 10
+"""Unsent messages a kill must leave beyond its reach. A message claimed and never accepted is settled by the events
+of messages sent after its claim (released as unconfirmed); were it the campaign's last, none would follow, and it
+would stay in doubt (`unheard`) until someone re-runs with --retry-pending, as designed: the deterministic test
+above covers that case, and this one keeps clear of it."""
 
 
-def kill_at_random(process: subprocess.Popen[bytes], ledger: Path, chance: random.Random) -> None:
-    """SIGKILL once a random number of further messages is recorded, after a random pause: anywhere in the loop."""
-    target = sum(state == "sent" for state, _ in ledger_rows(ledger).values()) + chance.randint(1, 40)
+def kill_at_random(process: subprocess.Popen[bytes], ledger: Path, reach: int, chance: random.Random) -> None:
+    """SIGKILL once `reach` further messages are recorded, after a random pause: anywhere in the loop."""
+    target = sum(state == "sent" for state, _ in ledger_rows(ledger).values()) + reach
     while process.poll() is None and sum(state == "sent" for state, _ in ledger_rows(ledger).values()) < target:
         time.sleep(0.005)
     time.sleep(chance.uniform(0, 0.01))
@@ -341,13 +346,16 @@ def test_sigkill_at_random_points_through_ses_with_events_replayed_sends_each_re
         process = subprocess.Popen(
             command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
-        way = chance.choice(["after", "before", "anywhere"]) if sum(kills.values()) < KILLS else "none"
+        way, reach = chance.choice(["after", "before", "anywhere"]), chance.randint(1, 40)
+        unsent = ENDPOINTS - sum(state == "sent" for state, _ in ledger_rows(ledger).values())
+        if sum(kills.values()) >= KILLS or reach + LEFT_AFTER_A_KILL > unsent:
+            way = "none"
         if way == "after":
-            ses.arm(process.pid, after=chance.randint(1, 40))
+            ses.arm(process.pid, after=reach)
         elif way == "before":
-            ses.arm(process.pid, before=chance.randint(1, 40))
+            ses.arm(process.pid, before=reach)
         elif way == "anywhere":
-            kill_at_random(process, ledger, chance)
+            kill_at_random(process, ledger, reach, chance)
         was_killed = killed(process)
         ses.disarm()
         if was_killed:
