@@ -30,19 +30,23 @@ class NoCompiler(RuntimeError):
     """This machine cannot build the extension (no C compiler, or no Python headers)."""
 
 
-def compile_builder(work: Path) -> ModuleType:
-    """The extension, compiled into `work` and imported."""
+def compile_builder(work: Path) -> Path:
+    """The extension, compiled into `work`: its library file."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     include = Path(sysconfig.get_paths()["include"])
     if compiler is None or not (include / "Python.h").exists():
         raise NoCompiler(f"needs a C compiler and {include / 'Python.h'}")
     work.mkdir(parents=True, exist_ok=True)
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    library = work / f"native_builder{suffix}"
+    library = work / f"native_builder{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     command = [compiler, "-O2", "-shared", "-fPIC", f"-I{include}", str(SOURCE), "-o", str(library)]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise NoCompiler(result.stderr.strip()[-2000:])
+    return library
+
+
+def load_builder(library: Path) -> ModuleType:
+    """The compiled extension, imported from its library file."""
     spec = importlib.util.spec_from_file_location("native_builder", library)
     if spec is None or spec.loader is None:
         raise NoCompiler(f"cannot import {library}")
@@ -78,6 +82,6 @@ def native_all_known(builder: ModuleType) -> Any:
     return all_known
 
 
-def use_native_builder(work: Path) -> None:
+def use_native_builder(library: Path) -> None:
     """From now on in this process, `transformer.enrich.enrich` builds well-formed batches with the extension."""
-    enrich._all_known = native_all_known(compile_builder(work))
+    enrich._all_known = native_all_known(load_builder(library))

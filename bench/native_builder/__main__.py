@@ -2,8 +2,8 @@
 
     python -m bench.native_builder [--work DIR] [--rounds N]
 
-Each run is a fresh process (`bench/sqlite_latency.py` over one catalog built once in --work), alternating the two,
-each round in the other order than the one before.
+The extension is compiled once; each run is a fresh process (`bench/sqlite_latency.py` over one catalog built once
+in --work), alternating the two, each round in the other order than the one before.
 """
 
 from __future__ import annotations
@@ -17,19 +17,20 @@ from bench.native_builder import NoCompiler, compile_builder
 
 ROOT = Path(__file__).resolve().parents[2]
 CHILD = """
-import runpy, sys
+import sys
 from pathlib import Path
 sys.path.insert(0, {root!r})
-if {native!r}:
+if {library!r}:
     from bench.native_builder import use_native_builder
-    use_native_builder(Path({work!r}) / "native")
-sys.argv = ["bench/sqlite_latency.py", "--work", {work!r}]
-runpy.run_path({script!r}, run_name="__main__")
+    use_native_builder(Path({library!r}))
+from bench.sqlite_latency import main
+raise SystemExit(main(["--work", {work!r}]))
 """
 
 
-def run(work: Path, native: bool) -> str:
-    code = CHILD.format(root=str(ROOT), native=native, work=str(work), script=str(ROOT / "bench/sqlite_latency.py"))
+def run(work: Path, library: Path | None) -> str:
+    """One `bench/sqlite_latency.py` run in a fresh process, with the extension at `library` in use (None: Python's)."""
+    code = CHILD.format(root=str(ROOT), library=str(library) if library else "", work=str(work))
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     return result.stdout.strip().splitlines()[-1]
 
@@ -40,14 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     arguments = parser.parse_args(argv)
     try:
-        compile_builder(arguments.work / "native")
+        library = compile_builder(arguments.work / "native")  # once: each C run loads it
     except NoCompiler as error:
         print(f"cannot build the extension here: {error}", file=sys.stderr)
         return 1
     for round_number in range(arguments.rounds):
-        order = (False, True) if round_number % 2 == 0 else (True, False)
-        for native in order:
-            print(f"{'C     ' if native else 'Python'} {run(arguments.work, native)}", flush=True)
+        order = (None, library) if round_number % 2 == 0 else (library, None)
+        for built in order:
+            print(f"{'C     ' if built else 'Python'} {run(arguments.work, built)}", flush=True)
     return 0
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bench.native_builder import NoCompiler, compile_builder, native_all_known
+from bench.native_builder import NoCompiler, compile_builder, load_builder, native_all_known
 from tests.transformer.test_enrich_paths import KNOWN, VALUES, policies, resolve, well_formed_endpoint
 from transformer.enrich import Policy, _all_known, _well_formed
 
@@ -27,7 +27,7 @@ endpoint = st.one_of(
 @pytest.fixture(scope="module")
 def builder(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     try:
-        return compile_builder(tmp_path_factory.mktemp("native"))
+        return load_builder(compile_builder(tmp_path_factory.mktemp("native")))
     except NoCompiler as error:
         pytest.skip(f"no C toolchain: {error}")
 

@@ -323,10 +323,14 @@ would stay in doubt (`unheard`) until someone re-runs with --retry-pending, as d
 above covers that case, and this one keeps clear of it."""
 
 
+def sent_rows(ledger: Path) -> int:
+    return sum(state == "sent" for state, _ in ledger_rows(ledger).values())
+
+
 def kill_at_random(process: subprocess.Popen[bytes], ledger: Path, reach: int, chance: random.Random) -> None:
     """SIGKILL once `reach` further messages are recorded, after a random pause: anywhere in the loop."""
-    target = sum(state == "sent" for state, _ in ledger_rows(ledger).values()) + reach
-    while process.poll() is None and sum(state == "sent" for state, _ in ledger_rows(ledger).values()) < target:
+    target = sent_rows(ledger) + reach
+    while process.poll() is None and sent_rows(ledger) < target:
         time.sleep(0.005)
     time.sleep(chance.uniform(0, 0.01))
     if process.poll() is None:
@@ -347,8 +351,7 @@ def test_sigkill_at_random_points_through_ses_with_events_replayed_sends_each_re
             command, cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
         way, reach = chance.choice(["after", "before", "anywhere"]), chance.randint(1, 40)
-        unsent = ENDPOINTS - sum(state == "sent" for state, _ in ledger_rows(ledger).values())
-        if sum(kills.values()) >= KILLS or reach + LEFT_AFTER_A_KILL > unsent:
+        if sum(kills.values()) >= KILLS or reach + LEFT_AFTER_A_KILL > ENDPOINTS - sent_rows(ledger):
             way = "none"
         if way == "after":
             ses.arm(process.pid, after=reach)
@@ -373,8 +376,9 @@ def test_sigkill_at_random_points_through_ses_with_events_replayed_sends_each_re
         time.sleep(LEASE + GRACE)
         replay_events(ses, ledger)  # the events of what SES accepted since arrive within the grace too
     else:
-        states = Counter(state for state, _ in ledger_rows(ledger).values())
-        pending = sorted(endpoint for endpoint, (state, _) in ledger_rows(ledger).items() if state == "pending")
+        rows = ledger_rows(ledger)
+        states = Counter(state for state, _ in rows.values())
+        pending = sorted(endpoint for endpoint, (state, _) in rows.items() if state == "pending")
         pytest.fail(f"the campaign did not finish within {MAX_RUNS} runs: rows {dict(states)}, pending {pending[:10]}")
     print(f"kills: {dict(kills)}; messages SES accepted that a killed run never recorded: {accepted_unrecorded}")
     assert sum(kills.values()) >= 6, "the kills land while messages are being sent"
